@@ -1,0 +1,1 @@
+"""edgeagent.cpp_ext"""

@@ -1,0 +1,1 @@
+int edgeagent_probe() { return 1; }

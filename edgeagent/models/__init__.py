@@ -1,0 +1,1 @@
+"""Trunk models: the registry of known ids, fetching the embedded default, loading, tiny test configs."""
