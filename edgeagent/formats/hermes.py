@@ -1,0 +1,144 @@
+"""SmolLM2 / generic ChatML with Hermes-style tools.
+
+SmolLM2-135M-Instruct's own template is plain ChatML (a default system prompt when none is given)
+and its instruct data had no function calling, so the tool format is ours to choose. We follow
+NousResearch Hermes-2-Pro: the tools go in the system prompt as JSON inside `<tools>…</tools>`,
+each call is a `<tool_call>` block (`calls.py`), and tool results come back in a ChatML turn with
+role **tool**, one `<tool_response>` block per result (consecutive results share one turn, in
+call order). Role "tool" rather than "user" so that a result can never be mistaken for the user.
+
+`chat_template()` returns the same format as a Jinja chat template, saved with the fetched
+checkpoint so that `tokenizer.apply_chat_template(messages, tools=tools)` agrees with
+`render_prompt` (a test checks it).
+"""
+
+from __future__ import annotations
+
+import json
+
+from .calls import render_calls
+
+SMOLLM2_DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+TOOLS_INTRO = (
+    "You are a function calling AI model. You are provided with function signatures within "
+    "<tools></tools> XML tags. You may call one or more functions to assist with the user query. "
+    "Don't make assumptions about what values to plug into functions. Here are the available tools:\n"
+    "<tools>\n"
+)
+TOOLS_OUTRO = (
+    "</tools>\n\n"
+    "For each function call, return a json object with function name and arguments within "
+    "<tool_call></tool_call> XML tags:\n"
+    '<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>'
+)
+
+
+def normalize_tool(tool: dict, where: str = "tools[0]") -> dict:
+    """A tool in OpenAI form `{"type": "function", "function": {...}}`; a bare function is wrapped."""
+    if not isinstance(tool, dict):
+        raise ValueError(f"{where}: expected an object, got {type(tool).__name__}")
+    fn = tool.get("function", tool)
+    if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
+        raise ValueError(f"{where}.function.name: expected a non-empty string")
+    return tool if "function" in tool else {"type": "function", "function": tool}
+
+
+def text_of(message: dict, where: str) -> str:
+    """A message's content as text: None -> "", a non-string (e.g. a tool's JSON result) -> JSON."""
+    if not isinstance(message, dict):
+        raise ValueError(f"{where}: expected an object, got {type(message).__name__}")
+    content = message.get("content")
+    if content is None:
+        return ""
+    return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+
+
+def assistant_body(message: dict, family: str, where: str = "message") -> str:
+    """Content then the tool-call blocks (a newline between), as the trunk writes them."""
+    content = text_of(message, where)
+    calls = message.get("tool_calls") or []
+    if not calls:
+        return content
+    blocks = render_calls(calls, family, f"{where}.tool_calls")
+    return content + "\n" + blocks if content else blocks
+
+
+def tools_block(tools: list) -> str:
+    """The Hermes tool listing for the system prompt, one JSON object per line."""
+    lines = "".join(json.dumps(normalize_tool(t, f"tools[{i}]"), ensure_ascii=False) + "\n"
+                    for i, t in enumerate(tools))
+    return TOOLS_INTRO + lines + TOOLS_OUTRO
+
+
+def render_prompt(messages: list, tools: list | None, family: str, add_generation_prompt: bool = True) -> str:
+    """ChatML text of a conversation; `family` is "smollm2" (default system prompt) or "chatml"."""
+    msgs = list(messages)
+    system = None
+    if msgs and isinstance(msgs[0], dict) and msgs[0].get("role") == "system":
+        system = text_of(msgs.pop(0), "messages[0]")
+    elif family == "smollm2":
+        system = SMOLLM2_DEFAULT_SYSTEM
+    if tools:
+        system = (system + "\n\n" if system else "") + tools_block(tools)
+    out = [] if system is None else [f"<|im_start|>system\n{system}<|im_end|>\n"]
+    offset = len(messages) - len(msgs)
+    for i, m in enumerate(msgs):
+        where = f"messages[{i + offset}]"
+        role = m.get("role") if isinstance(m, dict) else None
+        if role == "tool":
+            first = i == 0 or msgs[i - 1].get("role") != "tool"
+            last = i == len(msgs) - 1 or msgs[i + 1].get("role") != "tool"
+            out.append(("<|im_start|>tool\n" if first else "\n")
+                        + f"<tool_response>\n{text_of(m, where)}\n</tool_response>"
+                        + ("<|im_end|>\n" if last else ""))
+        elif role == "assistant":
+            out.append(f"<|im_start|>assistant\n{assistant_body(m, family, where)}<|im_end|>\n")
+        elif role in ("user", "system"):
+            out.append(f"<|im_start|>{role}\n{text_of(m, where)}<|im_end|>\n")
+        else:
+            raise ValueError(f"{where}.role: expected system, user, assistant or tool, got {role!r}")
+    if add_generation_prompt:
+        out.append("<|im_start|>assistant\n")
+    return "".join(out)
+
+
+def render_target(message: dict, family: str) -> str:
+    """What the trunk writes after the generation prompt for this assistant message, end marker included."""
+    return assistant_body(message, family) + "<|im_end|>"
+
+
+def _jinja_str(s: str) -> str:
+    """A single-quoted Jinja string literal."""
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
+
+
+def chat_template(family: str = "smollm2") -> str:
+    """This format as a Jinja chat template (for `tokenizer.chat_template`), in one line per step."""
+    default = _jinja_str(SMOLLM2_DEFAULT_SYSTEM) if family == "smollm2" else "none"
+    return "".join([
+        "{%- if messages and messages[0]['role'] == 'system' -%}",
+        "{%- set sys = messages[0]['content'] -%}{%- set loop_messages = messages[1:] -%}",
+        "{%- else -%}{%- set sys = " + default + " -%}{%- set loop_messages = messages -%}{%- endif -%}",
+        "{%- if tools -%}{%- set ns = namespace(s=" + _jinja_str(TOOLS_INTRO) + ") -%}",
+        "{%- for tool in tools -%}{%- set t = tool if tool['function'] is defined else {'type': 'function', 'function': tool} -%}",
+        "{%- set ns.s = ns.s ~ (t | tojson) ~ '\\n' -%}{%- endfor -%}",
+        "{%- set sys = (sys ~ '\\n\\n' if sys else '') ~ ns.s ~ " + _jinja_str(TOOLS_OUTRO) + " -%}{%- endif -%}",
+        "{%- if sys -%}{{- '<|im_start|>system\\n' ~ sys ~ '<|im_end|>\\n' -}}{%- endif -%}",
+        "{%- for m in loop_messages -%}",
+        "{%- if m['role'] == 'tool' -%}",
+        "{%- if loop.first or loop_messages[loop.index0 - 1]['role'] != 'tool' -%}{{- '<|im_start|>tool\\n' -}}",
+        "{%- else -%}{{- '\\n' -}}{%- endif -%}",
+        "{{- '<tool_response>\\n' ~ m['content'] ~ '\\n</tool_response>' -}}",
+        "{%- if loop.last or loop_messages[loop.index0 + 1]['role'] != 'tool' -%}{{- '<|im_end|>\\n' -}}{%- endif -%}",
+        "{%- elif m['role'] == 'assistant' -%}",
+        "{{- '<|im_start|>assistant\\n' -}}{%- if m['content'] -%}{{- m['content'] -}}{%- endif -%}",
+        "{%- if m['tool_calls'] -%}{%- for tc in m['tool_calls'] -%}",
+        "{%- set f = tc['function'] if tc['function'] is defined else tc -%}",
+        "{%- if not loop.first or m['content'] -%}{{- '\\n' -}}{%- endif -%}",
+        "{{- '<tool_call>\\n{\"name\": ' ~ (f['name'] | tojson) ~ ', \"arguments\": ' -}}",
+        "{{- (f['arguments'] if f['arguments'] is string else (f['arguments'] | tojson)) ~ '}\\n</tool_call>' -}}",
+        "{%- endfor -%}{%- endif -%}{{- '<|im_end|>\\n' -}}",
+        "{%- else -%}{{- '<|im_start|>' ~ m['role'] ~ '\\n' ~ m['content'] ~ '<|im_end|>\\n' -}}{%- endif -%}",
+        "{%- endfor -%}",
+        "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}",
+    ])
