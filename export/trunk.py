@@ -1,0 +1,228 @@
+"""Export the frozen trunk (a Hugging Face causal LM) to one ONNX graph with an explicit KV cache.
+
+One graph serves prefill and decode: prefill passes an empty past (past_seq = 0) and the whole
+prompt; decode passes the cache and one token. The contract (see `trunk_io_spec`):
+
+    inputs   input_ids                    int64   [batch, seq]
+             position_ids                 int64   [batch, seq]   absolute positions (RoPE)
+             past_key_values.%d.key       float32 [batch, kv_heads, past_seq, head_dim]
+             past_key_values.%d.value     float32 [batch, kv_heads, past_seq, head_dim]
+    outputs  logits                       float32 [batch, seq, vocab]
+             hidden_states                float32 [batch, seq, hidden]   last layer, after the final norm
+             present.%d.key               float32 [batch, kv_heads, past_seq + seq, head_dim]
+             present.%d.value             float32 [batch, kv_heads, past_seq + seq, head_dim]
+
+Why position_ids and no attention_mask: the causal mask is derived from the shapes (query i sits
+at cache slot past_seq + i), so every row of a batch must be unpadded and of equal length. The
+runtime decodes one sequence at a time, so this costs nothing today and keeps the graph free of
+mask plumbing; position_ids still let a caller place tokens at any absolute position.
+
+`TrunkGraph` is the PyTorch side: a pure module over the HF model's own submodules (weights are
+shared, nothing is copied) that takes and returns plain tensors. It reimplements only the
+attention block (explicit past tensors instead of the HF Cache object, GQA by broadcasting
+instead of repeat_kv); projections, norms, MLP and rotary tables are the HF modules themselves.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+KEY_NAME = "past_key_values.%d.key"
+VALUE_NAME = "past_key_values.%d.value"
+PRESENT_KEY_NAME = "present.%d.key"
+PRESENT_VALUE_NAME = "present.%d.value"
+
+SUPPORTED_MODEL_TYPES = ("llama", "smollm3")
+
+
+@dataclass(frozen=True)
+class TrunkShape:
+    """The dimensions of the trunk that the graph contract and the KV cache depend on."""
+
+    num_layers: int
+    num_heads: int
+    kv_heads: int
+    head_dim: int
+    hidden: int
+    vocab: int
+
+    @classmethod
+    def from_config(cls, config) -> "TrunkShape":
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        return cls(
+            num_layers=config.num_hidden_layers, num_heads=config.num_attention_heads,
+            kv_heads=config.num_key_value_heads, head_dim=head_dim,
+            hidden=config.hidden_size, vocab=config.vocab_size,
+        )
+
+
+def trunk_io_spec(shape: TrunkShape) -> tuple[list[dict], list[dict]]:
+    """Input and output specs of the trunk graph: [{"name", "dtype", "shape"}], symbolic dims as str."""
+    kv = ["batch", shape.kv_heads, "past_seq", shape.head_dim]
+    present = ["batch", shape.kv_heads, "total_seq", shape.head_dim]
+    inputs = [
+        {"name": "input_ids", "dtype": "int64", "shape": ["batch", "seq"]},
+        {"name": "position_ids", "dtype": "int64", "shape": ["batch", "seq"]},
+    ]
+    outputs = [
+        {"name": "logits", "dtype": "float32", "shape": ["batch", "seq", shape.vocab]},
+        {"name": "hidden_states", "dtype": "float32", "shape": ["batch", "seq", shape.hidden]},
+    ]
+    for i in range(shape.num_layers):
+        inputs += [{"name": KEY_NAME % i, "dtype": "float32", "shape": kv},
+                   {"name": VALUE_NAME % i, "dtype": "float32", "shape": kv}]
+        outputs += [{"name": PRESENT_KEY_NAME % i, "dtype": "float32", "shape": present},
+                    {"name": PRESENT_VALUE_NAME % i, "dtype": "float32", "shape": present}]
+    return inputs, outputs
+
+
+def _rope_layers(config) -> list[bool]:
+    """Per layer: does it apply rotary embeddings? SmolLM3 marks NoPE layers with 0 in no_rope_layers."""
+    flags = getattr(config, "no_rope_layers", None)
+    if flags is None:
+        return [True] * config.num_hidden_layers
+    return [bool(f) for f in flags]
+
+
+def _check_supported(model) -> None:
+    config = model.config
+    if config.model_type not in SUPPORTED_MODEL_TYPES:
+        raise ValueError(
+            f"trunk export supports model_type {SUPPORTED_MODEL_TYPES}, got {config.model_type!r}; "
+            "add its attention variant to export/trunk.py (and a tiny config test) first"
+        )
+    if getattr(config, "use_sliding_window", False):
+        raise ValueError("trunk export does not support sliding-window attention (config.use_sliding_window)")
+    attn = model.model.layers[0].self_attn
+    for name in ("q_norm", "k_norm"):
+        if hasattr(attn, name):
+            raise ValueError(f"trunk export does not support per-head {name} in attention")
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+class TrunkGraph(nn.Module):
+    """Tensors in, tensors out: (input_ids, position_ids, *past) -> (logits, hidden, *present).
+
+    `past` is flat: key 0, value 0, key 1, value 1, ... each [batch, kv_heads, past_seq, head_dim].
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        _check_supported(model)
+        self.model = model
+        self.shape = TrunkShape.from_config(model.config)
+        self.rope = _rope_layers(model.config)
+
+    def _attention(self, layer_idx: int, attn, x, cos, sin, past_k, past_v, mask):
+        # x [b, s, H]; q [b, kv, rep, s, hd]; k, v [b, kv, 1, s, hd] broadcast over rep (GQA).
+        sh = self.shape
+        b, s = x.shape[0], x.shape[1]
+        rep = sh.num_heads // sh.kv_heads
+        q = attn.q_proj(x).view(b, s, sh.num_heads, sh.head_dim).transpose(1, 2)
+        k = attn.k_proj(x).view(b, s, sh.kv_heads, sh.head_dim).transpose(1, 2)
+        v = attn.v_proj(x).view(b, s, sh.kv_heads, sh.head_dim).transpose(1, 2)
+        if self.rope[layer_idx]:
+            c, si = cos.unsqueeze(1), sin.unsqueeze(1)  # [b, 1, s, hd]
+            q = q * c + _rotate_half(q) * si
+            k = k * c + _rotate_half(k) * si
+        k = torch.cat([past_k, k], dim=2)  # [b, kv, past + s, hd]
+        v = torch.cat([past_v, v], dim=2)
+        qg = q.view(b, sh.kv_heads, rep, s, sh.head_dim)
+        scores = torch.matmul(qg, k.unsqueeze(2).transpose(-1, -2)) * (1.0 / math.sqrt(sh.head_dim))
+        scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)  # [b, kv, rep, s, total]
+        probs = torch.softmax(scores.float(), dim=-1).to(q.dtype)
+        out = torch.matmul(probs, v.unsqueeze(2))  # [b, kv, rep, s, hd]
+        out = out.reshape(b, sh.num_heads, s, sh.head_dim).transpose(1, 2).reshape(b, s, -1)
+        return attn.o_proj(out), k, v
+
+    def forward(self, input_ids, position_ids, *past):
+        inner = self.model.model
+        x = inner.embed_tokens(input_ids)  # [b, s, H]
+        cos, sin = inner.rotary_emb(x, position_ids)  # [b, s, hd]
+        s = input_ids.shape[1]
+        past_len = past[0].shape[2]
+        # Causal mask from shapes: query i is cache slot past_len + i and sees slots <= that.
+        q_slot = torch.arange(s, device=x.device) + past_len
+        k_slot = torch.arange(past_len + s, device=x.device)
+        mask = k_slot[None, :] <= q_slot[:, None]  # [s, total]
+        presents = []
+        for i, layer in enumerate(inner.layers):
+            h = layer.input_layernorm(x)
+            h, k, v = self._attention(i, layer.self_attn, h, cos, sin, past[2 * i], past[2 * i + 1], mask)
+            x = x + h
+            x = x + layer.mlp(layer.post_attention_layernorm(x))
+            presents += [k, v]
+        hidden = inner.norm(x)
+        logits = self.model.lm_head(hidden)
+        return (logits, hidden, *presents)
+
+
+def empty_past(shape: TrunkShape, batch: int = 1, past_seq: int = 0, dtype=torch.float32) -> list[torch.Tensor]:
+    """A flat list of zero past tensors (key 0, value 0, ...) of [batch, kv_heads, past_seq, head_dim]."""
+    t = (batch, shape.kv_heads, past_seq, shape.head_dim)
+    return [torch.zeros(t, dtype=dtype) for _ in range(2 * shape.num_layers)]
+
+
+@dataclass
+class ExportOptions:
+    """What changes the exported graph; part of the artifact's source hash."""
+
+    opset: int = 18
+    dtype: str = "float32"
+
+
+def export_trunk(model, path: str | Path, options: ExportOptions | None = None, log=print) -> dict:
+    """Write the trunk graph of `model` (an HF causal LM, eval mode, fp32) to `path` (one .onnx file).
+
+    Uses the torch.export-based exporter with symbolic batch/seq/past_seq dims. Returns
+    {"inputs", "outputs", "opset", "seconds"} for the manifest.
+    """
+    options = options or ExportOptions()
+    if options.dtype != "float32":
+        raise ValueError(f"only float32 trunk export is implemented, got dtype={options.dtype!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    graph = TrunkGraph(model.float().eval()).eval()
+    shape = graph.shape
+    inputs_spec, outputs_spec = trunk_io_spec(shape)
+
+    # Example sizes avoid 0 and 1 (torch.export specializes those) and differ from each other so
+    # that no two symbolic dims are unified by accident.
+    batch, seq, past_seq = 2, 3, 5
+    ids = torch.randint(0, shape.vocab, (batch, seq))
+    pos = (torch.arange(seq) + past_seq).expand(batch, seq).contiguous()
+    past = [torch.randn(batch, shape.kv_heads, past_seq, shape.head_dim) for _ in range(2 * shape.num_layers)]
+
+    b = torch.export.Dim("batch", min=1, max=1024)
+    s = torch.export.Dim("seq", min=1, max=1 << 16)
+    p = torch.export.Dim("past_seq", min=0, max=1 << 16)
+    dynamic_shapes = ({0: b, 1: s}, {0: b, 1: s}, tuple({0: b, 2: p} for _ in past))
+
+    t0 = time.perf_counter()
+    log(f"exporting trunk: {shape.num_layers} layers, hidden {shape.hidden}, opset {options.opset}")
+    with torch.no_grad():
+        program = torch.onnx.export(
+            graph, (ids, pos, *past), dynamo=True, opset_version=options.opset,
+            input_names=[i["name"] for i in inputs_spec], output_names=[o["name"] for o in outputs_spec],
+            dynamic_shapes=dynamic_shapes,
+            external_data=False, optimize=True,
+        )
+    _rename_dims(program.model_proto if hasattr(program, "model_proto") else None, inputs_spec, outputs_spec)
+    program.save(str(path), external_data=False)
+    seconds = time.perf_counter() - t0
+    log(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {seconds:.1f}s")
+    return {"inputs": inputs_spec, "outputs": outputs_spec, "opset": options.opset, "seconds": seconds}
+
+
+def _rename_dims(proto, inputs_spec, outputs_spec) -> None:
+    pass
