@@ -1,0 +1,1 @@
+"""CLI subcommands, one module each; edgeagent/cli.py imports them lazily."""
