@@ -1,0 +1,280 @@
+"""Truthful augmentations of records. Each is a pure function of its inputs and a seed: it
+returns a new record (or None when the record does not qualify) and never mutates its input.
+
+- :func:`shuffle_tools`: permute the tool list.
+- :func:`add_distractors`: add tools of other records that cannot answer the request.
+- :func:`make_negative`: MediaTek-style negative (arXiv 2412.01130): the same query with every
+  called function removed from the tools; the target is a templated refusal (:data:`REFUSALS`).
+- :func:`merge_parallel`: two independent single-call requests joined into one parallel request.
+
+"Cannot answer" is decided by a heuristic, :func:`related`: two tools are related when they
+share a domain (the SGD service group, else the dataset) or a content word of their names
+(``get_weather`` ~ ``WeatherForecast``; verbs such as get/find/search do not count).
+Derived records keep their parents' split keys (``meta["split_keys"]``), so a negative or a
+merge of train records is train, and one touching dev is dev.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import random
+import re
+from dataclasses import dataclass
+
+from .records import dataset_of, tool_names
+from .split import split_keys
+
+# Templated answers of negatives: they refuse and mention no tool name.
+REFUSALS = (
+    "I'm sorry, but I can't help with that: none of the functions available to me can do it.",
+    "Unfortunately, that request is outside what my available tools support, so I can't complete it.",
+    "I don't have a way to do that with the tools I currently have. Is there something else I can help with?",
+    "Sorry, I'm not able to carry out that request with the functions I have access to.",
+    "That isn't something I can do with my current tools. Let me know if I can help with anything else.",
+)
+REFUSALS_ZH = (
+    "抱歉，我目前可用的功能无法完成这个请求。",
+    "很抱歉，这超出了我现有工具的能力范围，我无法完成这个请求。还有其他可以帮您的吗？",
+)
+
+# SGD service prefix -> domain group (as in shared/data/convert.py).
+SGD_GROUPS = {
+    "Restaurants": "food", "Flights": "travel", "Buses": "travel", "Trains": "travel",
+    "RentalCars": "travel", "RideSharing": "travel", "Travel": "travel", "Hotels": "travel",
+    "Movies": "media", "Media": "media", "Events": "media", "Music": "media", "Banks": "money",
+    "Payment": "money", "Homes": "home", "Services": "services", "Weather": "weather",
+    "Calendar": "calendar", "Alarm": "calendar", "Messaging": "messaging",
+}
+_SGD_SERVICE = re.compile(r"\[service: ([A-Za-z]+)_\d+")
+
+# Words of function names that say what a tool does, not what it is about.
+_GENERIC = frozenset(
+    "get set find search create make calculate calc check retrieve fetch list add update delete remove "
+    "generate convert lookup look up query compute analyze analyse track send request reserve "
+    "buy schedule play show view read write info information details detail data by for of the a an "
+    "to and in on from with new my api tool tools service all current".split()
+)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@functools.lru_cache(maxsize=65536)
+def name_words(name: str) -> frozenset[str]:
+    """Content words of a function name: camelCase/snake_case split, lower-cased, plural 's' cut."""
+    parts = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)
+    words = set()
+    for p in parts:
+        w = p.lower()
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        if w not in _GENERIC and not w.isdigit() and len(w) > 1:
+            words.add(w)
+    return frozenset(words)
+
+
+def tool_domain(tool: dict, dataset: str) -> str:
+    """SGD tools: their service group (``travel``, ``food``...); others: their dataset."""
+    m = _SGD_SERVICE.search(tool["function"].get("description", ""))
+    if m:
+        return "sgd:" + SGD_GROUPS.get(m.group(1), m.group(1))
+    return dataset
+
+
+def _norm_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def related(tool_a: dict, domain_a: str, tool_b: dict, domain_b: str) -> bool:
+    """Could one of the two tools stand in for the other? (same domain, same normalized name,
+    or a shared content word of the names)."""
+    na, nb = tool_a["function"]["name"], tool_b["function"]["name"]
+    return (domain_a == domain_b or _norm_name(na) == _norm_name(nb)
+            or bool(name_words(na) & name_words(nb)))
+
+
+@dataclass(frozen=True)
+class PoolTool:
+    tool: dict
+    domain: str
+    record_id: str
+
+
+def tool_pool(records) -> list[PoolTool]:
+    """Every distinct tool (by name and domain) of ``records``, in a stable order."""
+    seen, out = set(), []
+    for rec in records:
+        ds = dataset_of(rec)
+        for tool in rec.get("tools", []):
+            dom = tool_domain(tool, ds)
+            key = (tool["function"]["name"], dom)
+            if key not in seen:
+                seen.add(key)
+                out.append(PoolTool(tool, dom, rec["id"]))
+    return out
+
+
+def _derived(rec: dict, new_id: str, augment: str, sources: list[dict], **meta) -> dict:
+    out = {"id": new_id, "source": rec["source"], "messages": [], "tools": [],
+           "meta": {**copy.deepcopy(rec.get("meta") or {}), **meta}}
+    out["meta"]["dataset"] = dataset_of(rec)
+    out["meta"]["split_keys"] = sorted({k for p in sources for k in split_keys(p)})
+    out["meta"]["augment"] = list((rec.get("meta") or {}).get("augment", [])) + [augment]
+    return out
+
+
+def _variant(rec: dict, tools: list[dict], augment: str) -> dict:
+    """``rec`` with other tools. Messages and tool dicts are shared with ``rec``, not copied:
+    records are read-only values here (an SGD dialogue is large)."""
+    meta = dict(rec.get("meta") or {})
+    meta["augment"] = list(meta.get("augment", [])) + [augment]
+    meta.setdefault("split_keys", split_keys(rec))
+    return {**rec, "tools": tools, "meta": meta}
+
+
+def shuffle_tools(rec: dict, seed: int) -> dict:
+    """The same record with its tools in a random order."""
+    tools = list(rec["tools"])
+    random.Random(seed).shuffle(tools)
+    return _variant(rec, tools, "shuffle")
+
+
+def add_distractors(rec: dict, pool: list[PoolTool], seed: int, k: int = 2, tries: int = 50) -> dict | None:
+    """The same record with up to ``k`` extra tools from ``pool`` at random positions.
+
+    A distractor is never related (:func:`related`) to any tool of ``rec``, nor to another
+    distractor, and never comes from ``rec`` itself. None if no candidate qualifies.
+    """
+    rng = random.Random(seed)
+    ds = dataset_of(rec)
+    have = [(t, tool_domain(t, ds)) for t in rec["tools"]]
+    picked: list[PoolTool] = []
+    for _ in range(tries):
+        if len(picked) == k or not pool:
+            break
+        cand = pool[rng.randrange(len(pool))]
+        if cand.record_id == rec["id"]:
+            continue
+        if any(related(cand.tool, cand.domain, t, d) for t, d in have):
+            continue
+        have.append((cand.tool, cand.domain))
+        picked.append(cand)
+    if not picked:
+        return None
+    tools = list(rec["tools"])
+    for cand in picked:
+        tools.insert(rng.randrange(len(tools) + 1), cand.tool)
+    return _variant(rec, tools, "distractors")
+
+
+def make_negative(rec: dict, seed: int, pool: list[PoolTool] | None = None) -> dict | None:
+    """A negative from ``rec`` whose first assistant turn is a call: the same opening request, the tools minus
+    every function called there and every tool related to one (so nothing left can answer),
+    target = a templated refusal. If no tool is left, up to 3 unrelated tools from ``pool`` are
+    offered instead. None when ``rec`` does not open with user turn(s) answered by a call, or
+    nothing can be offered.
+    """
+    msgs = rec["messages"]
+    first = next((i for i, m in enumerate(msgs) if m["role"] == "assistant" and m.get("tool_calls")), None)
+    # Only a call that answers the opening request directly: if the assistant had already
+    # asked for the missing function's arguments, a refusal would contradict the context.
+    if first is None or any(m["role"] == "assistant" for m in msgs[:first]):
+        return None
+    rng = random.Random(seed)
+    ds = dataset_of(rec)
+    called = {c["function"]["name"] for c in msgs[first]["tool_calls"]}
+    called_tools = [(t, tool_domain(t, ds)) for t in rec["tools"] if t["function"]["name"] in called]
+    # "related" without the domain clause here: SGD keeps other intents of the same service
+    # group only when their names share nothing with the called ones (FindBus vs GetRide).
+    keep = [
+        t for t in rec["tools"]
+        if t["function"]["name"] not in called
+        and not any(name_words(t["function"]["name"]) & name_words(c["function"]["name"]) for c, _ in called_tools)
+    ]
+    removed = [n for n in tool_names(rec) if n not in {t["function"]["name"] for t in keep}]
+    out = _derived(rec, f"{rec['id']}#neg", "negative", [rec], target_only=True,
+                   parent=rec["id"], removed_tools=removed)
+    if not keep and pool:
+        tmp = add_distractors({**rec, "tools": [t for t, _ in called_tools]}, pool, seed, k=3)
+        if tmp is not None:
+            keep = [t for t in tmp["tools"] if t["function"]["name"] not in called]
+    if not keep:
+        return None
+    context = list(msgs[:first])  # shared, read-only (see _variant)
+    user_text = " ".join(m["content"] for m in context if m["role"] == "user")
+    answer = rng.choice(REFUSALS_ZH if _CJK.search(user_text) else REFUSALS)
+    out["messages"] = context + [{"role": "assistant", "content": answer}]
+    out["tools"] = list(keep)
+    return out
+
+
+def single_call(rec: dict) -> bool:
+    """One user turn, then an assistant turn with exactly one call (tool results may follow)."""
+    msgs = [m for m in rec["messages"] if m["role"] != "system"]
+    return (len(msgs) >= 2 and msgs[0]["role"] == "user" and msgs[1]["role"] == "assistant"
+            and len(msgs[1].get("tool_calls") or []) == 1
+            and sum(m["role"] == "user" for m in msgs) == 1)
+
+
+def merge_reason(a: dict, b: dict) -> str | None:
+    """Why ``a`` and ``b`` cannot be merged, or None if they can."""
+    if a["id"] == b["id"]:
+        return "same record"
+    if not (single_call(a) and single_call(b)):
+        return "both must be single-turn with a single call"
+    fa, fb = (_first_call(r)["function"]["name"] for r in (a, b))
+    if fa == fb:
+        return f"both call {fa}"
+    ta = {t["function"]["name"]: t for t in a["tools"]}
+    for t in b["tools"]:
+        other = ta.get(t["function"]["name"])
+        if other is not None and other != t:
+            return f"tool {t['function']['name']!r} has different definitions"
+    if bool(_CJK.search(_user(a))) != bool(_CJK.search(_user(b))):
+        return "different languages"
+    return None
+
+
+def _first_call(rec: dict) -> dict:
+    return next(m for m in rec["messages"] if m.get("tool_calls"))["tool_calls"][0]
+
+
+def _user(rec: dict) -> str:
+    return next(m for m in rec["messages"] if m["role"] == "user")["content"]
+
+
+def _join(first: str, second: str) -> str:
+    """'A. Also, b.' -- lower-case b's first letter unless it looks like a name or 'I'."""
+    if _CJK.search(first + second):
+        return first.strip() + " 另外，" + second.strip()
+    first, second = first.strip(), second.strip()
+    if first and first[-1] not in ".!?":
+        first += "."
+    word = second.split(" ", 1)[0]
+    looks_proper = (word == "I" or word.startswith(("I'", "I’")) or any(c.isupper() for c in word[1:])
+                    or f" {word}" in second)  # capitalized again mid-sentence: a name
+    if word[:1].isupper() and not looks_proper:
+        second = second[0].lower() + second[1:]
+    return f"{first} Also, {second}"
+
+
+def merge_parallel(a: dict, b: dict) -> dict:
+    """One parallel request from two independent single-call records: user turn "A. Also, B",
+    tools = union (a's, then b's new ones), target = a's call then b's call. Tool results and
+    final answers are dropped. Raises ValueError (see :func:`merge_reason`) if they do not qualify.
+    """
+    reason = merge_reason(a, b)
+    if reason:
+        raise ValueError(f"cannot merge {a['id']} and {b['id']}: {reason}")
+    out = _derived(a, f"merge:{a['id']}+{b['id']}", "merge", [a, b], target_only=True,
+                   parents=[a["id"], b["id"]])
+    system = [m for m in a["messages"] if m["role"] == "system"]
+    calls = [copy.deepcopy(_first_call(a)), copy.deepcopy(_first_call(b))]
+    out["messages"] = copy.deepcopy(system) + [
+        {"role": "user", "content": _join(_user(a), _user(b))},
+        {"role": "assistant", "content": "", "tool_calls": calls},
+    ]
+    names = set(tool_names(a))
+    out["tools"] = copy.deepcopy(a["tools"] + [t for t in b["tools"] if t["function"]["name"] not in names])
+    if dataset_of(a) != dataset_of(b):
+        out["meta"]["datasets"] = sorted({dataset_of(a), dataset_of(b)})
+    return out

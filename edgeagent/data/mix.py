@@ -1,0 +1,195 @@
+"""The training mix (MANIFEST "How to use"): function calling + negatives + replay.
+
+Function-calling records (glaive-en, Seal-Tools, SGD down-sampled to ``sgd_dialogues``) are
+split train/dev (:mod:`edgeagent.data.split`), augmented on the train side (synthesized
+negatives, parallel merges, distractor tools, shuffled tool order), expanded into one example
+per assistant turn, and topped up with replay (chat + GSM8K) to ``replay_share`` of the
+examples. ``include_sgd=False`` drops both SGD files: the BFCL-live ablation arm.
+
+Every random choice is seeded from ``seed`` and the record id (:func:`seed_for`), so one
+record's augmentations do not change when other records are added.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .augment import add_distractors, make_negative, merge_parallel, merge_reason, shuffle_tools, single_call, tool_pool
+from .examples import Example, expand, record_mode
+from .records import Loaded, load
+from .split import DEV_FRACTION, split
+
+FC_DATASETS = ("glaive_en", "sealtools", "sgd")
+SGD_DATASETS = ("sgd", "sgd_irrel")
+NEGATIVE_DATASETS = ("sgd_irrel",)
+REPLAY_DATASETS = {"chat": "chat", "gsm8k": "think"}
+
+
+@dataclass
+class MixConfig:
+    """How the training mix is composed. Saved as JSON beside what it builds."""
+
+    seed: int = 0
+    dev_fraction: float = DEV_FRACTION
+    include_sgd: bool = True            # False: the BFCL-live ablation arm (no SGD, no SGD negatives)
+    include_glaive_zh: bool = False
+    sgd_dialogues: int = 4000           # train-side SGD dialogues kept (down-sampled)
+    negative_rate: float = 0.5          # share of train tool records that also give a negative
+    merges: int = 200                   # parallel requests merged from single-call records
+    distractor_rate: float = 0.5        # share of tool records offered 1..max_distractors extra tools
+    max_distractors: int = 3
+    shuffle_tools: bool = True
+    replay_share: float = 0.25          # replay examples / all train examples
+    think_share: float = 0.4            # GSM8K share of the replay
+
+    def save(self, path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path) -> "MixConfig":
+        return cls(**json.loads(Path(path).read_text()))
+
+
+@dataclass
+class Mix:
+    train: list[Example]
+    dev: list[Example]
+    report: dict = field(default_factory=dict)
+
+
+def seed_for(seed: int, *parts: str) -> int:
+    """A 32-bit seed from the mix seed and names (stable across runs; no Python hash())."""
+    text = "\x1f".join([str(seed), *parts])
+    return int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:4], "big")
+
+
+def source_label(ex: Example) -> str:
+    """Row of the report: the dataset, or ``<dataset>/negative`` and ``merge`` for derived ones."""
+    if "merge" in ex.augment:
+        return "merge"
+    if "negative" in ex.augment:
+        return f"{ex.dataset}/negative"
+    return ex.dataset
+
+
+def _counts(examples: list[Example]) -> dict:
+    by_source: dict[str, Counter] = defaultdict(Counter)
+    for ex in examples:
+        by_source[source_label(ex)][ex.mode] += 1
+    modes = Counter(ex.mode for ex in examples)
+    return {
+        "examples": len(examples),
+        "by_mode": dict(sorted(modes.items())),
+        "by_source": {s: {"examples": sum(c.values()), **dict(sorted(c.items()))} for s, c in sorted(by_source.items())},
+        "records": len({ex.record_id for ex in examples}),
+    }
+
+
+def _augment_train(fc: list[dict], cfg: MixConfig, report: dict) -> list[dict]:
+    """Negatives, merges, distractors and shuffles for the train-side function-calling records."""
+    pool = tool_pool(fc)
+    negatives = []
+    for rec in fc:
+        if record_mode(rec) != "tool":
+            continue
+        if random.Random(seed_for(cfg.seed, rec["id"], "neg?")).random() < cfg.negative_rate:
+            neg = make_negative(rec, seed_for(cfg.seed, rec["id"], "neg"), pool)
+            if neg is not None:
+                negatives.append(neg)
+
+    singles = [r for r in fc if single_call(r)]
+    random.Random(seed_for(cfg.seed, "merge-order")).shuffle(singles)
+    merged, used = [], set()
+    for i, a in enumerate(singles):
+        if len(merged) >= cfg.merges:
+            break
+        if a["id"] in used:
+            continue
+        for b in singles[i + 1:i + 20]:
+            if b["id"] not in used and merge_reason(a, b) is None:
+                merged.append(merge_parallel(a, b))
+                used.update((a["id"], b["id"]))
+                break
+
+    out = []
+    n_distract = 0
+    for rec in fc + merged:
+        if rec["tools"] and random.Random(seed_for(cfg.seed, rec["id"], "dis?")).random() < cfg.distractor_rate:
+            k = 1 + seed_for(cfg.seed, rec["id"], "k") % cfg.max_distractors
+            aug = add_distractors(rec, pool, seed_for(cfg.seed, rec["id"], "dis"), k=k)
+            if aug is not None:
+                rec, n_distract = aug, n_distract + 1
+        out.append(rec)
+    # Negatives get no distractors: an added tool is checked against the kept tools only, and
+    # could be related to the removed (called) function.
+    out += negatives
+    if cfg.shuffle_tools:
+        out = [shuffle_tools(r, seed_for(cfg.seed, r["id"], "shuffle")) if len(r["tools"]) > 1 else r for r in out]
+    report["augment"] = {"negatives": len(negatives), "merges": len(merged), "with_distractors": n_distract,
+                         "single_call_candidates": len(singles)}
+    return out
+
+
+def build_mix(data: Loaded | str | Path | None = None, config: MixConfig | None = None) -> Mix:
+    """Compose the train mix and the dev set.
+
+    ``data``: loaded records, or a data dir (None: the default data dir). Returns a :class:`Mix`
+    whose ``report`` has per-source and per-mode example counts for train and dev.
+    """
+    cfg = config or MixConfig()
+    fc_names = [d for d in FC_DATASETS if cfg.include_sgd or d not in SGD_DATASETS]
+    if cfg.include_glaive_zh:
+        fc_names.append("glaive_zh")
+    neg_names = [d for d in NEGATIVE_DATASETS if cfg.include_sgd or d not in SGD_DATASETS]
+    wanted = fc_names + neg_names + list(REPLAY_DATASETS)
+    if not isinstance(data, Loaded):
+        data = load(data, datasets=wanted)
+    missing = [d for d in wanted if d not in data.records]
+    if missing:
+        raise ValueError(f"the mix needs dataset(s) {missing}; loaded: {sorted(data.records)}")
+
+    report: dict = {"config": asdict(cfg), "skipped_on_load": len(data.skipped)}
+    sides = {d: split(data.records[d], cfg.dev_fraction) for d in wanted}
+    report["split_records"] = {d: {"train": len(t), "dev": len(v)} for d, (t, v) in sides.items()}
+
+    fc_train = []
+    for d in fc_names:
+        recs = sides[d][0]
+        if d == "sgd" and len(recs) > cfg.sgd_dialogues:
+            keep = set(random.Random(seed_for(cfg.seed, "sgd-sample")).sample(range(len(recs)), cfg.sgd_dialogues))
+            recs = [r for i, r in enumerate(recs) if i in keep]
+        fc_train += recs
+    fc_train = _augment_train(fc_train, cfg, report)
+    for d in neg_names:
+        fc_train += sides[d][0]
+    train = [ex for r in fc_train for ex in expand(r)]
+
+    # Replay: n / (n + len(train)) == replay_share.
+    n_replay = round(cfg.replay_share / (1.0 - cfg.replay_share) * len(train)) if cfg.replay_share < 1 else 0
+    want = {"gsm8k": round(n_replay * cfg.think_share)}
+    want["chat"] = n_replay - want["gsm8k"]
+    replay_report = {}
+    for d in REPLAY_DATASETS:
+        recs = sides[d][0]
+        k = min(want[d], len(recs))
+        picked = sorted(random.Random(seed_for(cfg.seed, "replay", d)).sample(range(len(recs)), k))
+        train += [ex for i in picked for ex in expand(recs[i])]
+        replay_report[d] = {"wanted": want[d], "taken": k, "available": len(recs)}
+    report["replay"] = replay_report
+    random.Random(seed_for(cfg.seed, "order")).shuffle(train)
+
+    dev_recs = [r for d in fc_names for r in sides[d][1]]
+    dev_pool = tool_pool(dev_recs)
+    dev_negs = [n for r in dev_recs if record_mode(r) == "tool"
+                for n in [make_negative(r, seed_for(cfg.seed, r["id"], "neg"), dev_pool)] if n]
+    dev_recs += dev_negs + [r for d in neg_names + list(REPLAY_DATASETS) for r in sides[d][1]]
+    dev = [ex for r in dev_recs for ex in expand(r)]
+
+    report["train"] = _counts(train)
+    report["dev"] = _counts(dev)
+    return Mix(train, dev, report)
