@@ -10,6 +10,7 @@ import click
 
 # name -> "module:attribute" of a click command or group. Add a line per command.
 COMMANDS: dict[str, str] = {
+    "data": "edgeagent.commands.data:data",
     "models": "edgeagent.commands.models:models",
     "eval": "edgeagent.commands.eval:eval_group",
 }
