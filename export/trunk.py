@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,16 +193,20 @@ def export_trunk(model, path: str | Path, options: ExportOptions | None = None, 
         raise ValueError(f"only float32 trunk export is implemented, got dtype={options.dtype!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    graph = TrunkGraph(model.float().eval()).eval()
+    if any(t.dtype != torch.float32 for t in model.parameters()):
+        raise ValueError("export_trunk expects a float32 model; load the checkpoint with dtype=torch.float32")
+    graph = TrunkGraph(model.eval()).eval()
     shape = graph.shape
     inputs_spec, outputs_spec = trunk_io_spec(shape)
 
     # Example sizes avoid 0 and 1 (torch.export specializes those) and differ from each other so
     # that no two symbolic dims are unified by accident.
     batch, seq, past_seq = 2, 3, 5
-    ids = torch.randint(0, shape.vocab, (batch, seq))
+    gen = torch.Generator().manual_seed(0)  # keep the caller's RNG untouched
+    ids = torch.randint(0, shape.vocab, (batch, seq), generator=gen)
     pos = (torch.arange(seq) + past_seq).expand(batch, seq).contiguous()
-    past = [torch.randn(batch, shape.kv_heads, past_seq, shape.head_dim) for _ in range(2 * shape.num_layers)]
+    past = [torch.randn(batch, shape.kv_heads, past_seq, shape.head_dim, generator=gen)
+            for _ in range(2 * shape.num_layers)]
 
     b = torch.export.Dim("batch", min=1, max=1024)
     s = torch.export.Dim("seq", min=1, max=1 << 16)
@@ -210,19 +215,38 @@ def export_trunk(model, path: str | Path, options: ExportOptions | None = None, 
 
     t0 = time.perf_counter()
     log(f"exporting trunk: {shape.num_layers} layers, hidden {shape.hidden}, opset {options.opset}")
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # Shared Dim objects make the exporter say each name "will not be used"; it is used.
+        warnings.filterwarnings("ignore", message="# The axis name")
         program = torch.onnx.export(
             graph, (ids, pos, *past), dynamo=True, opset_version=options.opset,
             input_names=[i["name"] for i in inputs_spec], output_names=[o["name"] for o in outputs_spec],
             dynamic_shapes=dynamic_shapes,
-            external_data=False, optimize=True,
+            external_data=False, optimize=True, verbose=False,
         )
-    _rename_dims(program.model_proto if hasattr(program, "model_proto") else None, inputs_spec, outputs_spec)
     program.save(str(path), external_data=False)
+    _finalize(path, outputs_spec)
     seconds = time.perf_counter() - t0
     log(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {seconds:.1f}s")
     return {"inputs": inputs_spec, "outputs": outputs_spec, "opset": options.opset, "seconds": seconds}
 
 
-def _rename_dims(proto, inputs_spec, outputs_spec) -> None:
-    pass
+def _finalize(path: Path, outputs_spec: list[dict]) -> None:
+    """Name the exporter's derived dims after the contract and check the graph.
+
+    The exporter names present's length "past_seq + seq"; the contract calls it "total_seq".
+    `full_check` runs strict shape inference, which TensorRT's parser also relies on.
+    """
+    import onnx
+
+    proto = onnx.load(str(path))
+    specs = {o["name"]: o["shape"] for o in outputs_spec}
+    for out in proto.graph.output:
+        want = specs.get(out.name)
+        if want is None:
+            raise RuntimeError(f"{path}: exporter produced an output {out.name!r} that is not in the contract")
+        for dim, w in zip(out.type.tensor_type.shape.dim, want):
+            if isinstance(w, str):
+                dim.dim_param = w
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.save(proto, str(path))

@@ -1,0 +1,164 @@
+"""Write an artifact folder: the trunk graph, the tokenizer, and the manifest the runtime verifies.
+
+The schema lives in edgeagent.runtime.manifest (export may import the runtime, never the reverse).
+Re-export is skipped when the folder's manifest records the same source hash: sha256 over the
+checkpoint's config and weights, the export options and the graph-contract version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+from edgeagent.runtime.manifest import (
+    MANIFEST_NAME, ArtifactError, GraphSpec, KVLayout, Manifest, TensorSpec, load_manifest, sha256_file,
+)
+
+from .trunk import ExportOptions, TrunkShape, export_trunk
+
+# Bump when the trunk graph's contract or numerics change, so old artifacts are re-exported.
+GRAPH_VERSION = 1
+TRUNK_FILE = "trunk.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt")
+
+
+def source_hash(model, options: ExportOptions, checkpoint_dir: str | Path | None = None) -> str:
+    """sha256 over what determines the exported graph.
+
+    With `checkpoint_dir`, hashes config.json and the weight files there (no tensor walk); else hashes
+    the loaded model's config and state dict (tiny test models, or checkpoints converted in memory).
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps({"graph_version": GRAPH_VERSION, "options": asdict(options)}, sort_keys=True).encode())
+    if checkpoint_dir is not None:
+        folder = Path(checkpoint_dir)
+        files = sorted(p for p in folder.iterdir() if p.name == "config.json" or p.suffix in WEIGHT_SUFFIXES)
+        if not any(p.suffix in WEIGHT_SUFFIXES for p in files):
+            raise ArtifactError(f"{folder}: no weight files ({', '.join(WEIGHT_SUFFIXES)}) to hash")
+        for p in files:
+            h.update(p.name.encode())
+            h.update(sha256_file(p).encode())
+        return h.hexdigest()
+    import torch
+
+    h.update(model.config.to_json_string(use_diff=False).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().contiguous().cpu()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def special_tokens(config, tokenizer_path: str | Path | None = None) -> dict[str, int]:
+    """bos/eos/pad from the model config, im_start/im_end from the tokenizer when it has them."""
+    out = {}
+    for key in ("bos", "eos", "pad"):
+        value = getattr(config, f"{key}_token_id", None)
+        if isinstance(value, list):  # some configs list several eos ids; the first is the canonical one
+            value = value[0] if value else None
+        if value is not None:
+            out[key] = int(value)
+    if tokenizer_path is not None:
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(tokenizer_path))
+        for key, text in (("im_start", "<|im_start|>"), ("im_end", "<|im_end|>")):
+            tid = tok.token_to_id(text)
+            if tid is not None:
+                out[key] = int(tid)
+    return out
+
+
+def chat_template_family(checkpoint_dir: str | Path | None) -> str | None:
+    """The chat-template family of a checkpoint ("chatml" when it uses <|im_start|>), None if unknown."""
+    if checkpoint_dir is None:
+        return None
+    folder = Path(checkpoint_dir)
+    text = ""
+    if (folder / "chat_template.jinja").is_file():
+        text = (folder / "chat_template.jinja").read_text(encoding="utf-8")
+    elif (folder / "tokenizer_config.json").is_file():
+        text = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8")).get("chat_template") or ""
+    return "chatml" if "<|im_start|>" in str(text) else None
+
+
+def exporter_versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("edgeagent", "torch", "transformers", "onnx", "onnxscript"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def up_to_date(out_dir: str | Path, wanted_hash: str) -> bool:
+    """True when `out_dir` holds a valid artifact (files verify) exported from the same source hash."""
+    try:
+        manifest = load_manifest(out_dir, verify=True)
+    except ArtifactError:
+        return False
+    return manifest.source_hash == wanted_hash
+
+
+def export_artifact(
+    model, out_dir: str | Path, model_id: str, *, checkpoint_dir: str | Path | None = None,
+    tokenizer_file: str | Path | None = None, options: ExportOptions | None = None,
+    force: bool = False, log=print,
+) -> tuple[Manifest, bool]:
+    """Export `model`'s trunk into the artifact folder `out_dir`. Returns (manifest, skipped).
+
+    `checkpoint_dir` (the HF folder the model came from) is hashed for the skip check and searched
+    for tokenizer.json and the chat template; `tokenizer_file` overrides the tokenizer's location.
+    """
+    options = options or ExportOptions()
+    out = Path(out_dir)
+    digest = source_hash(model, options, checkpoint_dir)
+    if not force and up_to_date(out, digest):
+        log(f"{out}: up to date (source hash {digest[:12]}); nothing to export")
+        return load_manifest(out, verify=False), True
+
+    out.mkdir(parents=True, exist_ok=True)
+    # Drop the old manifest first: an interrupted export must not leave a folder that looks valid.
+    (out / MANIFEST_NAME).unlink(missing_ok=True)
+    info = export_trunk(model, out / TRUNK_FILE, options, log=log)
+
+    if tokenizer_file is None and checkpoint_dir is not None and (Path(checkpoint_dir) / TOKENIZER_FILE).is_file():
+        tokenizer_file = Path(checkpoint_dir) / TOKENIZER_FILE
+    tokenizer_rel = None
+    if tokenizer_file is not None:
+        shutil.copyfile(tokenizer_file, out / TOKENIZER_FILE)
+        tokenizer_rel = TOKENIZER_FILE
+    else:
+        log("warning: no tokenizer.json found; the artifact can run token ids only")
+
+    shape = TrunkShape.from_config(model.config)
+    files = {TRUNK_FILE: sha256_file(out / TRUNK_FILE)}
+    if tokenizer_rel:
+        files[tokenizer_rel] = sha256_file(out / tokenizer_rel)
+    manifest = Manifest(
+        model_id=model_id,
+        kv=KVLayout(num_layers=shape.num_layers, kv_heads=shape.kv_heads, head_dim=shape.head_dim),
+        hidden_size=shape.hidden, vocab_size=shape.vocab,
+        graphs={"trunk": GraphSpec(
+            file=TRUNK_FILE,
+            inputs=[TensorSpec(**t) for t in info["inputs"]],
+            outputs=[TensorSpec(**t) for t in info["outputs"]],
+        )},
+        files=files,
+        special_tokens=special_tokens(model.config, out / tokenizer_rel if tokenizer_rel else None),
+        tokenizer=tokenizer_rel,
+        chat_template=chat_template_family(checkpoint_dir),
+        quantization="none",
+        opset=options.opset,
+        exporter=exporter_versions(),
+        source_hash=digest,
+    )
+    (out / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+    log(f"wrote {out / MANIFEST_NAME}")
+    return manifest, False

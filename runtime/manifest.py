@@ -1,0 +1,158 @@
+"""The artifact manifest: the written contract between `edgeagent export` and the runtime.
+
+An artifact is a folder:
+
+    manifest.json        this schema (Manifest.to_json)
+    trunk.onnx           the trunk graph (names/shapes/dtypes in manifest["graphs"]["trunk"])
+    tokenizer.json       the trunk's tokenizer, copied from the checkpoint
+
+Export writes it (edgeagent.export.manifest); the runtime reads and verifies it here. The
+runtime never guesses: cache layout, special ids and tensor names all come from this file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+
+class ArtifactError(RuntimeError):
+    """An artifact folder is missing, tampered with, or does not match what the runtime expects."""
+
+
+@dataclass
+class TensorSpec:
+    """One graph input or output. Symbolic dims are strings ("batch", "seq", "past_seq", ...)."""
+
+    name: str
+    dtype: str
+    shape: list
+
+
+@dataclass
+class GraphSpec:
+    file: str
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GraphSpec":
+        return cls(file=d["file"], inputs=[TensorSpec(**t) for t in d["inputs"]],
+                   outputs=[TensorSpec(**t) for t in d["outputs"]])
+
+
+@dataclass
+class KVLayout:
+    """The KV cache as the trunk graph takes and returns it: per layer one key and one value of
+    [batch, kv_heads, seq, head_dim]; `past_key` % layer names the input, `present_key` the output."""
+
+    num_layers: int
+    kv_heads: int
+    head_dim: int
+    dtype: str = "float32"
+    past_key: str = "past_key_values.%d.key"
+    past_value: str = "past_key_values.%d.value"
+    present_key: str = "present.%d.key"
+    present_value: str = "present.%d.value"
+
+
+@dataclass
+class Manifest:
+    model_id: str
+    kv: KVLayout
+    hidden_size: int
+    vocab_size: int
+    graphs: dict[str, GraphSpec]
+    files: dict[str, str]  # relative path -> sha256 hex
+    special_tokens: dict[str, int] = field(default_factory=dict)  # bos/eos/pad/im_start/im_end
+    tokenizer: str | None = None  # relative path of tokenizer.json
+    chat_template: str | None = None  # family, e.g. "chatml"
+    quantization: str = "none"
+    opset: int = 18
+    exporter: dict[str, str] = field(default_factory=dict)  # package -> version
+    source_hash: str = ""  # sha256 over checkpoint config + weights + export options
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Manifest":
+        d = dict(d)
+        d["kv"] = KVLayout(**d["kv"])
+        d["graphs"] = {k: GraphSpec.from_dict(g) for k, g in d["graphs"].items()}
+        return cls(**d)
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_manifest(folder: str | Path) -> Manifest:
+    """Parse `folder/manifest.json` without checking files (see `load_manifest`)."""
+    path = Path(folder) / MANIFEST_NAME
+    if not path.is_file():
+        raise ArtifactError(f"{path}: no manifest; is {folder} an artifact folder? Create one with `edgeagent export`.")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ArtifactError(f"{path}: not valid JSON ({e}); re-export the artifact") from e
+    version = raw.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ArtifactError(
+            f"{path}: format_version {version!r}, this runtime reads {FORMAT_VERSION}; "
+            "re-export with the matching edgeagent version"
+        )
+    try:
+        return Manifest.from_dict(raw)
+    except (KeyError, TypeError) as e:
+        raise ArtifactError(f"{path}: malformed manifest ({e}); re-export the artifact") from e
+
+
+def verify_files(folder: str | Path, manifest: Manifest) -> None:
+    """Check every listed file exists and has its recorded sha256; raise ArtifactError naming the file."""
+    folder = Path(folder)
+    for rel, expected in manifest.files.items():
+        path = folder / rel
+        if not path.is_file():
+            raise ArtifactError(f"{path}: listed in {MANIFEST_NAME} but missing; re-export the artifact")
+        actual = sha256_file(path)
+        if actual != expected:
+            raise ArtifactError(
+                f"{path}: sha256 {actual[:16]}… does not match the manifest ({expected[:16]}…); the file was "
+                "modified or belongs to another export. Re-export the artifact."
+            )
+    needed = [g.file for g in manifest.graphs.values()] + ([manifest.tokenizer] if manifest.tokenizer else [])
+    for rel in needed:
+        if rel not in manifest.files:
+            raise ArtifactError(f"{Path(folder) / rel}: used by the manifest but has no sha256 entry; re-export")
+
+
+def load_manifest(folder: str | Path, verify: bool = True) -> Manifest:
+    """Read and (by default) verify an artifact folder's manifest and files."""
+    manifest = read_manifest(folder)
+    if verify:
+        verify_files(folder, manifest)
+    return manifest
+
+
+def check_graph_io(graph: GraphSpec, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]], where: str) -> None:
+    """Compare a loaded graph's (name, dtype) inputs/outputs with the manifest's; raise on mismatch."""
+    for kind, want, got in (("inputs", graph.inputs, inputs), ("outputs", graph.outputs, outputs)):
+        want_pairs = [(t.name, t.dtype) for t in want]
+        if want_pairs != list(got):
+            missing = sorted({n for n, _ in want_pairs} - {n for n, _ in got})
+            extra = sorted({n for n, _ in got} - {n for n, _ in want_pairs})
+            raise ArtifactError(
+                f"{where}: graph {kind} do not match the manifest (missing {missing[:4]}, unexpected "
+                f"{extra[:4]}, or a dtype/order differs); re-export the artifact"
+            )

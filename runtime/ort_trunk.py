@@ -1,0 +1,115 @@
+"""The trunk on ONNX Runtime: prefill, decode one token, greedy generation. No torch.
+
+The cache is preallocated (gpt-fast style): per layer a key and a value array of
+[1, kv_heads, max_len, head_dim], written at the current position. Each step passes the filled
+prefix [:length] as the graph's past and copies the new positions of the graph's present back.
+Names, dims and the layout come from the artifact's manifest; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from .manifest import KVLayout, Manifest, check_graph_io, load_manifest
+from .providers import choose_providers
+
+_ORT_DTYPES = {"tensor(float)": "float32", "tensor(int64)": "int64", "tensor(float16)": "float16"}
+
+
+@dataclass
+class KVCache:
+    """keys[l], values[l]: [1, kv_heads, max_len, head_dim]; positions [0, length) are filled."""
+
+    keys: list[np.ndarray]
+    values: list[np.ndarray]
+    length: int = 0
+
+    @classmethod
+    def allocate(cls, kv: KVLayout, max_len: int) -> "KVCache":
+        shape = (1, kv.kv_heads, max_len, kv.head_dim)
+        return cls([np.zeros(shape, kv.dtype) for _ in range(kv.num_layers)],
+                   [np.zeros(shape, kv.dtype) for _ in range(kv.num_layers)])
+
+    @property
+    def max_len(self) -> int:
+        return self.keys[0].shape[2]
+
+
+class OrtTrunk:
+    """An artifact's trunk graph in one InferenceSession, with cache-aware prefill/decode."""
+
+    def __init__(self, artifact_dir: str | Path, provider: str | None = None, verify: bool = True,
+                 max_len: int = 2048, threads: int | None = None):
+        self.dir = Path(artifact_dir)
+        self.manifest: Manifest = load_manifest(self.dir, verify=verify)
+        self.graph = self.manifest.graphs["trunk"]
+        self.kv = self.manifest.kv
+        self.max_len = max_len
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        self.providers = choose_providers(provider)
+        path = self.dir / self.graph.file
+        self.session = ort.InferenceSession(str(path), opts, providers=self.providers)
+        check_graph_io(
+            self.graph,
+            [(i.name, _ORT_DTYPES.get(i.type, i.type)) for i in self.session.get_inputs()],
+            [(o.name, _ORT_DTYPES.get(o.type, o.type)) for o in self.session.get_outputs()],
+            where=str(path),
+        )
+        self._out_names = [o.name for o in self.graph.outputs]
+
+    def new_cache(self, max_len: int | None = None) -> KVCache:
+        return KVCache.allocate(self.kv, max_len or self.max_len)
+
+    def forward(self, ids: np.ndarray, cache: KVCache) -> tuple[np.ndarray, np.ndarray]:
+        """Run `ids` [T] at cache positions [length, length+T); returns logits [T, V], hidden [T, H]."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(1, -1)
+        n, start = ids.shape[1], cache.length
+        if start + n > cache.max_len:
+            raise ValueError(f"sequence of {start + n} tokens exceeds the cache's max_len {cache.max_len}")
+        feed = {"input_ids": ids, "position_ids": np.arange(start, start + n, dtype=np.int64)[None]}
+        kv = self.kv
+        for i in range(kv.num_layers):
+            # A sliced view is not contiguous (kv_heads > 1); ORT needs a contiguous copy anyway.
+            feed[kv.past_key % i] = np.ascontiguousarray(cache.keys[i][:, :, :start])
+            feed[kv.past_value % i] = np.ascontiguousarray(cache.values[i][:, :, :start])
+        outs = dict(zip(self._out_names, self.session.run(self._out_names, feed)))
+        for i in range(kv.num_layers):
+            # present [1, kv, start + n, hd]: only its last n positions are new.
+            cache.keys[i][:, :, start:start + n] = outs[kv.present_key % i][:, :, start:]
+            cache.values[i][:, :, start:start + n] = outs[kv.present_value % i][:, :, start:]
+        cache.length = start + n
+        return outs["logits"][0], outs["hidden_states"][0]
+
+    def prefill(self, ids: Iterable[int], cache: KVCache | None = None, all_logits: bool = False):
+        """Prompt pass. Returns (logits [V] of the last token, or [T, V] with all_logits; hidden [T, H]; cache)."""
+        cache = cache if cache is not None else self.new_cache()
+        ids = np.fromiter(ids, dtype=np.int64) if not isinstance(ids, np.ndarray) else ids
+        if ids.size == 0:
+            raise ValueError("prefill needs at least one token")
+        logits, hidden = self.forward(ids, cache)
+        return (logits if all_logits else logits[-1]), hidden, cache
+
+    def decode(self, token_id: int, cache: KVCache):
+        """One token. Returns (logits [V], hidden [H], cache)."""
+        logits, hidden = self.forward(np.array([token_id], dtype=np.int64), cache)
+        return logits[0], hidden[0], cache
+
+
+def greedy(trunk: OrtTrunk, prompt_ids: Iterable[int], max_new_tokens: int,
+           stop_ids: Iterable[int] = (), cache: KVCache | None = None) -> Iterator[int]:
+    """Yield greedy tokens after `prompt_ids`; stops after a token in `stop_ids` (which is yielded)."""
+    stop = set(stop_ids)
+    logits, _, cache = trunk.prefill(prompt_ids, cache)
+    for step in range(max_new_tokens):
+        token = int(np.argmax(logits))
+        yield token
+        if token in stop or step == max_new_tokens - 1:
+            return
+        logits, _, cache = trunk.decode(token, cache)
