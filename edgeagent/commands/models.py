@@ -19,11 +19,12 @@ def _human(n: int | None) -> str:
 
 
 @click.group(invoke_without_command=True)
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.option("--path", "-p", "paths", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Also describe this local checkpoint folder (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
 @click.pass_context
 def models(ctx, paths, as_json):
-    """List local models (known ids, checkpoints in the cache, and PATHS), with their shapes.
+    """List local models (known ids, checkpoints in the cache, and --path folders), with their shapes.
 
     The cache is $EDGEAGENT_HOME (default ~/.cache/edgeagent). Nothing here uses the network.
     """
