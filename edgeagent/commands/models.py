@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -60,7 +61,7 @@ class _Bars:
             self.close()
             self.stage, self.done = stage, 0
             if total and total > 2:
-                self.bar = click.progressbar(length=total, label=stage, file=click.get_text_stream("stderr"))
+                self.bar = click.progressbar(length=total, label=stage, file=sys.stderr)
                 self.bar.__enter__()
             else:
                 click.echo(f"{stage} ...", err=True)
