@@ -13,6 +13,7 @@ COMMANDS: dict[str, str] = {
     "data": "edgeagent.commands.data:data",
     "models": "edgeagent.commands.models:models",
     "eval": "edgeagent.commands.eval:eval_group",
+    "export": "edgeagent.commands.export:export",
 }
 
 

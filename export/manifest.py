@@ -75,16 +75,13 @@ def special_tokens(config, tokenizer_path: str | Path | None = None) -> dict[str
 
 
 def chat_template_family(checkpoint_dir: str | Path | None) -> str | None:
-    """The chat-template family of a checkpoint ("chatml" when it uses <|im_start|>), None if unknown."""
+    """The checkpoint's chat-template family ("smollm2", "smollm3", "chatml"), None when unknown."""
     if checkpoint_dir is None:
         return None
-    folder = Path(checkpoint_dir)
-    text = ""
-    if (folder / "chat_template.jinja").is_file():
-        text = (folder / "chat_template.jinja").read_text(encoding="utf-8")
-    elif (folder / "tokenizer_config.json").is_file():
-        text = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8")).get("chat_template") or ""
-    return "chatml" if "<|im_start|>" in str(text) else None
+    from edgeagent.formats.family import UNKNOWN, family_of
+
+    family = family_of(Path(checkpoint_dir))
+    return None if family == UNKNOWN else family
 
 
 def exporter_versions() -> dict[str, str]:
@@ -109,16 +106,17 @@ def up_to_date(out_dir: str | Path, wanted_hash: str) -> bool:
 def export_artifact(
     model, out_dir: str | Path, model_id: str, *, checkpoint_dir: str | Path | None = None,
     tokenizer_file: str | Path | None = None, options: ExportOptions | None = None,
-    force: bool = False, log=print,
+    force: bool = False, digest: str | None = None, log=print,
 ) -> tuple[Manifest, bool]:
     """Export `model`'s trunk into the artifact folder `out_dir`. Returns (manifest, skipped).
 
     `checkpoint_dir` (the HF folder the model came from) is hashed for the skip check and searched
     for tokenizer.json and the chat template; `tokenizer_file` overrides the tokenizer's location.
+    `digest` is a precomputed `source_hash` (the CLI checks it before loading the model).
     """
     options = options or ExportOptions()
     out = Path(out_dir)
-    digest = source_hash(model, options, checkpoint_dir)
+    digest = digest or source_hash(model, options, checkpoint_dir)
     if not force and up_to_date(out, digest):
         log(f"{out}: up to date (source hash {digest[:12]}); nothing to export")
         return load_manifest(out, verify=False), True

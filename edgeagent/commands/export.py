@@ -1,0 +1,58 @@
+"""`edgeagent export`: the trunk of a model as an ONNX artifact folder the runtime verifies."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from edgeagent.models import registry
+
+
+def default_out(model: str) -> Path:
+    """$EDGEAGENT_HOME/artifacts/<model id, or the checkpoint folder's name>."""
+    name = model if model in registry.KNOWN else Path(model).expanduser().resolve().name
+    return registry.cache_root() / "artifacts" / name
+
+
+@click.command()
+@click.option("--model", "-m", default=registry.DEFAULT_MODEL, show_default=True,
+              help="A known model id (see `edgeagent models`) or a local Hugging Face checkpoint folder.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Artifact folder [default: $EDGEAGENT_HOME/artifacts/<model>].")
+@click.option("--opset", type=click.IntRange(17, 23), default=18, show_default=True, help="ONNX opset.")
+@click.option("--force", is_flag=True, help="Export even if the folder's manifest says nothing changed.")
+def export(model, out, opset, force):
+    """Export the trunk (frozen causal LM with KV cache; prefill and decode in one graph) to ONNX.
+
+    Writes trunk.onnx, tokenizer.json and manifest.json (files with sha256, tensor names and
+    shapes, KV layout, special token ids). Skips the export when the checkpoint and options are
+    unchanged since the last export into the same folder. Runs from local files only.
+    """
+    from edgeagent.export.manifest import export_artifact, source_hash, up_to_date
+    from edgeagent.export.trunk import ExportOptions
+
+    try:
+        checkpoint = registry.resolve(model)
+    except registry.ModelNotFound as e:
+        raise click.ClickException(str(e)) from None
+    out = out or default_out(model)
+    options = ExportOptions(opset=opset)
+    t0 = time.perf_counter()
+    click.echo(f"[1/3] hashing {checkpoint}")
+    digest = source_hash(None, options, checkpoint)
+    if not force and up_to_date(out, digest):
+        click.echo(f"{out}: up to date (source {digest[:12]}); nothing to do. Use --force to re-export.")
+        return
+
+    click.echo(f"[2/3] loading {model} (float32)")
+    from edgeagent.models.load import load_trunk
+
+    lm, _ = load_trunk(model, dtype="float32")
+    click.echo(f"[3/3] exporting into {out}")
+    manifest, _ = export_artifact(lm, out, model_id=model, checkpoint_dir=checkpoint, options=options,
+                                  force=True, digest=digest, log=lambda msg: click.echo(f"      {msg}"))
+    total = sum((out / f).stat().st_size for f in manifest.files)
+    click.echo(f"done in {time.perf_counter() - t0:.1f}s: {out} ({total / 1e6:.1f} MB, "
+               f"{len(manifest.files)} files, opset {manifest.opset})")
