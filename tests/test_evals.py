@@ -156,6 +156,7 @@ def test_no_call_aces_irrelevance_and_fails_simple():
     cats = report["categories"]
     assert cats["irrelevance"]["accuracy"] == cats["live_irrelevance"]["accuracy"] == 1.0
     assert cats["simple_python"]["accuracy"] == 0.0
+    assert cats["irrelevance"]["modes"] == {"chat": 30}
     assert report["summary"]["irrelevance"] == 1.0
     assert report["summary"]["non_live_ast"] is None  # multiple/parallel were not run
     assert report["oracle"] is False and report["structure"]["calls"] == 0

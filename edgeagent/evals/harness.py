@@ -136,7 +136,8 @@ def category_metrics(results: list[ItemResult], full_size: int) -> dict:
     return {"accuracy": correct / len(results) if results else None, "correct": correct,
             "total": len(results), "size": full_size,
             "unsolvable": sum(r.id in UNSOLVABLE for r in results),
-            "errors": dict(Counter(r.error_type for r in results if not r.correct).most_common())}
+            "errors": dict(Counter(r.error_type for r in results if not r.correct).most_common()),
+            "modes": dict(Counter(r.mode or "none" for r in results).most_common())}
 
 
 def summarize(per_category: dict[str, dict]) -> dict:

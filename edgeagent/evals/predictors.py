@@ -111,7 +111,8 @@ class OraclePredictor:
         if item.ground_truth is None:
             return []
         request_names = {t["function"]["name"] for t in request["tools"]}
-        to_request_name = {orig: new for new, orig in sanitize_names([f["name"] for f in item.functions]).items()}
+        sanitized = sanitize_names([f["name"] for f in item.functions])
+        to_request_name = {orig: new for new, orig in sanitized.items()}
         docs = {f["name"]: f for f in item.functions}
         calls = []
         for gold in item.ground_truth:
@@ -122,9 +123,10 @@ class OraclePredictor:
             for p, options in params.items():
                 ok, value = _first(options, p in required)
                 if ok and p in props:  # a few answers name parameters the function lacks
-                    args[p] = _gold_value(value, props.get(p, {}))
+                    args[p] = _gold_value(value, props[p])
             out_name = name if name in request_names else to_request_name[name]
-            calls.append({"type": "function", "function": {"name": out_name, "arguments": json.dumps(args, ensure_ascii=False)}})
+            arguments = json.dumps(args, ensure_ascii=False)
+            calls.append({"type": "function", "function": {"name": out_name, "arguments": arguments}})
         return calls
 
     def __call__(self, requests: list[dict]) -> list[dict]:

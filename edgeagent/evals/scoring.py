@@ -53,6 +53,7 @@ class ItemResult:
     correct: bool
     error_type: str | None = None
     error: str | None = None
+    mode: str | None = None       # the response's "mode" (chat | think | tool), as the router chose
     n_calls: int = 0
     calls: list[CallCheck] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
@@ -135,6 +136,8 @@ def _is_empty(decoded) -> bool:
 def score(item: BfclItem, response) -> ItemResult:
     """Score one response (any object: a broken one is recorded as wrong, never raised)."""
     res = ItemResult(id=item.id, category=item.category, correct=False)
+    if isinstance(response, dict) and isinstance(response.get("mode"), str):
+        res.mode = response["mode"]
     if isinstance(response, dict) and isinstance(response.get("timings"), dict):
         res.timings = {k: v for k, v in response["timings"].items()
                        if isinstance(v, (int, float)) and not isinstance(v, bool)}
