@@ -6,7 +6,8 @@
 """
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 
 import numpy as np
 
@@ -60,11 +61,15 @@ class Slot:
     choices: tuple | None
     default: object
     has_default: bool
-    allowed: np.ndarray
+    _scaffold: object = field(repr=False)
 
     @property
     def positions(self) -> np.ndarray:
         return np.arange(self.start, self.start + self.budget)
+
+    @cached_property
+    def allowed(self) -> np.ndarray:
+        return self._scaffold._allowed(self)
 
 
 class _CppCore:
@@ -176,16 +181,18 @@ class Scaffold:
 
     def _slot(self, index, s):
         pointer, schema_pointer, kind, start, budget, required, choices, default = s
-        if choices:
-            allowed = np.zeros(self.vocab_size + 2, dtype=bool)
-            allowed[[t for c in choices for t in c]] = True
-            allowed[self.null_id] = True
-            allowed.flags.writeable = False
-            choices = tuple(tuple(c) for c in choices)
-        else:
-            allowed, choices = self._class_mask(kind), None
+        choices = tuple(tuple(c) for c in choices) if choices else None
         return Slot(index, pointer, schema_pointer, kind, start, budget, bool(required), choices,
-                    json.loads(default) if default is not None else None, default is not None, allowed)
+                    json.loads(default) if default is not None else None, default is not None, self)
+
+    def _allowed(self, slot):
+        if slot.choices is None:
+            return self._class_mask(slot.kind)
+        allowed = np.zeros(self.vocab_size + 2, dtype=bool)
+        allowed[[t for c in slot.choices for t in c]] = True
+        allowed[self.null_id] = True
+        allowed.flags.writeable = False
+        return allowed
 
     def masked(self) -> np.ndarray:
         """int64[length]: literal tokens, MASK at every slot position (the diffusion head's start)."""
