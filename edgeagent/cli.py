@@ -14,6 +14,7 @@ COMMANDS: dict[str, str] = {
     "models": "edgeagent.commands.models:models",
     "eval": "edgeagent.commands.eval:eval_group",
     "export": "edgeagent.commands.export:export",
+    "bench-scaffold": "edgeagent.commands.bench_scaffold:bench_scaffold",
 }
 
 

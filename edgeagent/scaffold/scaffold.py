@@ -25,7 +25,7 @@ class Budgets:
 
     string: int = 24
     integer: int = 8
-    number: int = 12
+    number: int = 16
     json: int = 24
     array_items: int = 6
     max_len: int = 2048
