@@ -22,7 +22,7 @@ from pathlib import Path
 from .augment import add_distractors, make_negative, merge_parallel, merge_reason, shuffle_tools, single_call, tool_pool
 from .examples import Example, expand, record_mode
 from .records import Loaded, load
-from .split import DEV_FRACTION, split
+from .split import DEV_FRACTION, split_records
 
 FC_DATASETS = ("glaive_en", "sealtools", "sgd")
 SGD_DATASETS = ("sgd", "sgd_irrel")
@@ -154,7 +154,7 @@ def build_mix(data: Loaded | str | Path | None = None, config: MixConfig | None 
         raise ValueError(f"the mix needs dataset(s) {missing}; loaded: {sorted(data.records)}")
 
     report: dict = {"config": asdict(cfg), "skipped_on_load": len(data.skipped)}
-    sides = {d: split(data.records[d], cfg.dev_fraction) for d in wanted}
+    sides = {d: split_records(data.records[d], cfg.dev_fraction) for d in wanted}
     report["split_records"] = {d: {"train": len(t), "dev": len(v)} for d, (t, v) in sides.items()}
 
     fc_train = []

@@ -98,21 +98,61 @@ def data_files(data_dir: str | os.PathLike | None = None) -> dict[str, Path]:
     return {dataset_name(p): p for p in sorted(folder.glob("*.jsonl.gz"))}
 
 
+_TEXT_KEYS = ("description", "title")
+_ANY_VALUE_KEYS = ("default", "examples", "const")
+
+
+def _shape(schema):
+    """What decides whether ``schema`` is a valid JSON Schema, with the rest blanked: free text
+    (string descriptions, titles), enum/default/example values and property names (renamed
+    consistently in ``properties`` and ``required``)."""
+    if isinstance(schema, list):
+        return [_shape(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    props = schema.get("properties")
+    rename = {k: f"p{i}" for i, k in enumerate(props)} if isinstance(props, dict) else {}
+    for k, v in schema.items():
+        if k in _TEXT_KEYS and isinstance(v, str):
+            continue
+        if k in _ANY_VALUE_KEYS:
+            v = None if k != "examples" else []
+        elif k == "enum" and isinstance(v, list):
+            v = []
+        elif k == "properties" and rename:
+            v = {rename[name]: _shape(sub) for name, sub in props.items()}
+        elif k == "required" and isinstance(v, list) and all(isinstance(x, str) for x in v):
+            v = [rename.get(x, x) for x in v]
+        else:
+            v = _shape(v)
+        out[k] = v
+    return out
+
+
 class Validator:
     """Validates records; caches one compiled jsonschema validator per distinct schema."""
 
     def __init__(self):
         self._cache: dict[str, Draft202012Validator | SchemaError] = {}
+        self._checked: dict[str, SchemaError | None] = {}
 
     def schema_validator(self, schema: dict) -> Draft202012Validator:
         key = json.dumps(schema)  # key order is stable within a source; no sort: this runs per tool
         hit = self._cache.get(key)
         if hit is None:
-            try:
-                Draft202012Validator.check_schema(schema)
-                hit = Draft202012Validator(schema)
-            except SchemaError as e:
-                hit = e
+            # check_schema (a metaschema validation) is the slow part; schemas that differ only
+            # in their descriptions share one check.
+            shape = json.dumps(_shape(schema))
+            err = self._checked.get(shape, 0)
+            if err == 0:
+                try:
+                    Draft202012Validator.check_schema(schema)
+                    err = None
+                except SchemaError as e:
+                    err = e
+                self._checked[shape] = err
+            hit = err if err is not None else Draft202012Validator(schema)
             self._cache[key] = hit
         if isinstance(hit, SchemaError):
             raise hit
@@ -148,7 +188,7 @@ class Validator:
             try:
                 out[name] = self.schema_validator(params)
             except SchemaError as e:
-                path = "".join(f"[{p!r}]" for p in e.path)
+                path = _path(e.path)
                 raise RecordError(f"{field}.function.parameters{path}", f"invalid JSON Schema: {e.message}")
         return out
 
@@ -208,8 +248,13 @@ class Validator:
             raise RecordError(f"{field}.function.arguments", "must be a JSON object")
         err = next(iter(schemas[name].iter_errors(args)), None)
         if err is not None:
-            path = "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in err.absolute_path)
+            path = _path(err.absolute_path)
             raise RecordError(f"{field}.function.arguments{path}", err.message)
+
+
+def _path(parts) -> str:
+    """``.properties.city.type`` / ``.items[0]`` from a jsonschema error path."""
+    return "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in parts)
 
 
 def check_record(rec: dict, validator: Validator | None = None) -> None:

@@ -44,7 +44,7 @@ def split_of(rec: dict, dev_fraction: float = DEV_FRACTION) -> str:
     return "dev" if any(key_fraction(k) < dev_fraction for k in split_keys(rec)) else "train"
 
 
-def split(records, dev_fraction: float = DEV_FRACTION) -> tuple[list[dict], list[dict]]:
+def split_records(records, dev_fraction: float = DEV_FRACTION) -> tuple[list[dict], list[dict]]:
     """``(train, dev)``; order within each side follows ``records``."""
     train, dev = [], []
     for rec in records:
