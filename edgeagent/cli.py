@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "eval": "edgeagent.commands.eval:eval_group",
     "export": "edgeagent.commands.export:export",
     "bench-scaffold": "edgeagent.commands.bench_scaffold:bench_scaffold",
+    "train": "edgeagent.commands.train:train",
 }
 
 

@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgeagent.formats import call_syntax, render_prompt, resolve_mode
-from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN, KIND_IDS, MODE_IDS
+from edgeagent.formats import call_syntax, render_prompt, render_target, resolve_mode
+from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN, KIND_IDS, MODE_IDS, position_kind
 from edgeagent.scaffold import SchemaError, compile_schema
 
 
 @dataclass
 class CallLabels:
     tool: str
+    schema: str                  # the tool's parameters schema as JSON (to recompile the scaffold)
     ctx_end: int                 # context = sequence[:ctx_end]
     end: int                     # index of the footer's last token ("another call?" is read here)
     another: int                 # 1 if another call follows
@@ -47,6 +48,8 @@ class Prepared:
     mode: int
     mode_at: int                 # index of the last prompt token
     calls: list[CallLabels] = field(default_factory=list)
+    target: np.ndarray | None = None  # the target turn as the trunk would write it (LoRA baseline)
+    source: str = ""
 
 
 class TokenText:
@@ -126,6 +129,8 @@ class Preparer:
         self._seg: dict[str, list[int]] = {}
         self._scaffolds: dict[str, object] = {}
         self.skipped: dict[str, int] = {}
+        # token ids are stored compactly: the prepared set travels to a GPU machine
+        self.id_dtype = np.uint16 if tokenizer.get_vocab_size() <= 65536 else np.int32
 
     def seg(self, s: str) -> list[int]:
         ids = self._seg.get(s)
@@ -172,14 +177,16 @@ class Preparer:
                 except ValueError:
                     return self._skip("value over budget or invalid")
                 seq += self.seg(json.dumps(args, ensure_ascii=False) + self.syntax.footer)
-                item.calls.append(self._call_labels(sc, gold, name, seq[:ctx_end], ctx_end, len(seq) - 1,
+                item.calls.append(self._call_labels(sc, schemas[name], gold, name, seq[:ctx_end], ctx_end, len(seq) - 1,
                                                     int(k + 1 < len(calls)), prompt_len))
         if len(seq) > self.max_len:
             return self._skip(f"longer than {self.max_len} tokens")
-        item.ids = np.asarray(seq, dtype=np.int32)
+        item.ids = np.asarray(seq, dtype=self.id_dtype)
+        target = render_target(ex.target, self.family, resolve_mode(ex.messages, self.family, None))
+        item.target = np.asarray(self.tok.encode(target, add_special_tokens=False).ids, dtype=self.id_dtype)
         return item
 
-    def _call_labels(self, sc, gold, name, ctx, ctx_end, end, another, prompt_len) -> CallLabels:
+    def _call_labels(self, sc, sc_schema, gold, name, ctx, ctx_end, end, another, prompt_len) -> CallLabels:
         L = len(gold)
         kinds = np.zeros(L, dtype=np.int64)
         slot_pos = np.zeros(L, dtype=np.int64)
@@ -187,7 +194,7 @@ class Preparer:
         first, action, span = [], [], []
         for slot in sc.slots:
             pos = np.asarray(slot.positions)
-            kinds[pos] = KIND_IDS[slot.kind]
+            kinds[pos] = KIND_IDS[position_kind(slot.kind)]
             slot_pos[pos] = np.arange(len(pos))
             is_slot[pos] = True
             first.append(int(pos[0]))
@@ -204,7 +211,7 @@ class Preparer:
                     found = find_span(self.text, ctx, value, search_from=0) if value else None
             action.append(ACTION_SPAN if found else ACTION_GEN)
             span.append(found or (-1, -1))
-        return CallLabels(tool=name, ctx_end=ctx_end, end=end, another=another, ids=gold, kinds=kinds,
+        return CallLabels(tool=name, schema=json.dumps(sc_schema), ctx_end=ctx_end, end=end, another=another, ids=gold, kinds=kinds,
                           slot_pos=slot_pos, is_slot=is_slot, slot_first=np.asarray(first, dtype=np.int64),
                           action=np.asarray(action, dtype=np.int64),
                           span=np.asarray(span, dtype=np.int64).reshape(-1, 2))

@@ -5,8 +5,11 @@ A scaffold position has a kind; a slot has a route (action); the router has mode
 
 KINDS = ("literal", "string", "number", "integer", "choice", "json", "presence")
 KIND_IDS = {k: i for i, k in enumerate(KINDS)}
-# scaffold slot types that map onto the position kinds
-KIND_OF_SLOT_TYPE = {"boolean": "choice", "enum": "choice", "const": "choice"}
+
+
+def position_kind(slot_kind: str) -> str:
+    """The position kind of a scaffold slot kind ("null" markers read like choices)."""
+    return slot_kind if slot_kind in KIND_IDS else "choice"
 
 ACTIONS = ("span", "gen", "null")
 ACTION_SPAN, ACTION_GEN, ACTION_NULL = 0, 1, 2

@@ -1,0 +1,50 @@
+"""`edgeagent train`: reproduce the shipped heads from ../shared/data (BFCL is never read)."""
+
+from pathlib import Path
+
+import click
+
+STAGES = ("prepare", "fit", "all", "lora")
+
+
+@click.command("train")
+@click.option("--model", default="smollm2-135m", show_default=True, help="Trunk: a model id or a local checkpoint.")
+@click.option("--stage", type=click.Choice(STAGES), default="all", show_default=True,
+              help="prepare: the mix and token sequences (CPU); fit: trunk states, heads, dev report; "
+                   "lora: only the LoRA AR baseline (on the prepared examples).")
+@click.option("--work", type=click.Path(path_type=Path), default=Path("runs/train"), show_default=True,
+              help="Work dir: prepared data, cached trunk states, resumable checkpoints.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where the trained heads go (default: WORK/heads).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Training data (default: ../shared/data or $EDGEAGENT_DATA).")
+@click.option("--no-sgd", is_flag=True, help="Leave the SGD files out (the BFCL-live ablation arm).")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
+@click.option("--epochs", type=int, default=4, show_default=True, help="Slot-filler epochs.")
+@click.option("--lora", is_flag=True, help="Also train the LoRA AR baseline on the same examples.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def train(model, stage, work, out, data_dir, no_sgd, device, epochs, lora, seed):
+    """Train the mode head, the another-call head and the slot filler on a frozen trunk.
+
+    The trunk's states are computed once and cached in WORK; the heads train on the cache.
+    Every stage resumes where a stopped run left off. The dev split of the data is held out
+    and scored at the end (train_report.json beside the heads).
+    """
+    from edgeagent.train.heads_train import TrainConfig
+    from edgeagent.train.run import RunConfig, fit, prepare
+
+    cfg = RunConfig(model=model, seed=seed, include_sgd=not no_sgd, device=device, lora=lora)
+    out = out or work / "heads"
+    if stage in ("prepare", "all"):
+        rep = prepare(cfg, work, data_dir)
+        click.echo(f"prepared: {rep['items']} items, {rep['tokens']} tokens, skipped {rep['skipped']}")
+    if stage in ("fit", "all"):
+        if not (work / "prepared.pkl.gz").exists():
+            raise click.ClickException(f"{work}/prepared.pkl.gz is missing: run --stage prepare first")
+        rep = fit(cfg, work, out, train_cfg=TrainConfig(seed=seed, device=device, epochs=epochs))
+        click.echo(f"heads written to {out}; dev: {rep['dev']}")
+    if stage == "lora":
+        from edgeagent.train.run import fit_lora
+
+        rep = fit_lora(cfg, work, out)
+        click.echo(f"LoRA baseline written to {out / 'lora'}: {rep}")

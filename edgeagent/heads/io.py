@@ -1,0 +1,51 @@
+"""Reading and locating trained heads (float16 safetensors shards + JSON configs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+SHIPPED = Path(__file__).resolve().parents[1] / "weights"
+
+
+def heads_dir(model: str, heads: str | Path | None = None) -> Path:
+    """The heads of ``model``: an explicit dir, else the ones shipped in the package for a known id."""
+    if heads is not None:
+        path = Path(heads)
+    else:
+        path = SHIPPED / str(model)
+    if not (path / "heads.json").exists():
+        shipped = sorted(p.name for p in SHIPPED.glob("*") if (p / "heads.json").exists()) if SHIPPED.exists() else []
+        raise FileNotFoundError(
+            f"no trained heads at {path} (heads.json missing). Shipped heads exist for: {shipped or 'none'}; "
+            "train some with `edgeagent train --model ...` and pass --heads DIR")
+    return path
+
+
+def load_heads(path: Path, embedding, device: str = "cpu"):
+    """(slot_filler, mode_head, another_head) in eval mode, float32, on ``device``.
+
+    ``embedding`` [V, H] is the trunk's input embedding matrix (the slot filler's tied output).
+    """
+    import torch
+    from safetensors.torch import load_file
+
+    from .router import Router, RouterConfig
+    from .slot_filler import SlotFiller, SlotFillerConfig
+
+    path = Path(path)
+    meta = json.loads((path / "heads.json").read_text())
+    tensors = {}
+    for f in meta["files"]:
+        tensors.update(load_file(str(path / f)))
+    sf = SlotFiller(SlotFillerConfig.load(path / "slot_filler.json"), embedding)
+    mode = Router(RouterConfig.load(path / "mode_head.json"))
+    another = Router(RouterConfig.load(path / "another_head.json"))
+    for prefix, module in (("slot_filler.", sf), ("mode.", mode), ("another.", another)):
+        state = {k[len(prefix):]: v.float() for k, v in tensors.items() if k.startswith(prefix)}
+        missing, unexpected = module.load_state_dict(state, strict=False)
+        missing = [m for m in missing if m != "embedding"]
+        if missing or unexpected:
+            raise ValueError(f"{path}: heads do not match their config ({prefix[:-1]}: missing {missing[:5]}, "
+                             f"unexpected {unexpected[:5]})")
+    return tuple(m.to(device).eval() for m in (sf, mode, another))

@@ -1,0 +1,56 @@
+"""The PyTorch backend of the routed pipeline: the HF trunk and the heads, on numpy at the edge.
+
+The reference the ONNX Runtime backend is tested against (same interface: runtime/backend.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+class TorchBackend:
+    def __init__(self, model: str = "smollm2-135m", heads=None, device: str = "cpu", dtype: str = "fp32",
+                 trunk=None, tokenizer=None, family: str | None = None):
+        from edgeagent.heads.io import heads_dir, load_heads
+        from edgeagent.models.registry import describe, resolve
+
+        if trunk is None:
+            from edgeagent.models.load import load_trunk
+
+            trunk, tokenizer = load_trunk(model, dtype=dtype, device=device)
+            family = family or describe(resolve(model)).family
+        self.trunk = trunk.eval()
+        self.tokenizer = getattr(tokenizer, "backend_tokenizer", tokenizer)
+        self.family = family
+        self.device = device
+        self.max_len = int(getattr(trunk.config, "max_position_embeddings", 2048))
+        emb = trunk.get_input_embeddings().weight.detach().float()
+        self.slot_filler, self.mode_head, self.another_head = load_heads(heads_dir(model, heads), emb, device)
+
+    def new_cache(self):
+        from transformers import DynamicCache
+
+        return DynamicCache()
+
+    @torch.inference_mode()
+    def prefill(self, ids, cache):
+        t = torch.as_tensor(np.asarray(ids, dtype=np.int64), device=self.device).unsqueeze(0)
+        out = self.trunk.model(input_ids=t, past_key_values=cache, use_cache=True)
+        h = out.last_hidden_state
+        logits = self.trunk.lm_head(h[:, -1])
+        return logits[0].float().cpu().numpy(), h[0].float().cpu().numpy(), out.past_key_values
+
+    @torch.inference_mode()
+    def mode_logits(self, state):
+        return self.mode_head(torch.as_tensor(state, dtype=torch.float32, device=self.device)[None])[0].cpu().numpy()
+
+    @torch.inference_mode()
+    def another_logits(self, state):
+        return self.another_head(torch.as_tensor(state, dtype=torch.float32, device=self.device)[None])[0].cpu().numpy()
+
+    @torch.inference_mode()
+    def fill_step(self, ids, kinds, slot_pos, ctx):
+        t = lambda a, dt=torch.long: torch.as_tensor(np.asarray(a), dtype=dt, device=self.device)[None]
+        out = self.slot_filler(t(ids), t(kinds), t(slot_pos), t(ctx, torch.float32))
+        return tuple(o[0].float().cpu().numpy() for o in out)

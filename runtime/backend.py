@@ -1,0 +1,40 @@
+"""The narrow interface between the routed pipeline and a model.
+
+A backend is the trunk plus the heads, on numpy arrays and token ids. Two implement it: the
+PyTorch reference (``edgeagent.export.torch_backend``) and the ONNX Runtime one; the pipeline
+(``runtime/pipeline.py``) is written once against this protocol.
+
+    tokenizer        a `tokenizers.Tokenizer`
+    family           chat-template family ("smollm2", "smollm3", ...)
+    max_len          longest sequence the cache holds
+    new_cache()      an empty KV cache
+    prefill(ids, cache) -> (logits [V] of the last token, hidden [n, H] of the new tokens, cache)
+                     appends ``ids`` to the cache (works for one token too: that is decode)
+    mode_logits(state [H]) -> [3]        chat | think | tool
+    another_logits(state [H]) -> [2]     end | another call
+    fill_step(ids [L], kinds [L], slot_pos [L], ctx [T, H])
+        -> (token_logits [L, V+1], action_logits [L, 3], start [L, T], end [L, T])
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class Backend(Protocol):
+    tokenizer: Any
+    family: str
+    max_len: int
+
+    def new_cache(self) -> Any: ...
+
+    def prefill(self, ids: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, Any]: ...
+
+    def mode_logits(self, state: np.ndarray) -> np.ndarray: ...
+
+    def another_logits(self, state: np.ndarray) -> np.ndarray: ...
+
+    def fill_step(self, ids: np.ndarray, kinds: np.ndarray, slot_pos: np.ndarray,
+                  ctx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...

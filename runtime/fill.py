@@ -1,0 +1,267 @@
+"""Filling a scaffold's slots: span copy, masked-diffusion generation, or NULL (numpy only).
+
+``fill`` is the decoding loop of the slot filler. Step 1 reads the fully masked scaffold and
+routes every slot:
+
+- choice slots (booleans, enums, presence and null markers) pick the best of their choices
+  (or all-NULL where the slot may be left out), scored by the token log-probabilities;
+- value slots take the head's route: SPAN copies the best context span as text and has the
+  scaffold compiler tokenize it into the slot (exact characters: no " Tokyo" / "Tokyo" trap),
+  NULL leaves the slot out (only where that is allowed), GEN leaves it to diffusion.
+
+Steps 1..T then commit the generated positions, most confident first, on a schedule that
+commits everything by step T; each step re-reads the partly filled scaffold, so a slot sees its
+neighbours' values. ``step`` is the head: (ids, kinds, slot_pos) -> (token_logits [L, V+1],
+action_logits [L, 3], start [L, T], end [L, T]) with the context bound inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN, KIND_IDS, position_kind
+
+VALUE_KINDS = ("string", "number", "integer", "json")
+CHOICE_KINDS = ("choice", "presence", "null")
+
+
+@dataclass
+class FillInfo:
+    routes: dict = field(default_factory=dict)    # slot pointer -> "span" | "gen" | "null" | "choice"
+    steps: int = 0                                # head passes run
+    repaired: list = field(default_factory=list)  # pointers whose first fill did not assemble
+
+
+def layout(sc):
+    """(kinds [L], slot_pos [L]) int64 arrays of a compiled scaffold."""
+    L = len(sc.masked())
+    kinds = np.zeros(L, np.int64)
+    spos = np.zeros(L, np.int64)
+    for s in sc.slots:
+        kinds[s.start:s.start + s.budget] = KIND_IDS[position_kind(s.kind)]
+        spos[s.start:s.start + s.budget] = np.arange(s.budget)
+    return kinds, spos
+
+
+def _log_softmax(x):
+    x = x - x.max(axis=-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+
+def _choice_score(logp, slot, tokens, null_id):
+    seq = list(tokens) + [null_id] * (slot.budget - len(tokens))
+    return float(sum(logp[slot.start + j, t] for j, t in enumerate(seq)))
+
+
+def best_span(start, end, max_len=48):
+    """(first, last) maximizing start[first] + end[last] with first <= last < first + max_len."""
+    T = len(start)
+    best, arg = -np.inf, (0, 0)
+    # end scores: running best over a window, O(T * max_len) but T is a few hundred
+    for i in np.argsort(-start)[: min(T, 16)]:
+        j_hi = min(T, i + max_len)
+        j = i + int(np.argmax(end[i:j_hi]))
+        s = start[i] + end[j]
+        if s > best:
+            best, arg = s, (int(i), int(j))
+    return arg
+
+
+def span_value(text_of, ctx_ids, first, last, kind):
+    """The slot text for a copied span, or None when the span cannot fill a slot of this kind."""
+    try:
+        raw = text_of(ctx_ids[first:last + 1]).strip()
+    except UnicodeDecodeError:
+        return None
+    if not raw:
+        return None
+    if kind == "string":
+        return json.dumps(raw, ensure_ascii=False)[1:-1]
+    if kind in ("number", "integer"):
+        try:
+            v = json.loads(raw)
+        except ValueError:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind == "integer" and not isinstance(v, int)):
+            return None
+        return raw
+    if kind == "json":
+        try:
+            json.loads(raw)
+            return raw
+        except ValueError:
+            return json.dumps(raw, ensure_ascii=False)
+    return None
+
+
+def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 48, use_span: bool = True):
+    """Fill every slot of scaffold ``sc``. Returns (ids [L], FillInfo).
+
+    tokenize(text) -> token ids of a slot's text; text_of(ids) -> the text of context tokens.
+    ``use_span=False`` is the ablation without the span path (every value generated).
+    """
+    ids = np.array(sc.masked(), dtype=np.int64)
+    kinds, spos = layout(sc)
+    null_id = sc.null_id
+    info = FillInfo()
+    tok_logits, act_logits, start, end = step(ids, kinds, spos)
+    info.steps = 1
+    width = tok_logits.shape[-1]                       # V + 1: the vocabulary and NULL
+    allowed = {s.index: np.asarray(sc.allowed_mask(s))[:width] for s in sc.slots}
+    gen = []                                           # (position, slot) left to diffusion
+    logp_all = None
+    for s in sc.slots:
+        sl = slice(s.start, s.start + s.budget)
+        if s.kind in CHOICE_KINDS:
+            if logp_all is None:
+                logp_all = _log_softmax(tok_logits)
+            logp = logp_all[sl]
+            options = [list(c) for c in s.choices]
+            if not s.required or s.kind in ("presence", "null"):
+                options.append([])
+            cols = np.arange(s.budget)
+            scores = [float(logp[cols, c + [null_id] * (s.budget - len(c))].sum()) for c in options]
+            best = options[int(np.argmax(scores))]
+            ids[sl] = best + [null_id] * (s.budget - len(best))
+            info.routes[s.pointer] = "choice"
+            continue
+        acts = act_logits[s.start].copy()
+        if s.required and s.kind != "string":
+            acts[ACTION_NULL] = -np.inf
+        if not use_span:
+            acts[ACTION_SPAN] = -np.inf
+        route = int(np.argmax(acts))
+        if route == ACTION_SPAN:
+            first, last = best_span(start[s.start], end[s.start], span_max)
+            text = span_value(text_of, ctx_ids, first, last, s.kind)
+            toks = list(tokenize(text)) if text is not None else []
+            if 0 < len(toks) <= s.budget and allowed[s.index][toks].all():
+                ids[sl] = toks + [null_id] * (s.budget - len(toks))
+                info.routes[s.pointer] = "span"
+                continue
+            route = ACTION_GEN
+        if route == ACTION_NULL:
+            ids[sl] = null_id
+            info.routes[s.pointer] = "null"
+            continue
+        info.routes[s.pointer] = "gen"
+        gen += [(p, s.index) for p in range(s.start, s.start + s.budget)]
+
+    for k in range(steps):
+        if not gen:
+            break
+        if k > 0:
+            tok_logits = step(ids, kinds, spos)[0]
+            info.steps += 1
+        n_commit = math.ceil(len(gen) / (steps - k))
+        pos = np.fromiter((p for p, _ in gen), np.int64, len(gen))
+        rows = np.where(np.stack([allowed[si] for _, si in gen]), tok_logits[pos], -np.inf)  # [n, V+1]
+        pick = rows.argmax(-1)
+        top = rows[np.arange(len(gen)), pick]
+        conf = -np.log(np.exp(rows - top[:, None]).sum(-1))                # log-prob of the pick
+        chosen = set(np.argsort(-conf, kind="stable")[:n_commit].tolist())
+        for i in chosen:
+            ids[gen[i][0]] = pick[i]
+        gen = [g for i, g in enumerate(gen) if i not in chosen]
+    return ids, info
+
+
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+def _number_prefix(text: str, pattern) -> bool:
+    return any(pattern.fullmatch(text + tail) for tail in ("", "0", "1"))
+
+
+def constrained_number(logits, slot, allowed, text_of, null_id):
+    """Left-to-right greedy fill of one number/integer slot that always yields a valid lexeme.
+
+    logits [budget, V+1] of the slot's positions; the allowed tokens are filtered by a prefix
+    check so that the text stays a JSON number (integer) prefix, and NULL closes it once complete.
+    """
+    pattern = _INTEGER if slot.kind == "integer" else _NUMBER
+    cand = np.flatnonzero(allowed[:null_id])
+    texts = {int(t): text_of([t]) for t in cand}
+    out, text = [], ""
+    for j in range(slot.budget):
+        row = logits[j]
+        complete = pattern.fullmatch(text) is not None
+        last = j == slot.budget - 1
+        order = cand[np.argsort(-row[cand])]
+        pick = None
+        for t in order:
+            nxt = text + texts[int(t)]
+            if (pattern.fullmatch(nxt) if last else _number_prefix(nxt, pattern)):
+                pick = int(t)
+                break
+        if complete and (pick is None or row[null_id] >= row[pick]):
+            break
+        if pick is None:
+            return None
+        out.append(pick)
+        text += texts[pick]
+    if pattern.fullmatch(text) is None:
+        return None
+    return out + [null_id] * (slot.budget - len(out))
+
+
+def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, use_span: bool = True):
+    """``fill`` then assemble: (arguments dict or None, ids, FillInfo, error message or None).
+
+    A fill that does not assemble (e.g. a generated "1.2.3" in a number slot) is retried once
+    with the offending slot's span/null routes switched off; what still fails is reported, never
+    returned as a call.
+    """
+    ids, info = fill(sc, step, ctx_ids, tokenize, text_of, steps, use_span=use_span)
+    try:
+        return sc.decode(ids), ids, info, None
+    except ValueError as e:
+        err, ptr = str(e), getattr(e, "pointer", None)
+    bad = [s for s in sc.slots if ptr is not None and s.pointer == ptr and s.kind in VALUE_KINDS]
+    numeric = [s for s in bad if s.kind in ("number", "integer")]
+    if numeric:
+        # numbers: re-decode the offending slot left to right under a JSON-number prefix check
+        info.repaired.append(ptr)
+        logits = step(ids, *layout(sc))[0]
+        info.steps += 1
+        for s in numeric:
+            toks = constrained_number(logits[s.start:s.start + s.budget], s, np.asarray(sc.allowed_mask(s)),
+                                      text_of, sc.null_id)
+            if toks is not None:
+                ids[s.start:s.start + s.budget] = toks
+        try:
+            return sc.decode(ids), ids, info, None
+        except ValueError as e2:
+            err, ptr = str(e2), getattr(e2, "pointer", None)
+            bad = [s for s in sc.slots if ptr is not None and s.pointer == ptr and s.kind in VALUE_KINDS]
+    if bad:
+        info.repaired.append(ptr)
+
+        def strict(ids_, kinds_, spos_):
+            tl, al, st, en = step(ids_, kinds_, spos_)
+            al = al.copy()
+            for s in bad:
+                al[s.start, ACTION_SPAN] = -np.inf
+                al[s.start, ACTION_NULL] = -np.inf
+                tl = tl.copy()
+                tl[s.start, null_col(tl)] = -np.inf      # a value slot with a value: no leading NULL
+            return tl, al, st, en
+
+        ids, info2 = fill(sc, strict, ctx_ids, tokenize, text_of, steps, use_span=use_span)
+        info.steps += info2.steps
+        try:
+            return sc.decode(ids), ids, info, None
+        except ValueError as e2:
+            err = str(e2)
+    return None, ids, info, err
+
+
+def null_col(token_logits) -> int:
+    """The NULL column of token logits [.., V + 1]."""
+    return token_logits.shape[-1] - 1

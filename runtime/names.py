@@ -1,0 +1,33 @@
+"""Function names decoded under a trie: the trunk can only write a name that exists."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+
+class NameTrie:
+    """A token trie of the available function names (each tokenized as it sits in the header)."""
+
+    def __init__(self, names, tokenize):
+        self.root: dict = {}
+        self.names = list(names)
+        for name in self.names:
+            node = self.root
+            for t in tokenize(json.dumps(name, ensure_ascii=False)[1:-1]):
+                node = node.setdefault(int(t), {})
+            node[None] = name
+
+    def decode(self, logits: np.ndarray, advance, end_token: int) -> str:
+        """Greedy walk: at each node pick the best child token, or stop at a complete name when
+        the trunk prefers ``end_token`` (the first token after a name). ``advance(token)`` feeds
+        the chosen token to the trunk and returns the next logits."""
+        node = self.root
+        while True:
+            children = [t for t in node if t is not None]
+            if None in node and (not children or logits[end_token] >= max(logits[t] for t in children)):
+                return node[None]
+            best = max(children, key=lambda t: logits[t])
+            node = node[best]
+            logits = advance(best)

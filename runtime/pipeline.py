@@ -1,0 +1,209 @@
+"""The routed pipeline (DESIGN §1) on a backend: one request in, one OpenAI-style response out.
+
+prompt -> trunk prefill -> mode (head, or tool_choice / explicit flags) ->
+  chat | think: greedy decoding by the trunk;
+  tool: the call header is forced, the name decoded under a trie of the available names, the
+        arguments filled by the slot filler in the schema's scaffold, validated, prefilled into
+        the trunk's cache in one pass; the another-call head decides whether a call follows.
+
+Numpy and token ids only: no torch. Requests are OpenAI chat format with tools; a bad request
+raises RequestError naming the field, and never leaves the pipeline in a broken state.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgeagent.formats import call_syntax, render_prompt, resolve_mode
+from edgeagent.heads.spec import MODES
+from edgeagent.runtime.fill import fill_and_decode
+from edgeagent.runtime.names import NameTrie
+from edgeagent.scaffold import SchemaError, compile_schema
+
+
+class RequestError(ValueError):
+    """A request the pipeline cannot serve; ``field`` names the bad part."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+@dataclass
+class PipelineConfig:
+    steps: int = 2              # diffusion steps T
+    max_new_tokens: int = 256   # chat / think answers
+    max_calls: int = 8          # parallel calls in one turn
+    max_ctx: int = 1024         # context states the slot filler reads (the last ones)
+    use_span: bool = True       # False: the ablation without the span path
+
+
+def _tools(request) -> list:
+    tools = request.get("tools") or []
+    if not isinstance(tools, list):
+        raise RequestError("tools", "expected a list")
+    out = []
+    for i, t in enumerate(tools):
+        fn = t.get("function", t) if isinstance(t, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
+            raise RequestError(f"tools[{i}].function.name", "expected a non-empty string")
+        params = fn.get("parameters") or {"type": "object", "properties": {}}
+        if not isinstance(params, dict):
+            raise RequestError(f"tools[{i}].function.parameters", "expected a JSON Schema object")
+        out.append({"type": "function", "function": {**fn, "parameters": params}})
+    names = [t["function"]["name"] for t in out]
+    if len(set(names)) != len(names):
+        raise RequestError("tools", "function names must be unique")
+    return out
+
+
+def _tool_choice(request, names):
+    choice = request.get("tool_choice", "auto")
+    if choice in (None, "auto", "none", "required"):
+        return choice or "auto", None
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        if name in names:
+            return "named", name
+        raise RequestError("tool_choice.function.name", f"{name!r} is not one of the tools {names}")
+    raise RequestError("tool_choice", f"expected auto, none, required or a function, got {choice!r}")
+
+
+class Pipeline:
+    def __init__(self, backend, config: PipelineConfig | None = None):
+        self.b = backend
+        self.cfg = config or PipelineConfig()
+        self.tok = backend.tokenizer
+        self.syntax = call_syntax(backend.family)
+        self._seg: dict[str, list[int]] = {}
+        self._scaffolds: dict[str, object] = {}
+        self.stop_ids = {i for i in (self.tok.token_to_id("<|im_end|>"), self.tok.token_to_id("<|endoftext|>"))
+                         if i is not None}
+
+    def seg(self, text: str) -> list[int]:
+        ids = self._seg.get(text)
+        if ids is None:
+            ids = self._seg[text] = self.tok.encode(text, add_special_tokens=False).ids
+        return ids
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.tok.encode(text, add_special_tokens=False).ids
+
+    def text_of(self, ids) -> str:
+        return self.tok.decode([int(i) for i in ids], skip_special_tokens=False)
+
+    def scaffold(self, schema: dict, where: str):
+        key = json.dumps(schema, sort_keys=True)
+        sc = self._scaffolds.get(key)
+        if sc is None:
+            try:
+                sc = compile_schema(schema, self.tok)
+            except SchemaError as e:
+                raise RequestError(f"{where}{e.pointer}", e.reason) from None
+            self._scaffolds[key] = sc
+        return sc
+
+    def respond(self, request: dict) -> dict:
+        """One response: {"id", "mode", "content", "tool_calls", "timings"} (see the infer command)."""
+        t0 = time.perf_counter()
+        if not isinstance(request, dict):
+            raise RequestError("request", "expected a JSON object")
+        messages = request.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise RequestError("messages", "expected a non-empty list of messages")
+        tools = _tools(request)
+        names = [t["function"]["name"] for t in tools]
+        choice, forced_name = _tool_choice(request, names)
+        if choice in ("required", "named") and not tools:
+            raise RequestError("tool_choice", f"{choice!r} needs at least one tool")
+        try:
+            prompt = render_prompt(messages, tools, self.b.family, True,
+                                   resolve_mode(messages, self.b.family, None))
+        except (ValueError, TypeError, KeyError) as e:
+            raise RequestError("messages", str(e)) from None
+        ids = self.tokenize(prompt)
+        if len(ids) + 16 > self.b.max_len:
+            raise RequestError("messages", f"the prompt is {len(ids)} tokens; this model's context holds "
+                                           f"{self.b.max_len} (shorten the conversation or the tool list)")
+        cache = self.b.new_cache()
+        logits, hidden, cache = self.b.prefill(np.asarray(ids, np.int64), cache)
+        t_prefill = time.perf_counter() - t0
+        mode_logits = np.asarray(self.b.mode_logits(hidden[-1]), dtype=np.float64)
+        if choice == "none" or not tools:
+            mode_logits[MODES.index("tool")] = -np.inf
+        mode = "tool" if choice in ("required", "named") else MODES[int(np.argmax(mode_logits))]
+        timings = {"prefill_s": t_prefill, "prompt_tokens": len(ids)}
+        if mode != "tool":
+            content, n = self._generate(logits, cache, len(ids))
+            timings.update(decode_tokens=n, total_s=time.perf_counter() - t0)
+            return {"id": request.get("id"), "mode": mode, "content": content, "tool_calls": [],
+                    "timings": timings}
+        calls, errors, routes = self._calls(ids, hidden, cache, tools, forced_name)
+        timings.update(call_s=time.perf_counter() - t0, total_s=time.perf_counter() - t0)
+        out = {"id": request.get("id"), "mode": "tool", "content": "", "tool_calls": calls, "timings": timings,
+               "routes": routes}
+        if errors:
+            out["errors"] = errors
+        return out
+
+    def _generate(self, logits, cache, length):
+        out = []
+        for _ in range(self.cfg.max_new_tokens):
+            t = int(np.argmax(logits))
+            if t in self.stop_ids or length + 1 >= self.b.max_len:
+                break
+            out.append(t)
+            logits, _, cache = self.b.prefill(np.asarray([t], np.int64), cache)
+            length += 1
+        return self.text_of(out).strip(), len(out)
+
+    def _calls(self, ids, hidden, cache, tools, forced_name):
+        by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}
+        seq = list(ids)
+        states = [hidden]
+        calls, errors, routes = [], [], []
+        trie = NameTrie(by_name, self.tokenize)
+        end_token = self.seg(self.syntax.name_end)[0]
+
+        def feed(tokens):
+            nonlocal cache
+            if len(seq) + len(tokens) > self.b.max_len:
+                raise RequestError("messages", "the conversation and its calls outgrow the model's context")
+            lg, h, cache = self.b.prefill(np.asarray(tokens, np.int64), cache)
+            seq.extend(tokens)
+            states.append(h)
+            return lg
+
+        for k in range(self.cfg.max_calls):
+            logits = feed(self.seg((self.syntax.separator if k else "") + self.syntax.header))
+            if forced_name is not None:
+                name = forced_name
+                feed(self.seg(json.dumps(name, ensure_ascii=False)[1:-1]))
+            else:
+                name = trie.decode(logits, lambda t: feed([t]), end_token)
+            feed(self.seg(self.syntax.name_end))
+            index, schema = by_name[name]
+            sc = self.scaffold(schema, f"tools[{index}].function.parameters")
+            ctx = np.concatenate(states)[-self.cfg.max_ctx:]
+            ctx_ids = np.asarray(seq[-self.cfg.max_ctx:], np.int64)
+
+            def step(s_ids, kinds, spos, _ctx=ctx):
+                return self.b.fill_step(s_ids, kinds, spos, _ctx)
+
+            args, _, info, err = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of,
+                                                 steps=self.cfg.steps, use_span=self.cfg.use_span)
+            if args is None:
+                errors.append({"call": k, "function": name, "error": err})
+                break
+            text = json.dumps(args, ensure_ascii=False)
+            calls.append({"id": f"call_{k}", "type": "function", "function": {"name": name, "arguments": text}})
+            routes.append(info.routes)
+            feed(self.tokenize(text + self.syntax.footer))
+            another = self.b.another_logits(states[-1][-1])
+            if int(np.argmax(another)) == 0:
+                break
+        return calls, errors, routes

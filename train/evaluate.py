@@ -1,0 +1,113 @@
+"""Dev-split metrics of the heads on cached trunk states (never BFCL: that is the benchmark).
+
+- mode: accuracy of chat | think | tool, and of the tool-vs-not decision alone;
+- another: accuracy of "another call" vs "end" after each call;
+- slot filler, per call with the gold function given: every value exact (the call's arguments
+  equal the gold ones), share of values exact, share that assembles; for T = 1, 2, 4 diffusion
+  steps, and the ablation without the span path.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import torch
+
+from edgeagent.heads.spec import MODE_IDS
+from edgeagent.runtime.fill import fill_and_decode
+
+
+def torch_step(slot_filler, ctx: np.ndarray, device: str):
+    """The slot filler as a numpy step function over one call's context states [T, H]."""
+    c = torch.from_numpy(np.asarray(ctx, dtype=np.float32)).to(device).unsqueeze(0)
+
+    def step(ids, kinds, spos):
+        with torch.inference_mode():
+            t = lambda a: torch.from_numpy(np.asarray(a)).to(device).unsqueeze(0)
+            out = slot_filler(t(ids), t(kinds), t(spos), c)
+        return tuple(o[0].float().cpu().numpy() for o in out)
+
+    return step
+
+
+def _values(d, prefix=""):
+    """Flatten arguments into {pointer: scalar} for the per-value score."""
+    if isinstance(d, dict):
+        out = {}
+        for k, v in d.items():
+            out.update(_values(v, f"{prefix}/{k}"))
+        return out
+    if isinstance(d, list):
+        out = {}
+        for i, v in enumerate(d):
+            out.update(_values(v, f"{prefix}/{i}"))
+        return out or {prefix: []}
+    return {prefix: d}
+
+
+def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max_ctx, steps=(1, 2, 4),
+                     limit=300, ablate_span=True):
+    from edgeagent.scaffold import compile_schema
+
+    calls = [(n, k) for n, it in enumerate(items) for k in range(len(it.calls))][:limit]
+    tokenize = lambda text: tokenizer.encode(text, add_special_tokens=False).ids
+    text_of = lambda ids: tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)
+    variants = [(f"T={t}", t, True) for t in steps] + ([("T=2 no-span", 2, False)] if ablate_span else [])
+    res = {name: {"calls": 0, "exact": 0, "values": 0, "values_exact": 0, "assembled": 0, "ms": 0.0}
+           for name, _, _ in variants}
+    cache = {}
+    for n, k in calls:
+        c = items[n].calls[k]
+        sc = cache.get(c.schema) or cache.setdefault(c.schema, compile_schema(json.loads(c.schema), tokenizer))
+        gold = sc.decode(c.ids)
+        lo = max(0, c.ctx_end - max_ctx)
+        base = int(offsets[n])
+        ctx = states[base + lo: base + c.ctx_end]
+        ctx_ids = items[n].ids[lo: c.ctx_end]
+        step = torch_step(slot_filler, ctx, device)
+        gv = _values(gold)
+        for name, t, span in variants:
+            t0 = time.perf_counter()
+            args, _, _, err = fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps=t, use_span=span)
+            r = res[name]
+            r["ms"] += (time.perf_counter() - t0) * 1000
+            r["calls"] += 1
+            r["assembled"] += args is not None
+            r["exact"] += args == gold
+            pv = _values(args) if args is not None else {}
+            r["values"] += len(gv)
+            r["values_exact"] += sum(1 for p, v in gv.items() if p in pv and pv[p] == v)
+    for r in res.values():
+        n = max(r.pop("calls"), 1)
+        r.update(calls=n, exact=r["exact"] / n, assembled=r["assembled"] / n,
+                 values_exact=r["values_exact"] / max(r["values"], 1), ms_per_call=r.pop("ms") / n)
+    return res
+
+
+def dev_report(items, states, offsets, mode_head, cont_head, slot_filler, tcfg, vocab_size, tokenizer=None):
+    device = tcfg.device
+    out = {}
+    xm = torch.from_numpy(np.asarray([states[int(offsets[n]) + it.mode_at] for n, it in enumerate(items)],
+                                     dtype=np.float32)).to(device)
+    ym = np.asarray([it.mode for it in items])
+    with torch.inference_mode():
+        pm = mode_head(xm).argmax(-1).cpu().numpy()
+    tool = MODE_IDS["tool"]
+    out["mode_accuracy"] = float((pm == ym).mean()) if len(ym) else None
+    out["tool_decision_accuracy"] = float(((pm == tool) == (ym == tool)).mean()) if len(ym) else None
+    out["mode_confusion"] = {f"{a}->{b}": int(((ym == ai) & (pm == bi)).sum())
+                             for a, ai in MODE_IDS.items() for b, bi in MODE_IDS.items()}
+    xc, yc = [], []
+    for n, it in enumerate(items):
+        for c in it.calls:
+            xc.append(states[int(offsets[n]) + c.end])
+            yc.append(c.another)
+    if xc:
+        with torch.inference_mode():
+            pc = cont_head(torch.from_numpy(np.asarray(xc, dtype=np.float32)).to(device)).argmax(-1).cpu().numpy()
+        out["another_accuracy"] = float((pc == np.asarray(yc)).mean())
+    if tokenizer is not None and xc:
+        out["slot_fill"] = slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, tcfg.max_ctx)
+    return out

@@ -1,0 +1,174 @@
+"""`edgeagent train`: data mix -> prepared sequences -> cached trunk states -> trained heads.
+
+Stages (each resumable, each writing into the work dir):
+  prepare  the mix (dev split held out), one token sequence and its labels per example;
+  states   one frozen-trunk pass per sequence, float16 states cached on disk;
+  fit      router (mode, another call) and slot filler on the cache; optional LoRA baseline;
+  report   dev metrics, loss curves, per-source counts.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import pickle
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgeagent.heads.spec import MODES
+
+
+@dataclass
+class RunConfig:
+    model: str = "smollm2-135m"
+    seed: int = 0
+    max_len: int = 3072                  # longest trunk sequence kept
+    cap_per_mode: dict = field(default_factory=lambda: {"tool": 12000, "chat": 6000, "think": 1500})
+    dev_cap_per_mode: dict = field(default_factory=lambda: {"tool": 600, "chat": 300, "think": 100})
+    include_sgd: bool = True
+    device: str = "cpu"
+    lora: bool = False
+    lora_tokens: int = 3_000_000         # LoRA baseline budget (tokens of sequences seen)
+
+
+def _cap(examples, caps, seed):
+    by = {}
+    for ex in examples:
+        by.setdefault(ex.mode, []).append(ex)
+    out = []
+    for mode, exs in sorted(by.items()):
+        k = min(len(exs), caps.get(mode, len(exs)))
+        out += random.Random(f"{seed}-{mode}").sample(exs, k)
+    random.Random(f"{seed}-order").shuffle(out)
+    return out
+
+
+def prepare(cfg: RunConfig, work: Path, data_dir=None, progress=True) -> dict:
+    """Build the mix and the prepared items; writes prepared.pkl.gz and prepare.json."""
+    from tqdm import tqdm
+
+    from edgeagent.data.mix import MixConfig, build_mix
+    from edgeagent.models.registry import describe, resolve
+    from edgeagent.train.prepare import Preparer
+
+    work.mkdir(parents=True, exist_ok=True)
+    out = work / "prepared.pkl.gz"
+    if out.exists():
+        return json.loads((work / "prepare.json").read_text())
+    t0 = time.time()
+    path = resolve(cfg.model)
+    family = describe(path).family
+    tok = _tokenizer(cfg.model)
+    mix = build_mix(data_dir, MixConfig(seed=cfg.seed, include_sgd=cfg.include_sgd))
+    sides = {"train": _cap(mix.train, cfg.cap_per_mode, cfg.seed),
+             "dev": _cap(mix.dev, cfg.dev_cap_per_mode, cfg.seed)}
+    prep = Preparer(tok, family, max_len=cfg.max_len)
+    items = {}
+    for side, exs in sides.items():
+        kept = []
+        for ex in tqdm(exs, desc=f"prepare {side}", disable=not progress):
+            it = prep(ex)
+            if it is not None:
+                it.source = ex.dataset + ("/" + "+".join(ex.augment) if ex.augment else "")
+                kept.append(it)
+        items[side] = kept
+    report = {
+        "model": cfg.model, "family": family, "mix": mix.report, "seconds": round(time.time() - t0, 1),
+        "skipped": prep.skipped,
+        "items": {s: len(v) for s, v in items.items()},
+        "tokens": {s: int(sum(len(i.ids) for i in v)) for s, v in items.items()},
+        "by_mode": {s: {m: sum(1 for i in v if MODES[i.mode] == m) for m in MODES} for s, v in items.items()},
+        "calls": {s: int(sum(len(i.calls) for i in v)) for s, v in items.items()},
+        "by_source": {s: _count(i.source for i in v) for s, v in items.items()},
+    }
+    tmp = out.with_suffix(".tmp")
+    with gzip.open(tmp, "wb", compresslevel=6) as f:
+        pickle.dump({"config": asdict(cfg), "items": items}, f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(out)
+    (work / "prepare.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def _count(xs):
+    out = {}
+    for x in xs:
+        out[x] = out.get(x, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def _tokenizer(model):
+    from edgeagent.models.load import load_tokenizer
+
+    tok = load_tokenizer(model)
+    return getattr(tok, "backend_tokenizer", tok)
+
+
+def load_prepared(work: Path) -> dict:
+    with gzip.open(work / "prepared.pkl.gz", "rb") as f:
+        return pickle.load(f)
+
+
+def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, train_cfg=None) -> dict:
+    """Cache states, train the heads, write them to ``out_dir``; returns the dev report."""
+    import torch
+
+    from edgeagent.heads.slot_filler import SlotFillerConfig
+    from edgeagent.train.evaluate import dev_report
+    from edgeagent.train.features import cache_states
+    from edgeagent.train.heads_train import TrainConfig, router_data, save_heads, train_router, train_slot_filler
+
+    data = load_prepared(work)
+    items = data["items"]
+    tcfg = train_cfg or TrainConfig(seed=cfg.seed, device=cfg.device)
+    if trunk is None:
+        from edgeagent.models.load import load_trunk
+
+        trunk, _ = load_trunk(cfg.model, dtype="bf16" if cfg.device.startswith("cuda") else "fp32",
+                              device=cfg.device)
+    t0 = time.time()
+    states = {side: cache_states(trunk, [it.ids for it in items[side]], work / f"states-{side}",
+                                 device=cfg.device, progress=progress) for side in ("train", "dev")}
+    offsets = {side: np.load(work / f"states-{side}" / "offsets.npy") for side in states}
+    t_states = time.time() - t0
+    log: list = []
+    t1 = time.time()
+    xm, ym, xc, yc = router_data(items["train"], states["train"], offsets["train"])
+    mode_head, mode_cfg = train_router(xm, ym, len(MODES), tcfg, log, "mode")
+    cont_head, cont_cfg = train_router(xc, yc, 2, tcfg, log, "another")
+    emb = trunk.get_input_embeddings().weight.detach().float().cpu()
+    V, H = emb.shape
+    sf_cfg = SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H)
+    slot_filler = train_slot_filler(items["train"], states["train"], offsets["train"], emb, tcfg, sf_cfg,
+                                    mask_id=V + 1, null_id=V, log=log, out_dir=work, progress=progress)
+    t_fit = time.time() - t1
+    files = save_heads(out_dir, slot_filler, sf_cfg, mode_head, mode_cfg, cont_head, cont_cfg,
+                       meta={"model": cfg.model, "seed": cfg.seed, "train_config": asdict(tcfg)})
+    (out_dir / "train_log.json").write_text(json.dumps(log, indent=1))
+    report = {"seconds": {"states": round(t_states, 1), "fit": round(t_fit, 1)}, "files": files,
+              "dev": dev_report(items["dev"], states["dev"], offsets["dev"], mode_head, cont_head,
+                                slot_filler, tcfg, V, tokenizer=_tokenizer(cfg.model))}
+    if cfg.lora:
+        from edgeagent.train.lora_train import train_lora_baseline
+
+        report["lora"] = train_lora_baseline(trunk, items["train"], cfg, out_dir / "lora", progress=progress)
+    (out_dir / "train_report.json").write_text(json.dumps(report, indent=2))
+    del torch
+    return report
+
+
+def fit_lora(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True) -> dict:
+    """Only the LoRA AR baseline, on the prepared training examples."""
+    from edgeagent.train.lora_train import train_lora_baseline
+
+    items = load_prepared(work)["items"]
+    if trunk is None:
+        from edgeagent.models.load import load_trunk
+
+        trunk, _ = load_trunk(cfg.model, dtype="bf16" if cfg.device.startswith("cuda") else "fp32", device=cfg.device)
+    rep = train_lora_baseline(trunk, items["train"], cfg, Path(out_dir) / "lora", progress=progress)
+    (Path(out_dir) / "lora" / "lora_report.json").write_text(json.dumps(rep, indent=2))
+    return rep
