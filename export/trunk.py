@@ -139,7 +139,8 @@ class TrunkGraph(nn.Module):
         k = torch.cat([past_k, k], dim=2)  # [b, kv, past + s, hd]
         v = torch.cat([past_v, v], dim=2)
         qg = q.view(b, sh.kv_heads, rep, s, sh.head_dim)
-        scores = torch.matmul(qg, k.unsqueeze(2).transpose(-1, -2)) * (1.0 / math.sqrt(sh.head_dim))
+        scale = getattr(attn, "scaling", 1.0 / math.sqrt(sh.head_dim))
+        scores = torch.matmul(qg, k.unsqueeze(2).transpose(-1, -2)) * scale
         scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)  # [b, kv, rep, s, total]
         probs = torch.softmax(scores.float(), dim=-1).to(q.dtype)
         out = torch.matmul(probs, v.unsqueeze(2))  # [b, kv, rep, s, hd]
@@ -179,7 +180,6 @@ class ExportOptions:
     """What changes the exported graph; part of the artifact's source hash."""
 
     opset: int = 18
-    dtype: str = "float32"
 
 
 def export_trunk(model, path: str | Path, options: ExportOptions | None = None, log=print) -> dict:
@@ -189,8 +189,6 @@ def export_trunk(model, path: str | Path, options: ExportOptions | None = None, 
     {"inputs", "outputs", "opset", "seconds"} for the manifest.
     """
     options = options or ExportOptions()
-    if options.dtype != "float32":
-        raise ValueError(f"only float32 trunk export is implemented, got dtype={options.dtype!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if any(t.dtype != torch.float32 for t in model.parameters()):

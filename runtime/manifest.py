@@ -145,14 +145,16 @@ def load_manifest(folder: str | Path, verify: bool = True) -> Manifest:
     return manifest
 
 
-def check_graph_io(graph: GraphSpec, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]], where: str) -> None:
-    """Compare a loaded graph's (name, dtype) inputs/outputs with the manifest's; raise on mismatch."""
+def check_graph_io(graph: GraphSpec, inputs: list[tuple], outputs: list[tuple], where: str) -> None:
+    """Compare a loaded graph's (name, dtype, shape) inputs/outputs with the manifest's; raise on mismatch."""
     for kind, want, got in (("inputs", graph.inputs, inputs), ("outputs", graph.outputs, outputs)):
-        want_pairs = [(t.name, t.dtype) for t in want]
-        if want_pairs != list(got):
-            missing = sorted({n for n, _ in want_pairs} - {n for n, _ in got})
-            extra = sorted({n for n, _ in got} - {n for n, _ in want_pairs})
-            raise ArtifactError(
-                f"{where}: graph {kind} do not match the manifest (missing {missing[:4]}, unexpected "
-                f"{extra[:4]}, or a dtype/order differs); re-export the artifact"
-            )
+        want = [(t.name, t.dtype, list(t.shape)) for t in want]
+        got = [(n, d, list(s)) for n, d, s in got]
+        if want == got:
+            continue
+        if len(want) != len(got):
+            raise ArtifactError(f"{where}: the graph has {len(got)} {kind}, the manifest lists {len(want)}; "
+                                "re-export the artifact")
+        w, g = next((w, g) for w, g in zip(want, got) if w != g)
+        raise ArtifactError(f"{where}: graph {kind} differ from the manifest: graph has {g[0]!r} {g[1]} {g[2]}, "
+                            f"manifest says {w[0]!r} {w[1]} {w[2]}; re-export the artifact")

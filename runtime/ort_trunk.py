@@ -58,8 +58,8 @@ class OrtTrunk:
         self.session = ort.InferenceSession(str(path), opts, providers=self.providers)
         check_graph_io(
             self.graph,
-            [(i.name, _ORT_DTYPES.get(i.type, i.type)) for i in self.session.get_inputs()],
-            [(o.name, _ORT_DTYPES.get(o.type, o.type)) for o in self.session.get_outputs()],
+            [(i.name, _ORT_DTYPES.get(i.type, i.type), i.shape) for i in self.session.get_inputs()],
+            [(o.name, _ORT_DTYPES.get(o.type, o.type), o.shape) for o in self.session.get_outputs()],
             where=str(path),
         )
         self._out_names = [o.name for o in self.graph.outputs]

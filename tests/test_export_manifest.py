@@ -122,5 +122,13 @@ def test_graph_that_does_not_match_the_manifest_is_refused(copy):
     raw["graphs"]["trunk"]["inputs"][1]["name"] = "attention_mask"
     (copy / "manifest.json").write_text(json.dumps(raw))
     load_manifest(copy)  # hashes are fine
-    with pytest.raises(ArtifactError, match=r"trunk\.onnx.*inputs"):
+    with pytest.raises(ArtifactError, match=r"trunk\.onnx.*inputs.*attention_mask"):
+        OrtTrunk(copy, provider="cpu")
+
+
+def test_graph_with_other_kv_shape_is_refused(copy):
+    raw = json.loads((copy / "manifest.json").read_text())
+    raw["graphs"]["trunk"]["inputs"][2]["shape"][1] = 3  # kv_heads 2 in the graph
+    (copy / "manifest.json").write_text(json.dumps(raw))
+    with pytest.raises(ArtifactError, match=r"past_key_values\.0\.key.*re-export"):
         OrtTrunk(copy, provider="cpu")
