@@ -106,13 +106,14 @@ def up_to_date(out_dir: str | Path, wanted_hash: str) -> bool:
 def export_artifact(
     model, out_dir: str | Path, model_id: str, *, checkpoint_dir: str | Path | None = None,
     tokenizer_file: str | Path | None = None, options: ExportOptions | None = None,
-    force: bool = False, digest: str | None = None, log=print,
+    force: bool = False, digest: str | None = None, external_data: bool | None = None, log=print,
 ) -> tuple[Manifest, bool]:
     """Export `model`'s trunk into the artifact folder `out_dir`. Returns (manifest, skipped).
 
     `checkpoint_dir` (the HF folder the model came from) is hashed for the skip check and searched
     for tokenizer.json and the chat template; `tokenizer_file` overrides the tokenizer's location.
     `digest` is a precomputed `source_hash` (the CLI checks it before loading the model).
+    `external_data` as in `export_trunk` (default: automatic by weight size).
     """
     options = options or ExportOptions()
     out = Path(out_dir)
@@ -124,7 +125,7 @@ def export_artifact(
     out.mkdir(parents=True, exist_ok=True)
     # Drop the old manifest first: an interrupted export must not leave a folder that looks valid.
     (out / MANIFEST_NAME).unlink(missing_ok=True)
-    info = export_trunk(model, out / TRUNK_FILE, options, log=log)
+    info = export_trunk(model, out / TRUNK_FILE, options, log=log, external_data=external_data)
 
     if tokenizer_file is None and checkpoint_dir is not None and (Path(checkpoint_dir) / TOKENIZER_FILE).is_file():
         tokenizer_file = Path(checkpoint_dir) / TOKENIZER_FILE
@@ -136,7 +137,7 @@ def export_artifact(
         log("warning: no tokenizer.json found; the artifact can run token ids only")
 
     shape = TrunkShape.from_config(model.config)
-    files = {TRUNK_FILE: sha256_file(out / TRUNK_FILE)}
+    files = {name: sha256_file(out / name) for name in info["files"]}
     if tokenizer_rel:
         files[tokenizer_rel] = sha256_file(out / tokenizer_rel)
     manifest = Manifest(

@@ -182,11 +182,17 @@ class ExportOptions:
     opset: int = 18
 
 
-def export_trunk(model, path: str | Path, options: ExportOptions | None = None, log=print) -> dict:
-    """Write the trunk graph of `model` (an HF causal LM, eval mode, fp32) to `path` (one .onnx file).
+# protobuf cannot hold a message over 2 GiB: bigger models keep their weights in `<file>.data`.
+EXTERNAL_DATA_BYTES = 1 << 30
 
-    Uses the torch.export-based exporter with symbolic batch/seq/past_seq dims. Returns
-    {"inputs", "outputs", "opset", "seconds"} for the manifest.
+
+def export_trunk(model, path: str | Path, options: ExportOptions | None = None, log=print,
+                 external_data: bool | None = None) -> dict:
+    """Write the trunk graph of `model` (an HF causal LM, eval mode, fp32) to `path`.
+
+    Uses the torch.export-based exporter with symbolic batch/seq/past_seq dims. Weights go into
+    `path` itself, or into `path.name + ".data"` beside it when `external_data` (default: when the
+    weights exceed 1 GiB, e.g. SmolLM3-3B). Returns {"inputs", "outputs", "files", "seconds"}.
     """
     options = options or ExportOptions()
     path = Path(path)
@@ -195,6 +201,8 @@ def export_trunk(model, path: str | Path, options: ExportOptions | None = None, 
         raise ValueError("export_trunk expects a float32 model; load the checkpoint with dtype=torch.float32")
     graph = TrunkGraph(model.eval()).eval()
     shape = graph.shape
+    if external_data is None:
+        external_data = sum(t.numel() * t.element_size() for t in model.parameters()) > EXTERNAL_DATA_BYTES
     inputs_spec, outputs_spec = trunk_io_spec(shape)
 
     # Example sizes avoid 0 and 1 (torch.export specializes those) and differ from each other so
@@ -222,11 +230,17 @@ def export_trunk(model, path: str | Path, options: ExportOptions | None = None, 
             dynamic_shapes=dynamic_shapes,
             external_data=False, optimize=True, verbose=False,
         )
-    program.save(str(path), external_data=False)
+    data = path.with_name(path.name + ".data")
+    data.unlink(missing_ok=True)  # a stale weights file from an earlier external export
+    program.save(str(path), external_data=external_data)
     _finalize(path, outputs_spec)
+    files = [path.name] + ([data.name] if external_data else [])
+    if external_data and not data.is_file():
+        raise RuntimeError(f"{data}: the exporter did not write the expected external weights file")
     seconds = time.perf_counter() - t0
-    log(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {seconds:.1f}s")
-    return {"inputs": inputs_spec, "outputs": outputs_spec, "opset": options.opset, "seconds": seconds}
+    size = sum((path.parent / f).stat().st_size for f in files)
+    log(f"wrote {', '.join(files)} ({size / 1e6:.1f} MB) in {seconds:.1f}s")
+    return {"inputs": inputs_spec, "outputs": outputs_spec, "files": files, "seconds": seconds}
 
 
 def _finalize(path: Path, outputs_spec: list[dict]) -> None:
@@ -237,7 +251,7 @@ def _finalize(path: Path, outputs_spec: list[dict]) -> None:
     """
     import onnx
 
-    proto = onnx.load(str(path))
+    proto = onnx.load(str(path), load_external_data=False)  # external weights stay where they are
     specs = {o["name"]: o["shape"] for o in outputs_spec}
     for out in proto.graph.output:
         want = specs.get(out.name)
@@ -246,5 +260,5 @@ def _finalize(path: Path, outputs_spec: list[dict]) -> None:
         for dim, w in zip(out.type.tensor_type.shape.dim, want):
             if isinstance(w, str):
                 dim.dim_param = w
-    onnx.checker.check_model(proto, full_check=True)
     onnx.save(proto, str(path))
+    onnx.checker.check_model(str(path), full_check=True)  # by path: works past 2 GiB

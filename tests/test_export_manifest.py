@@ -132,3 +132,21 @@ def test_graph_with_other_kv_shape_is_refused(copy):
     (copy / "manifest.json").write_text(json.dumps(raw))
     with pytest.raises(ArtifactError, match=r"past_key_values\.0\.key.*re-export"):
         OrtTrunk(copy, provider="cpu")
+
+
+def test_external_weights_file_is_listed_and_verified(tmp_path):
+    """Models over 2 GiB (SmolLM3-3B) keep weights beside the graph; the manifest must cover that file."""
+    model = tiny_model("llama", vocab_size=512)
+    out = tmp_path / "art"
+    manifest, _ = export_artifact(model, out, "tiny", external_data=True, log=lambda *_: None)
+    assert set(manifest.files) == {"trunk.onnx", "trunk.onnx.data"}
+    assert (out / "trunk.onnx").stat().st_size < (out / "trunk.onnx.data").stat().st_size
+    trunk = OrtTrunk(out, provider="cpu")
+    with torch.no_grad():
+        ref = model(input_ids=torch.tensor([[1, 2, 3]])).logits[0, -1].numpy()
+    assert abs(trunk.prefill([1, 2, 3])[0] - ref).max() < 1e-4
+    data = bytearray((out / "trunk.onnx.data").read_bytes())
+    data[-1] ^= 0xFF
+    (out / "trunk.onnx.data").write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match=r"trunk\.onnx\.data"):
+        load_manifest(out)
