@@ -16,6 +16,8 @@ COMMANDS: dict[str, str] = {
     "export": "edgeagent.commands.export:export",
     "bench-scaffold": "edgeagent.commands.bench_scaffold:bench_scaffold",
     "train": "edgeagent.commands.train:train",
+    "run": "edgeagent.commands.infer:run",
+    "infer": "edgeagent.commands.infer:infer",
 }
 
 

@@ -211,6 +211,20 @@ def constrained_number(logits, slot, allowed, text_of, null_id):
     return out + [null_id] * (slot.budget - len(out))
 
 
+def repair_string(text: str, budget: int, tokenize, null_id: int) -> list[int]:
+    """Slot ids for the longest valid string value the generated ``text`` (a JSON string body) holds."""
+    text = text.replace("\ufffd", "")
+    try:
+        value = json.loads('"' + text + '"')
+    except ValueError:
+        value = text.replace("\\", "")
+    while True:
+        toks = list(tokenize(json.dumps(value, ensure_ascii=False)[1:-1])) if value else []
+        if len(toks) <= budget:
+            return toks + [null_id] * (budget - len(toks))
+        value = value[: max(0, min(len(value) - 1, len(value) * budget // len(toks)))]
+
+
 def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, use_span: bool = True):
     """``fill`` then assemble: (arguments dict or None, ids, FillInfo, error message or None).
 
@@ -224,6 +238,18 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, use_sp
     except ValueError as e:
         err, ptr = str(e), getattr(e, "pointer", None)
     bad = [s for s in sc.slots if ptr is not None and s.pointer == ptr and s.kind in VALUE_KINDS]
+    for s in [s for s in bad if s.kind == "string"]:
+        # strings: keep the generated characters that form a valid value (drop broken UTF-8 and
+        # stray escapes), re-tokenize through the scaffold's rule, shorten until it fits
+        info.repaired.append(ptr)
+        toks = [int(t) for t in ids[s.start:s.start + s.budget] if t != sc.null_id]
+        ids[s.start:s.start + s.budget] = repair_string(text_of(toks), s.budget, tokenize, sc.null_id)
+    if any(s.kind == "string" for s in bad):
+        try:
+            return sc.decode(ids), ids, info, None
+        except ValueError as e2:
+            err, ptr = str(e2), getattr(e2, "pointer", None)
+            bad = [s for s in sc.slots if ptr is not None and s.pointer == ptr and s.kind in VALUE_KINDS]
     numeric = [s for s in bad if s.kind in ("number", "integer")]
     if numeric:
         # numbers: re-decode the offending slot left to right under a JSON-number prefix check

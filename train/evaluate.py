@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import numpy as np
@@ -51,6 +52,7 @@ def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max
                      limit=300, ablate_span=True):
     from edgeagent.scaffold import compile_schema
 
+    limit = int(os.environ.get("EDGEAGENT_DEV_CALLS", limit))
     calls = [(n, k) for n, it in enumerate(items) for k in range(len(it.calls))][:limit]
     tokenize = lambda text: tokenizer.encode(text, add_special_tokens=False).ids
     text_of = lambda ids: tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)

@@ -15,25 +15,34 @@ import numpy as np
 
 
 def cache_states(model, sequences: list[np.ndarray], out_dir: Path, device: str = "cpu",
-                 max_tokens_per_batch: int = 8192, progress: bool = True) -> np.memmap:
-    """Run ``model`` (an HF causal LM) over ``sequences``; returns the [total, hidden] memmap."""
+                 max_tokens_per_batch: int = 8192, progress: bool = True, keep_from=None) -> np.memmap:
+    """Run ``model`` (an HF causal LM) over ``sequences``; returns the [rows, hidden] memmap.
+
+    ``keep_from[i]``: the first position of sequence i whose state is stored (the heads read
+    only the last context window and a few label positions; storing every state of a long tool
+    prompt would multiply the cache). The trunk still reads the whole sequence. The saved
+    ``offsets.npy`` is shifted so that the state of position p of sequence i is
+    ``states[offsets[i] + p]`` for p >= keep_from[i].
+    """
     import torch
     from tqdm import tqdm
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
+    keep = np.zeros(len(sequences), np.int64) if keep_from is None else np.asarray(keep_from, np.int64)
+    rows = lengths - keep
     offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
+    np.cumsum(rows, out=offsets[1:])
     hidden = model.config.hidden_size
     meta = {"n": len(sequences), "total": int(offsets[-1]), "hidden": hidden,
-            "lengths_sha": _digest(lengths)}
+            "lengths_sha": _digest(lengths), "keep_sha": _digest(keep)}
     meta_path, prog_path = out_dir / "meta.json", out_dir / "progress.json"
     fresh = not meta_path.exists() or json.loads(meta_path.read_text()) != meta
     mode = "w+" if fresh else "r+"
     states = np.lib.format.open_memmap(out_dir / "states.npy", mode=mode, dtype=np.float16,
                                        shape=(max(int(offsets[-1]), 1), hidden))
-    np.save(out_dir / "offsets.npy", offsets)
+    np.save(out_dir / "offsets.npy", offsets[:-1] - keep)
     meta_path.write_text(json.dumps(meta))
     done = 0 if fresh or not prog_path.exists() else json.loads(prog_path.read_text())["done"]
 
@@ -61,7 +70,7 @@ def cache_states(model, sequences: list[np.ndarray], out_dir: Path, device: str 
                 ids[r, : lengths[i]] = torch.from_numpy(np.asarray(sequences[i], dtype=np.int64))
             h = body(input_ids=ids.to(device)).last_hidden_state.float().cpu().numpy()
             for r, i in enumerate(idx):
-                states[offsets[i]: offsets[i + 1]] = h[r, : lengths[i]].astype(np.float16)
+                states[offsets[i]: offsets[i + 1]] = h[r, keep[i]: lengths[i]].astype(np.float16)
             if b % 20 == 19 or b == len(batches) - 1:
                 states.flush()
                 prog_path.write_text(json.dumps({"done": b + 1}))
@@ -70,8 +79,17 @@ def cache_states(model, sequences: list[np.ndarray], out_dir: Path, device: str 
     return states
 
 
+def keep_from(item, max_ctx: int) -> int:
+    """The first position whose state the heads read: the mode label, each call's last
+    ``max_ctx`` context tokens, the another-call labels."""
+    first = item.mode_at
+    for c in item.calls:
+        first = min(first, max(0, c.ctx_end - max_ctx))
+    return int(first)
+
+
 def load_states(out_dir: Path):
-    """(states [total, hidden] float16 memmap, offsets [n+1])."""
+    """(states [rows, hidden] float16 memmap, shifted offsets [n]: see cache_states)."""
     out_dir = Path(out_dir)
     return np.load(out_dir / "states.npy", mmap_mode="r"), np.load(out_dir / "offsets.npy")
 

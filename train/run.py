@@ -118,7 +118,7 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
 
     from edgeagent.heads.slot_filler import SlotFillerConfig
     from edgeagent.train.evaluate import dev_report
-    from edgeagent.train.features import cache_states
+    from edgeagent.train.features import cache_states, keep_from
     from edgeagent.train.heads_train import TrainConfig, router_data, save_heads, train_router, train_slot_filler
 
     data = load_prepared(work)
@@ -127,11 +127,15 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
     if trunk is None:
         from edgeagent.models.load import load_trunk
 
-        trunk, _ = load_trunk(cfg.model, dtype="bf16" if cfg.device.startswith("cuda") else "fp32",
-                              device=cfg.device)
+        # fp32 states, as the CPU runtime computes them (TF32 matmuls on a GPU keep it fast)
+        torch.backends.cuda.matmul.allow_tf32 = True
+        trunk, _ = load_trunk(cfg.model, dtype="fp32", device=cfg.device)
     t0 = time.time()
     states = {side: cache_states(trunk, [it.ids for it in items[side]], work / f"states-{side}",
-                                 device=cfg.device, progress=progress) for side in ("train", "dev")}
+                                 device=cfg.device, progress=progress,
+                                 max_tokens_per_batch=65536 if cfg.device.startswith("cuda") else 8192,
+                                 keep_from=[keep_from(it, tcfg.max_ctx) for it in items[side]])
+              for side in ("train", "dev")}
     offsets = {side: np.load(work / f"states-{side}" / "offsets.npy") for side in states}
     t_states = time.time() - t0
     log: list = []

@@ -6,6 +6,7 @@
 """
 
 import json
+import os
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 
@@ -242,14 +243,18 @@ class Scaffold:
         return result
 
 
-def compile_schema(parameters_schema: dict, tokenizer, *, impl: str = "cpp", budgets: dict | None = None,
+def compile_schema(parameters_schema: dict, tokenizer, *, impl: str | None = None, budgets: dict | None = None,
                    **kinds) -> Scaffold:
     """Compile a function's parameters JSON Schema into a token scaffold for `tokenizer`.
 
     tokenizer: a byte-level BPE `tokenizers.Tokenizer` (or a transformers fast tokenizer).
-    impl: "cpp" (default), "python" (the reference) or "both" (checks that they agree).
+    impl: "cpp" (default), "python" (the reference) or "both" (checks that they agree); the
+          default can be set with $EDGEAGENT_SCAFFOLD_IMPL (e.g. "python" where no compiled
+          extension is installed).
     kinds: budget overrides, string= integer= number= json= array_items= max_len= (see Budgets).
     budgets: per-pointer overrides {argument JSON pointer: tokens (or max items for an array)}.
     Raises SchemaError(pointer, reason) for invalid or unsupported schemas.
     """
+    if impl is None:
+        impl = os.environ.get("EDGEAGENT_SCAFFOLD_IMPL", "cpp")
     return Scaffold(parameters_schema, tokenizer, impl=impl, budgets=budgets, **kinds)

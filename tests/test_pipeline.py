@@ -1,0 +1,99 @@
+"""The routed pipeline end to end on a tiny random trunk and random heads (seconds on CPU).
+
+Random weights make the values nonsense; what must hold whatever the weights: every emitted
+call names an available function and validates against its schema, tool_choice is obeyed,
+bad requests get a RequestError naming the field, and infer keeps going past bad lines.
+"""
+
+import json
+
+import jsonschema
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from edgeagent.heads.router import Router, RouterConfig  # noqa: E402
+from edgeagent.heads.slot_filler import SlotFiller, SlotFillerConfig  # noqa: E402
+from edgeagent.models.tiny import tiny_model  # noqa: E402
+from edgeagent.runtime.pipeline import Pipeline, PipelineConfig, RequestError  # noqa: E402
+from edgeagent.scaffold.testing import tiny_tokenizer  # noqa: E402
+from edgeagent.train.heads_train import save_heads  # noqa: E402
+
+TOOLS = [
+    {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]},
+                                         "days": {"type": "integer"}, "lat": {"type": "number"},
+                                         "tags": {"type": "array", "items": {"type": "string"}}},
+        "required": ["city", "days", "lat"]}}},
+    {"type": "function", "function": {"name": "get_time", "parameters": {
+        "type": "object", "properties": {"tz": {"type": "string"}, "exact": {"type": "boolean"}}, "required": ["tz"]}}},
+]
+USER = [{"role": "user", "content": "Weather in Tokyo for 3 days at 35.6 north?"}]
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    tok = tiny_tokenizer()
+    trunk = tiny_model("llama", vocab_size=tok.get_vocab_size(), max_position_embeddings=4096)
+    V, H = trunk.get_input_embeddings().weight.shape
+    torch.manual_seed(0)
+    sf_cfg = SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H, n_layers=1, n_heads=4, ffn=128)
+    sf = SlotFiller(sf_cfg, trunk.get_input_embeddings().weight)
+    mcfg, acfg = RouterConfig(trunk_hidden=H, hidden=32, n_classes=3), RouterConfig(trunk_hidden=H, hidden=32, n_classes=2)
+    heads = tmp_path_factory.mktemp("heads")
+    save_heads(heads, sf, sf_cfg, Router(mcfg), mcfg, Router(acfg), acfg, meta={"model": "tiny"})
+    from edgeagent.export.torch_backend import TorchBackend
+
+    backend = TorchBackend(model="tiny", heads=heads, trunk=trunk, tokenizer=tok, family="smollm2")
+    return Pipeline(backend, PipelineConfig(max_new_tokens=6, max_calls=3))
+
+
+def _check_calls(resp):
+    schemas = {t["function"]["name"]: t["function"]["parameters"] for t in TOOLS}
+    for call in resp["tool_calls"]:
+        name = call["function"]["name"]
+        assert name in schemas, f"invented function {name}"
+        jsonschema.validate(json.loads(call["function"]["arguments"]), schemas[name])
+
+
+@pytest.mark.parametrize("steps", [1, 2, 4])
+def test_required_tool_choice_gives_valid_calls(pipeline, steps):
+    pipeline.cfg.steps = steps
+    resp = pipeline.respond({"id": "r", "messages": USER, "tools": TOOLS, "tool_choice": "required"})
+    assert resp["mode"] == "tool" and resp["id"] == "r"
+    _check_calls(resp)
+    assert resp["tool_calls"] or resp["errors"]
+    assert resp["timings"]["call_s"] >= resp["timings"]["prefill_s"] > 0
+
+
+def test_named_tool_choice_forces_the_function(pipeline):
+    resp = pipeline.respond({"messages": USER, "tools": TOOLS,
+                             "tool_choice": {"type": "function", "function": {"name": "get_time"}}})
+    _check_calls(resp)
+    assert {c["function"]["name"] for c in resp["tool_calls"]} <= {"get_time"}
+    assert resp["tool_calls"][0]["function"]["name"] == "get_time"
+
+
+def test_tool_choice_none_and_no_tools_never_call(pipeline):
+    for req in ({"messages": USER, "tools": TOOLS, "tool_choice": "none"}, {"messages": USER}):
+        resp = pipeline.respond(req)
+        assert resp["mode"] != "tool" and resp["tool_calls"] == []
+
+
+@pytest.mark.parametrize("request_, field", [
+    ({"messages": []}, "messages"),
+    ({"messages": USER, "tools": "x"}, "tools"),
+    ({"messages": USER, "tools": [{"function": {"name": ""}}]}, "tools[0].function.name"),
+    ({"messages": USER, "tools": TOOLS, "tool_choice": {"function": {"name": "nope"}}}, "tool_choice.function.name"),
+    ({"messages": USER, "tools": TOOLS, "tool_choice": 7}, "tool_choice"),
+    ({"messages": [{"role": "user", "content": "word " * 9000}], "tools": TOOLS}, "messages"),
+    ({"messages": USER, "tools": [{"function": {"name": "f", "parameters": {
+        "type": "object", "properties": {"a": {"allOf": [{"type": "string"}]}}}}}], "tool_choice": "required"},
+     "tools[0].function.parameters/properties/a/allOf"),
+])
+def test_bad_requests_name_the_field(pipeline, request_, field):
+    with pytest.raises(RequestError) as e:
+        pipeline.respond(request_)
+    assert e.value.field == field
+    # and the pipeline still serves the next request
+    assert pipeline.respond({"messages": USER, "tools": TOOLS, "tool_choice": "none"})["tool_calls"] == []
