@@ -176,3 +176,43 @@ def fit_lora(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=Tru
     rep = train_lora_baseline(trunk, items["train"], cfg, Path(out_dir) / "lora", progress=progress)
     (Path(out_dir) / "lora" / "lora_report.json").write_text(json.dumps(rep, indent=2))
     return rep
+
+
+def dev_eval(cfg: RunConfig, work: Path, heads, limit_per_mode: dict | None = None, trunk=None,
+             progress=True) -> dict:
+    """Dev-split metrics of trained heads (the shipped ones by default) on a sample of the prepared
+    dev set: trunk states for the sample are cached under WORK/states-devsample."""
+    import torch
+
+    from edgeagent.heads.io import heads_dir, load_heads
+    from edgeagent.heads.spec import MODES
+    from edgeagent.train.evaluate import dev_report
+    from edgeagent.train.features import cache_states, keep_from
+    from edgeagent.train.heads_train import TrainConfig
+
+    items = load_prepared(work)["items"]["dev"]
+    if limit_per_mode:
+        picked, seen = [], {}
+        for it in items:
+            m = MODES[it.mode]
+            if seen.get(m, 0) < limit_per_mode.get(m, 0):
+                picked.append(it)
+                seen[m] = seen.get(m, 0) + 1
+        items = picked
+    tcfg = TrainConfig(seed=cfg.seed, device=cfg.device)
+    if trunk is None:
+        from edgeagent.models.load import load_trunk
+
+        trunk, _ = load_trunk(cfg.model, dtype="fp32", device=cfg.device)
+    tag = "-".join(f"{m}{n}" for m, n in sorted((limit_per_mode or {}).items())) or "all"
+    states = cache_states(trunk, [it.ids for it in items], work / f"states-dev-{tag}", device=cfg.device,
+                          progress=progress, keep_from=[keep_from(it, tcfg.max_ctx) for it in items])
+    offsets = np.load(work / f"states-dev-{tag}" / "offsets.npy")
+    emb = trunk.get_input_embeddings().weight.detach().float()
+    sf, mode, another = load_heads(heads_dir(cfg.model, heads), emb, cfg.device)
+    with torch.inference_mode():
+        rep = dev_report(items, states, offsets, mode, another, sf, tcfg, emb.shape[0],
+                         tokenizer=_tokenizer(cfg.model))
+    rep["sample"] = {"items": len(items), "calls": int(sum(len(i.calls) for i in items)),
+                     "by_mode": _count(MODES[i.mode] for i in items)}
+    return rep

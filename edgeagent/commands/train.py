@@ -4,14 +4,15 @@ from pathlib import Path
 
 import click
 
-STAGES = ("prepare", "fit", "all", "lora")
+STAGES = ("prepare", "fit", "all", "lora", "dev")
 
 
 @click.command("train")
 @click.option("--model", default="smollm2-135m", show_default=True, help="Trunk: a model id or a local checkpoint.")
 @click.option("--stage", type=click.Choice(STAGES), default="all", show_default=True,
               help="prepare: the mix and token sequences (CPU); fit: trunk states, heads, dev report; "
-                   "lora: only the LoRA AR baseline (on the prepared examples).")
+                   "lora: only the LoRA AR baseline (on the prepared examples); "
+                   "dev: dev-split metrics of trained heads (--heads, default the shipped ones).")
 @click.option("--work", type=click.Path(path_type=Path), default=Path("runs/train"), show_default=True,
               help="Work dir: prepared data, cached trunk states, resumable checkpoints.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
@@ -23,7 +24,10 @@ STAGES = ("prepare", "fit", "all", "lora")
 @click.option("--epochs", type=int, default=4, show_default=True, help="Slot-filler epochs.")
 @click.option("--lora", is_flag=True, help="Also train the LoRA AR baseline on the same examples.")
 @click.option("--seed", type=int, default=0, show_default=True)
-def train(model, stage, work, out, data_dir, no_sgd, device, epochs, lora, seed):
+@click.option("--heads", type=click.Path(path_type=Path), default=None, help="Heads to score with --stage dev.")
+@click.option("--dev-sample", default="tool=100,chat=60,think=20", show_default=True,
+              help="With --stage dev: how many dev items of each mode to score.")
+def train(model, stage, work, out, data_dir, no_sgd, device, epochs, lora, seed, heads, dev_sample):
     """Train the mode head, the another-call head and the slot filler on a frozen trunk.
 
     The trunk's states are computed once and cached in WORK; the heads train on the cache.
@@ -43,6 +47,18 @@ def train(model, stage, work, out, data_dir, no_sgd, device, epochs, lora, seed)
             raise click.ClickException(f"{work}/prepared.pkl.gz is missing: run --stage prepare first")
         rep = fit(cfg, work, out, train_cfg=TrainConfig(seed=seed, device=device, epochs=epochs))
         click.echo(f"heads written to {out}; dev: {rep['dev']}")
+    if stage == "dev":
+        import json
+
+        from edgeagent.train.run import dev_eval
+
+        try:
+            sample = {k: int(v) for k, v in (p.split("=") for p in dev_sample.split(","))}
+        except ValueError:
+            raise click.BadParameter("expected mode=count pairs, e.g. tool=100,chat=60", param_hint="--dev-sample")
+        rep = dev_eval(cfg, work, heads, sample)
+        (work / "dev_report.json").write_text(json.dumps(rep, indent=2))
+        click.echo(json.dumps(rep, indent=2))
     if stage == "lora":
         from edgeagent.train.run import fit_lora
 

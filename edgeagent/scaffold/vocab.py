@@ -22,11 +22,23 @@ def byte_decoder() -> dict[str, int]:
     return {chr(c): b for b, c in zip(bs, cs)}
 
 
-def token_bytes(tokenizer) -> list:
-    """bytes per token id (None for added/special tokens and ids the table cannot spell)."""
+def is_byte_level(decoder) -> bool:
+    """A ByteLevel decoder, alone or inside a Sequence (as some transformers versions save it)."""
+    import json
+
     from tokenizers import decoders
 
-    if not isinstance(tokenizer.decoder, decoders.ByteLevel):
+    if isinstance(decoder, decoders.ByteLevel):
+        return True
+    if isinstance(decoder, decoders.Sequence):
+        state = json.loads(decoder.__getstate__())
+        return any(d.get("type") == "ByteLevel" for d in state.get("decoders", []))
+    return False
+
+
+def token_bytes(tokenizer) -> list:
+    """bytes per token id (None for added/special tokens and ids the table cannot spell)."""
+    if not is_byte_level(tokenizer.decoder):
         raise ValueError("the scaffold compiler needs a byte-level BPE tokenizer (decoder ByteLevel), "
                          f"got {type(tokenizer.decoder).__name__}")
     vocab = tokenizer.get_vocab(with_added_tokens=True)
