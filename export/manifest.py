@@ -1,8 +1,11 @@
-"""Write an artifact folder: the trunk graph, the tokenizer, and the manifest the runtime verifies.
+"""Write an artifact folder: the trunk graph, the heads' graphs, the tokenizer, and the manifest
+the runtime verifies.
 
 The schema lives in edgeagent.runtime.manifest (export may import the runtime, never the reverse).
-Re-export is skipped when the folder's manifest records the same source hash: sha256 over the
-checkpoint's config and weights, the export options and the graph-contract version.
+Re-export is skipped when the folder's manifest records the same source hashes: for the trunk,
+sha256 over the checkpoint's config and weights, the export options and the graph-contract
+version; for the heads, sha256 over the heads folder (export/heads.heads_source_hash). When only
+the heads changed, the trunk graph already in the folder is kept.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from edgeagent.runtime.manifest import (
-    MANIFEST_NAME, ArtifactError, GraphSpec, KVLayout, Manifest, TensorSpec, load_manifest, sha256_file,
+    MANIFEST_NAME, ArtifactError, GraphSpec, HeadsSpec, KVLayout, Manifest, TensorSpec, load_manifest, sha256_file,
 )
 
 from .trunk import ExportOptions, TrunkShape, export_trunk
@@ -94,38 +97,78 @@ def exporter_versions() -> dict[str, str]:
     return out
 
 
-def up_to_date(out_dir: str | Path, wanted_hash: str) -> bool:
-    """True when `out_dir` holds a valid artifact (files verify) exported from the same source hash."""
+def _valid_manifest(out_dir: str | Path) -> Manifest | None:
     try:
-        manifest = load_manifest(out_dir, verify=True)
+        return load_manifest(out_dir, verify=True)
     except ArtifactError:
+        return None
+
+
+def up_to_date(out_dir: str | Path, wanted_hash: str, heads_hash: str | None = None) -> bool:
+    """True when `out_dir` holds a valid artifact (files verify) exported from the same source hashes.
+
+    `heads_hash` None means a trunk-only artifact is wanted.
+    """
+    manifest = _valid_manifest(out_dir)
+    if manifest is None or manifest.source_hash != wanted_hash:
         return False
-    return manifest.source_hash == wanted_hash
+    have = manifest.heads.source_hash if manifest.heads is not None else None
+    return have == heads_hash
+
+
+def heads_spec(slot_filler_cfg, source: str) -> HeadsSpec:
+    """The manifest's description of the heads: special ids, budgets and the spec tables."""
+    from dataclasses import asdict as dc_asdict
+
+    from edgeagent.heads.spec import ACTIONS, CONTINUE, KINDS, MODES
+    from edgeagent.scaffold import Budgets
+
+    V = slot_filler_cfg.vocab_size
+    return HeadsSpec(
+        null_id=V, mask_id=V + 1, budgets=dc_asdict(Budgets()), kinds=list(KINDS), actions=list(ACTIONS),
+        modes=list(MODES), continue_=list(CONTINUE), max_scaffold_len=slot_filler_cfg.max_len,
+        max_slot_pos=slot_filler_cfg.max_slot_pos, source_hash=source,
+    )
 
 
 def export_artifact(
     model, out_dir: str | Path, model_id: str, *, checkpoint_dir: str | Path | None = None,
     tokenizer_file: str | Path | None = None, options: ExportOptions | None = None,
     force: bool = False, digest: str | None = None, external_data: bool | None = None, log=print,
+    heads: str | Path | None = None, family: str | None = None,
 ) -> tuple[Manifest, bool]:
-    """Export `model`'s trunk into the artifact folder `out_dir`. Returns (manifest, skipped).
+    """Export `model`'s trunk (and the heads in `heads`) into the artifact folder `out_dir`.
 
-    `checkpoint_dir` (the HF folder the model came from) is hashed for the skip check and searched
-    for tokenizer.json and the chat template; `tokenizer_file` overrides the tokenizer's location.
-    `digest` is a precomputed `source_hash` (the CLI checks it before loading the model).
-    `external_data` as in `export_trunk` (default: automatic by weight size).
+    Returns (manifest, skipped). `checkpoint_dir` (the HF folder the model came from) is hashed
+    for the skip check and searched for tokenizer.json and the chat template; `tokenizer_file`
+    overrides the tokenizer's location, `family` the chat-template family. `digest` is a
+    precomputed `source_hash` (the CLI checks it before loading the model). `external_data` as in
+    `export_trunk` (default: automatic by weight size). `heads` is a trained heads folder
+    (edgeagent.heads.io.heads_dir); without it the artifact has the trunk only.
     """
     options = options or ExportOptions()
     out = Path(out_dir)
     digest = digest or source_hash(model, options, checkpoint_dir)
-    if not force and up_to_date(out, digest):
+    heads_digest = None
+    if heads is not None:
+        from .heads import heads_source_hash
+
+        heads_digest = heads_source_hash(heads, options.opset)
+    if not force and up_to_date(out, digest, heads_digest):
         log(f"{out}: up to date (source hash {digest[:12]}); nothing to export")
         return load_manifest(out, verify=False), True
 
+    old = None if force else _valid_manifest(out)
     out.mkdir(parents=True, exist_ok=True)
     # Drop the old manifest first: an interrupted export must not leave a folder that looks valid.
     (out / MANIFEST_NAME).unlink(missing_ok=True)
-    info = export_trunk(model, out / TRUNK_FILE, options, log=log, external_data=external_data)
+    if old is not None and old.source_hash == digest:
+        log(f"trunk unchanged (source hash {digest[:12]}); keeping {old.graphs['trunk'].file}")
+        trunk_graph = old.graphs["trunk"]
+        info = {"inputs": [asdict(t) for t in trunk_graph.inputs], "outputs": [asdict(t) for t in trunk_graph.outputs],
+                "files": [f for f in old.files if f == TRUNK_FILE or f == TRUNK_FILE + ".data"]}
+    else:
+        info = export_trunk(model, out / TRUNK_FILE, options, log=log, external_data=external_data)
 
     if tokenizer_file is None and checkpoint_dir is not None and (Path(checkpoint_dir) / TOKENIZER_FILE).is_file():
         tokenizer_file = Path(checkpoint_dir) / TOKENIZER_FILE
@@ -137,26 +180,41 @@ def export_artifact(
         log("warning: no tokenizer.json found; the artifact can run token ids only")
 
     shape = TrunkShape.from_config(model.config)
+    graphs = {"trunk": (TRUNK_FILE, info["inputs"], info["outputs"])}
     files = {name: sha256_file(out / name) for name in info["files"]}
+    spec = None
+    for stale in ("slot_filler.onnx", "mode_head.onnx", "another_head.onnx"):
+        (out / stale).unlink(missing_ok=True)  # a trunk-only export must not keep old heads around
+    if heads is not None:
+        from edgeagent.heads.io import load_heads
+
+        from .heads import export_heads
+
+        emb = model.get_input_embeddings().weight.detach().float()
+        sf, mode, another = load_heads(Path(heads), emb)
+        hinfo = export_heads(sf, mode, another, out, opset=options.opset, log=log)
+        for name, g in hinfo["graphs"].items():
+            graphs[name] = (g["file"], g["inputs"], g["outputs"])
+        files.update({f: sha256_file(out / f) for f in hinfo["files"]})
+        spec = heads_spec(sf.cfg, heads_digest)
     if tokenizer_rel:
         files[tokenizer_rel] = sha256_file(out / tokenizer_rel)
     manifest = Manifest(
         model_id=model_id,
         kv=KVLayout(num_layers=shape.num_layers, kv_heads=shape.kv_heads, head_dim=shape.head_dim),
         hidden_size=shape.hidden, vocab_size=shape.vocab,
-        graphs={"trunk": GraphSpec(
-            file=TRUNK_FILE,
-            inputs=[TensorSpec(**t) for t in info["inputs"]],
-            outputs=[TensorSpec(**t) for t in info["outputs"]],
-        )},
+        graphs={name: GraphSpec(file=f, inputs=[TensorSpec(**t) for t in i], outputs=[TensorSpec(**t) for t in o])
+                for name, (f, i, o) in graphs.items()},
         files=files,
         special_tokens=special_tokens(model.config, out / tokenizer_rel if tokenizer_rel else None),
         tokenizer=tokenizer_rel,
-        chat_template=chat_template_family(checkpoint_dir),
+        chat_template=family or chat_template_family(checkpoint_dir),
         quantization="none",
         opset=options.opset,
         exporter=exporter_versions(),
         source_hash=digest,
+        heads=spec,
+        max_positions=getattr(model.config, "max_position_embeddings", None),
     )
     (out / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
     log(f"wrote {out / MANIFEST_NAME}")

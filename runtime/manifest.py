@@ -5,6 +5,9 @@ An artifact is a folder:
     manifest.json        this schema (Manifest.to_json)
     trunk.onnx           the trunk graph (names/shapes/dtypes in manifest["graphs"]["trunk"])
     tokenizer.json       the trunk's tokenizer, copied from the checkpoint
+    slot_filler.onnx     the heads (optional; listed in manifest["graphs"], described in
+    mode_head.onnx       manifest["heads"]: special ids, scaffold budgets, the kind/action/mode
+    another_head.onnx    tables the heads were trained with)
 
 Export writes it (edgeagent.export.manifest); the runtime reads and verifies it here. The
 runtime never guesses: cache layout, special ids and tensor names all come from this file.
@@ -62,6 +65,28 @@ class KVLayout:
 
 
 @dataclass
+class HeadsSpec:
+    """What the runtime needs to drive the exported heads, written at export and never guessed.
+
+    null_id / mask_id: the scaffold's NULL and MASK ids (V and V + 1); budgets: the scaffold
+    budgets the slot filler was trained with (edgeagent.scaffold.Budgets); kinds / actions /
+    modes / continue_: the class tables of edgeagent.heads.spec, in logit order; max_scaffold_len
+    and max_slot_pos: the slot filler's position tables (a longer scaffold cannot be read).
+    """
+
+    null_id: int
+    mask_id: int
+    budgets: dict
+    kinds: list[str]
+    actions: list[str]
+    modes: list[str]
+    continue_: list[str]
+    max_scaffold_len: int
+    max_slot_pos: int
+    source_hash: str = ""  # sha256 over the heads folder and the heads' export options
+
+
+@dataclass
 class Manifest:
     model_id: str
     kv: KVLayout
@@ -77,6 +102,8 @@ class Manifest:
     exporter: dict[str, str] = field(default_factory=dict)  # package -> version
     source_hash: str = ""  # sha256 over checkpoint config + weights + export options
     format_version: int = FORMAT_VERSION
+    heads: HeadsSpec | None = None  # None: a trunk-only artifact
+    max_positions: int | None = None  # the trunk's max_position_embeddings
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"
@@ -86,6 +113,8 @@ class Manifest:
         d = dict(d)
         d["kv"] = KVLayout(**d["kv"])
         d["graphs"] = {k: GraphSpec.from_dict(g) for k, g in d["graphs"].items()}
+        if d.get("heads") is not None:
+            d["heads"] = HeadsSpec(**d["heads"])
         return cls(**d)
 
 

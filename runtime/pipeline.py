@@ -107,8 +107,12 @@ class Pipeline:
             self._scaffolds[key] = sc
         return sc
 
-    def respond(self, request: dict) -> dict:
-        """One response: {"id", "mode", "content", "tool_calls", "timings"} (see the infer command)."""
+    def respond(self, request: dict, on_token=None) -> dict:
+        """One response: {"id", "mode", "content", "tool_calls", "timings"} (see the infer command).
+
+        ``on_token(text)``, when given, receives the text of a chat/think answer as it is decoded
+        (pieces that join to the unstripped answer; a piece never splits a UTF-8 character).
+        """
         t0 = time.perf_counter()
         if not isinstance(request, dict):
             raise RequestError("request", "expected a JSON object")
@@ -138,7 +142,7 @@ class Pipeline:
         mode = "tool" if choice in ("required", "named") else MODES[int(np.argmax(mode_logits))]
         timings = {"prefill_s": t_prefill, "prompt_tokens": len(ids)}
         if mode != "tool":
-            content, n = self._generate(logits, cache, len(ids))
+            content, n = self._generate(logits, cache, len(ids), on_token)
             timings.update(decode_tokens=n, total_s=time.perf_counter() - t0)
             return {"id": request.get("id"), "mode": mode, "content": content, "tool_calls": [],
                     "timings": timings}
@@ -150,16 +154,24 @@ class Pipeline:
             out["errors"] = errors
         return out
 
-    def _generate(self, logits, cache, length):
-        out = []
+    def _generate(self, logits, cache, length, on_token=None):
+        out, sent = [], ""
         for _ in range(self.cfg.max_new_tokens):
             t = int(np.argmax(logits))
             if t in self.stop_ids or length + 1 >= self.b.max_len:
                 break
             out.append(t)
+            if on_token is not None:
+                text = self.text_of(out)
+                if not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
+                    on_token(text[len(sent):])
+                    sent = text
             logits, _, cache = self.b.prefill(np.asarray([t], np.int64), cache)
             length += 1
-        return self.text_of(out).strip(), len(out)
+        text = self.text_of(out)
+        if on_token is not None and len(text) > len(sent):
+            on_token(text[len(sent):])
+        return text.strip(), len(out)
 
     def _calls(self, ids, hidden, cache, tools, forced_name):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}

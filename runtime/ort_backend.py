@@ -1,0 +1,115 @@
+"""The ONNX Runtime backend of the routed pipeline: an artifact folder's trunk and heads. No torch.
+
+Implements the interface of runtime/backend.py on the graphs `edgeagent export` writes: the
+trunk through OrtTrunk (preallocated KV cache), the slot filler and the two routers in their own
+sessions, the tokenizer from the artifact's tokenizer.json, the chat family, special ids and
+scaffold budgets from the manifest. The PyTorch reference is edgeagent.export.torch_backend;
+tests/test_ort_backend.py checks that the two give the same calls and text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from edgeagent.heads.spec import ACTIONS, CONTINUE, KINDS, MODES
+
+from .manifest import ArtifactError, HeadsSpec, check_graph_io, load_manifest
+from .ort_trunk import _ORT_DTYPES, KVCache, OrtTrunk
+
+HEAD_GRAPHS = ("slot_filler", "mode_head", "another_head")
+DEFAULT_MAX_LEN = 4096  # cache positions when the manifest's max_positions is larger (KV memory)
+
+
+def _check_heads(spec: HeadsSpec, vocab: int, where: str) -> None:
+    """The heads' tables must be the ones this runtime's pipeline uses; say which one differs."""
+    from edgeagent.scaffold import Budgets
+
+    wants = {"kinds": list(KINDS), "actions": list(ACTIONS), "modes": list(MODES), "continue_": list(CONTINUE),
+             "budgets": asdict(Budgets()), "null_id": vocab, "mask_id": vocab + 1}
+    for key, want in wants.items():
+        got = getattr(spec, key)
+        if got != want:
+            raise ArtifactError(f"{where}: heads.{key} is {got!r}, this runtime uses {want!r}; the heads were "
+                                "trained for another edgeagent version; re-export (or retrain) them")
+
+
+class OrtBackend:
+    """`OrtBackend(artifact_dir)`: the backend protocol (runtime/backend.py) on ONNX Runtime."""
+
+    def __init__(self, artifact_dir: str | Path, provider: str | None = None, max_len: int | None = None,
+                 threads: int | None = None):
+        self.dir = Path(artifact_dir)
+        manifest = load_manifest(self.dir, verify=True)
+        where = str(self.dir / "manifest.json")
+        missing = [g for g in HEAD_GRAPHS if g not in manifest.graphs]
+        if manifest.heads is None or missing:
+            raise ArtifactError(f"{where}: the artifact has no heads ({', '.join(missing) or 'no heads entry'}); "
+                                "re-export it with `edgeagent export` (it exports the model's heads)")
+        if manifest.tokenizer is None:
+            raise ArtifactError(f"{where}: the artifact has no tokenizer.json; re-export from a checkpoint "
+                                "folder that has one")
+        if not manifest.chat_template:
+            raise ArtifactError(f"{where}: the manifest names no chat family (chat_template); re-export from "
+                                "a checkpoint folder with a chat template")
+        _check_heads(manifest.heads, manifest.vocab_size, where)
+        from tokenizers import Tokenizer
+
+        self.manifest = manifest
+        self.heads = manifest.heads
+        self.tokenizer = Tokenizer.from_file(str(self.dir / manifest.tokenizer))
+        self.family = manifest.chat_template
+        if max_len is None:
+            max_len = min(manifest.max_positions or DEFAULT_MAX_LEN, DEFAULT_MAX_LEN)
+        self.max_len = int(max_len)
+        self.trunk = OrtTrunk(self.dir, provider=provider, verify=False, max_len=self.max_len, threads=threads)
+        self.providers = self.trunk.providers
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        self.sessions = {}
+        for name in HEAD_GRAPHS:
+            graph = manifest.graphs[name]
+            path = self.dir / graph.file
+            sess = ort.InferenceSession(str(path), opts, providers=self.providers)
+            check_graph_io(
+                graph,
+                [(i.name, _ORT_DTYPES.get(i.type, i.type), i.shape) for i in sess.get_inputs()],
+                [(o.name, _ORT_DTYPES.get(o.type, o.type), o.shape) for o in sess.get_outputs()],
+                where=str(path),
+            )
+            self.sessions[name] = sess
+        self._fill_outputs = [o.name for o in manifest.graphs["slot_filler"].outputs]
+
+    def new_cache(self) -> KVCache:
+        return self.trunk.new_cache()
+
+    def prefill(self, ids, cache: KVCache):
+        logits, hidden = self.trunk.forward(np.asarray(ids, dtype=np.int64), cache)
+        return logits[-1], hidden, cache
+
+    def _router(self, name: str, state) -> np.ndarray:
+        feed = {"state": np.asarray(state, dtype=np.float32).reshape(1, -1)}
+        return self.sessions[name].run(["logits"], feed)[0][0]
+
+    def mode_logits(self, state) -> np.ndarray:
+        return self._router("mode_head", state)
+
+    def another_logits(self, state) -> np.ndarray:
+        return self._router("another_head", state)
+
+    def fill_step(self, ids, kinds, slot_pos, ctx):
+        L = len(ids)
+        if L > self.heads.max_scaffold_len:
+            raise ValueError(f"the scaffold has {L} positions; the slot filler reads at most "
+                             f"{self.heads.max_scaffold_len} (a smaller schema or fewer array items)")
+        feed = {
+            "ids": np.asarray(ids, dtype=np.int64).reshape(1, L),
+            "kinds": np.asarray(kinds, dtype=np.int64).reshape(1, L),
+            "slot_pos": np.asarray(slot_pos, dtype=np.int64).reshape(1, L),
+            "ctx": np.ascontiguousarray(ctx, dtype=np.float32)[None],
+        }
+        return tuple(o[0] for o in self.sessions["slot_filler"].run(self._fill_outputs, feed))

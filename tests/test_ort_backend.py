@@ -1,0 +1,217 @@
+"""The heads on ONNX and the ONNX Runtime backend against PyTorch, on a tiny trunk and random heads.
+
+What must hold: each head graph gives the PyTorch head's outputs (atol 1e-4) for any L and T;
+the routed pipeline on OrtBackend emits the same tool calls (names and arguments) and the same
+chat text as on TorchBackend; the manifest carries what the runtime needs (special ids, budgets,
+tables, family) and the re-export skip sees a change of the heads.
+"""
+
+import json
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+
+from edgeagent.export.manifest import export_artifact  # noqa: E402
+from edgeagent.heads.router import Router, RouterConfig  # noqa: E402
+from edgeagent.heads.slot_filler import SlotFiller, SlotFillerConfig  # noqa: E402
+from edgeagent.heads.spec import ACTIONS, CONTINUE, KINDS, MODES  # noqa: E402
+from edgeagent.models.tiny import tiny_model  # noqa: E402
+from edgeagent.runtime.fill import layout  # noqa: E402
+from edgeagent.runtime.manifest import ArtifactError, load_manifest  # noqa: E402
+from edgeagent.runtime.ort_backend import OrtBackend  # noqa: E402
+from edgeagent.runtime.pipeline import Pipeline, PipelineConfig  # noqa: E402
+from edgeagent.scaffold import Budgets, compile_schema  # noqa: E402
+from edgeagent.scaffold.testing import tiny_tokenizer  # noqa: E402
+from edgeagent.train.heads_train import save_heads  # noqa: E402
+
+ATOL = 1e-4
+TOOLS = [
+    {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]},
+                                         "days": {"type": "integer"}, "lat": {"type": "number"},
+                                         "tags": {"type": "array", "items": {"type": "string"}}},
+        "required": ["city", "days", "lat"]}}},
+    {"type": "function", "function": {"name": "get_time", "parameters": {
+        "type": "object", "properties": {"tz": {"type": "string"}, "exact": {"type": "boolean"}}, "required": ["tz"]}}},
+]
+REQUESTS = [
+    {"messages": [{"role": "user", "content": "Weather in Tokyo for 3 days at 35.6 north?"}], "tools": TOOLS,
+     "tool_choice": "required"},
+    {"messages": [{"role": "user", "content": "what time is it in Paris"}], "tools": TOOLS,
+     "tool_choice": {"type": "function", "function": {"name": "get_time"}}},
+    {"messages": [{"role": "user", "content": "book a table for two at 10:30 pm"}], "tools": TOOLS,
+     "tool_choice": {"type": "function", "function": {"name": "get_weather"}}},
+    {"messages": [{"role": "user", "content": "the weather forecast in celsius"}], "tools": TOOLS,
+     "tool_choice": "none"},
+    {"messages": [{"role": "user", "content": "hello there"}]},
+    {"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "search music by artist"}],
+     "tools": TOOLS, "tool_choice": "required"},
+]
+
+
+def make_heads(folder, trunk, seed=0):
+    """Random heads for `trunk`, saved like trained ones (float16 safetensors + configs)."""
+    V, H = trunk.get_input_embeddings().weight.shape
+    torch.manual_seed(seed)
+    sf_cfg = SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H, n_layers=2, n_heads=4, ffn=128)
+    sf = SlotFiller(sf_cfg, trunk.get_input_embeddings().weight)
+    mcfg, acfg = RouterConfig(trunk_hidden=H, hidden=32, n_classes=3), RouterConfig(trunk_hidden=H, hidden=32, n_classes=2)
+    save_heads(folder, sf, sf_cfg, Router(mcfg), mcfg, Router(acfg), acfg, meta={"model": "tiny"})
+    return folder
+
+
+def make_artifact(tmp_path_factory, name="art"):
+    """(trunk, tokenizer, heads dir, artifact dir) of a tiny Llama with random heads."""
+    tok = tiny_tokenizer()
+    trunk = tiny_model("llama", vocab_size=tok.get_vocab_size(), max_position_embeddings=4096)
+    heads = make_heads(tmp_path_factory.mktemp("heads"), trunk)
+    tok_file = tmp_path_factory.mktemp("tok") / "tokenizer.json"
+    tok.save(str(tok_file))
+    out = tmp_path_factory.mktemp(name)
+    export_artifact(trunk, out, "tiny", tokenizer_file=tok_file, heads=heads, family="smollm2", log=lambda *_: None)
+    return trunk, tok, heads, out
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    from edgeagent.export.torch_backend import TorchBackend
+
+    trunk, tok, heads, out = make_artifact(tmp_path_factory)
+    ref = TorchBackend(model="tiny", heads=heads, trunk=trunk, tokenizer=tok, family="smollm2")
+    return ref, OrtBackend(out, provider="cpu"), out
+
+
+def test_manifest_describes_the_heads(pair):
+    ref, ort_b, out = pair
+    m = load_manifest(out)
+    V = ref.trunk.config.vocab_size
+    assert {"trunk", "slot_filler", "mode_head", "another_head"} <= set(m.graphs)
+    assert {"slot_filler.onnx", "mode_head.onnx", "another_head.onnx", "tokenizer.json"} <= set(m.files)
+    h = m.heads
+    assert (h.null_id, h.mask_id) == (V, V + 1) and h.budgets == asdict(Budgets())
+    assert (h.kinds, h.actions, h.modes, h.continue_) == (list(KINDS), list(ACTIONS), list(MODES), list(CONTINUE))
+    assert m.chat_template == "smollm2" and m.max_positions == 4096
+    sf = m.graphs["slot_filler"]
+    assert [t.name for t in sf.inputs] == ["ids", "kinds", "slot_pos", "ctx"]
+    assert [t.shape for t in sf.outputs] == [[1, "L", V + 1], [1, "L", 3], [1, "L", "T"], [1, "L", "T"]]
+    assert ort_b.family == "smollm2" and ort_b.max_len == 4096
+
+
+def test_head_graphs_pass_the_checker_and_use_plain_ops(pair):
+    _, _, out = pair
+    allowed = {"Add", "Clip", "Concat", "Div", "Einsum", "Erf", "Gather", "GatherND", "Gemm", "GreaterOrEqual",
+               "LayerNormalization", "MatMul", "Mul", "Range", "Reshape", "Shape", "Slice", "Softmax", "Split",
+               "Squeeze", "Sub", "Transpose", "Unsqueeze", "Where", "Expand", "Cast", "Constant", "Less",
+               "Greater", "Sqrt", "Pow", "ReduceMean", "Neg", "Equal", "ConstantOfShape", "Identity"}
+    for name in ("slot_filler.onnx", "mode_head.onnx", "another_head.onnx"):
+        model = onnx.load(str(out / name))
+        onnx.checker.check_model(model, full_check=True)
+        onnx.shape_inference.infer_shapes(model, strict_mode=True)
+        ops = {n.op_type for n in model.graph.node}
+        assert all(n.domain in ("", "ai.onnx") for n in model.graph.node), name
+        assert ops <= allowed, f"{name}: unexpected ops {ops - allowed}"
+    sf = onnx.load(str(out / "slot_filler.onnx"))
+    V, H = load_manifest(out).vocab_size, load_manifest(out).hidden_size
+    # the tied embedding is in the graph once (no second, transposed copy)
+    assert sum(1 for i in sf.graph.initializer if sorted(i.dims) == sorted([V, H])) == 1
+
+
+@pytest.mark.parametrize("L, T", [(1, 1), (9, 4), (40, 75)])
+def test_fill_step_matches_pytorch(pair, L, T):
+    ref, ort_b, _ = pair
+    rng = np.random.default_rng(L * 100 + T)
+    V = ref.trunk.config.vocab_size
+    ids = rng.integers(0, V + 2, L)
+    kinds = rng.integers(0, len(KINDS), L)
+    spos = rng.integers(0, 30, L)
+    ctx = rng.standard_normal((T, ref.trunk.config.hidden_size)).astype(np.float32)
+    for a, b in zip(ref.fill_step(ids, kinds, spos, ctx), ort_b.fill_step(ids, kinds, spos, ctx)):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(b, a, atol=ATOL, rtol=0)
+
+
+def test_fill_step_on_a_real_scaffold_matches_pytorch(pair):
+    ref, ort_b, _ = pair
+    sc = compile_schema(TOOLS[0]["function"]["parameters"], ref.tokenizer)
+    kinds, spos = layout(sc)
+    ids = np.asarray(sc.masked(), np.int64)
+    _, hidden, _ = ref.prefill(np.asarray(ref.tokenizer.encode("Weather in Tokyo").ids, np.int64), ref.new_cache())
+    worst = max(float(np.abs(a - b).max()) for a, b in zip(ref.fill_step(ids, kinds, spos, hidden),
+                                                            ort_b.fill_step(ids, kinds, spos, hidden)))
+    assert worst < ATOL
+
+
+def test_routers_match_pytorch(pair):
+    ref, ort_b, _ = pair
+    state = np.random.default_rng(0).standard_normal(ref.trunk.config.hidden_size).astype(np.float32)
+    np.testing.assert_allclose(ort_b.mode_logits(state), ref.mode_logits(state), atol=ATOL, rtol=0)
+    np.testing.assert_allclose(ort_b.another_logits(state), ref.another_logits(state), atol=ATOL, rtol=0)
+
+
+def test_pipeline_gives_the_same_calls_and_text(pair):
+    ref, ort_b, _ = pair
+    cfg = PipelineConfig(max_new_tokens=12, max_calls=3)
+    torch_pipe, ort_pipe = Pipeline(ref, cfg), Pipeline(ort_b, cfg)
+    n_calls = n_text = 0
+    for req in REQUESTS:
+        streamed_a, streamed_b = [], []
+        a = torch_pipe.respond(dict(req), on_token=streamed_a.append)
+        b = ort_pipe.respond(dict(req), on_token=streamed_b.append)
+        # random weights answer mostly in whitespace, which content strips: compare the raw text too
+        assert "".join(streamed_a) == "".join(streamed_b)
+        assert "".join(streamed_a).strip() == a["content"]
+        assert a["mode"] == b["mode"]
+        calls_a = [(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in a["tool_calls"]]
+        calls_b = [(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in b["tool_calls"]]
+        assert calls_a == calls_b
+        assert a["content"] == b["content"]
+        assert a.get("errors") == b.get("errors")
+        n_calls += len(calls_a)
+        n_text += a["timings"].get("decode_tokens", 0) > 0
+    assert n_calls >= 3 and n_text >= 1  # the comparison covered both paths
+
+
+def test_artifact_without_heads_is_refused(tmp_path):
+    tok = tiny_tokenizer()
+    trunk = tiny_model("llama", vocab_size=tok.get_vocab_size())
+    tok.save(str(tmp_path / "tokenizer.json"))
+    out = tmp_path / "trunk-only"
+    export_artifact(trunk, out, "tiny", tokenizer_file=tmp_path / "tokenizer.json", family="smollm2",
+                    log=lambda *_: None)
+    with pytest.raises(ArtifactError, match="no heads"):
+        OrtBackend(out, provider="cpu")
+
+
+def test_tampered_head_graph_is_refused(pair, tmp_path):
+    import shutil
+
+    _, _, out = pair
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    with open(copy / "mode_head.onnx", "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(ArtifactError, match="mode_head.onnx"):
+        OrtBackend(copy, provider="cpu")
+
+
+def test_reexport_skips_when_unchanged_and_redoes_only_the_heads_when_they_change(tmp_path_factory):
+    trunk, tok, heads, out = make_artifact(tmp_path_factory, "reexport")
+    tok_file = tmp_path_factory.mktemp("tok2") / "tokenizer.json"
+    tok.save(str(tok_file))
+    logs = []
+    kw = dict(tokenizer_file=tok_file, family="smollm2", log=logs.append)
+    _, skipped = export_artifact(trunk, out, "tiny", heads=heads, **kw)
+    assert skipped
+    before = load_manifest(out)
+    make_heads(heads, trunk, seed=1)  # retrained heads, same trunk
+    logs.clear()
+    manifest, skipped = export_artifact(trunk, out, "tiny", heads=heads, **kw)
+    assert not skipped and any("trunk unchanged" in m for m in logs)
+    assert manifest.files["trunk.onnx"] == before.files["trunk.onnx"]
+    assert manifest.files["slot_filler.onnx"] != before.files["slot_filler.onnx"]
+    assert manifest.heads.source_hash != before.heads.source_hash
+    load_manifest(out)  # verifies
