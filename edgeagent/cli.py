@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "train": "edgeagent.commands.train:train",
     "run": "edgeagent.commands.infer:run",
     "infer": "edgeagent.commands.infer:infer",
+    "chat": "edgeagent.commands.chat:chat",
 }
 
 

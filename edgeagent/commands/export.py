@@ -23,15 +23,22 @@ def default_out(model: str) -> Path:
               help="Artifact folder [default: $EDGEAGENT_HOME/artifacts/<model>].")
 @click.option("--opset", type=click.IntRange(17, 23), default=18, show_default=True, help="ONNX opset.")
 @click.option("--force", is_flag=True, help="Export even if the folder's manifest says nothing changed.")
-def export(model, out, opset, force):
-    """Export the trunk (frozen causal LM with KV cache; prefill and decode in one graph) to ONNX.
+@click.option("--heads", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Trained heads folder to export with the trunk [default: the heads shipped for --model; "
+                   "none for a model without shipped heads].")
+def export(model, out, opset, force, heads):
+    """Export the trunk (frozen causal LM with KV cache; prefill and decode in one graph) and its heads to ONNX.
 
-    Writes trunk.onnx, tokenizer.json and manifest.json (files with sha256, tensor names and
-    shapes, KV layout, special token ids). Skips the export when the checkpoint and options are
-    unchanged since the last export into the same folder. Runs from local files only.
+    Writes trunk.onnx, slot_filler.onnx, mode_head.onnx, another_head.onnx, tokenizer.json and
+    manifest.json (files with sha256, tensor names and shapes, KV layout, special token ids, the
+    heads' special ids, budgets and tables). Skips the export when the checkpoint, the heads and
+    the options are unchanged since the last export into the same folder (only the heads are
+    re-exported when only they changed). Runs from local files only.
     """
+    from edgeagent.export.heads import heads_source_hash
     from edgeagent.export.manifest import export_artifact, source_hash, up_to_date
     from edgeagent.export.trunk import ExportOptions
+    from edgeagent.heads.io import heads_dir
 
     try:
         checkpoint = registry.resolve(model)
@@ -42,7 +49,15 @@ def export(model, out, opset, force):
     t0 = time.perf_counter()
     click.echo(f"[1/3] hashing {checkpoint}")
     digest = source_hash(None, options, checkpoint)
-    if not force and up_to_date(out, digest):
+    try:
+        heads = heads_dir(model, heads)
+    except FileNotFoundError as e:
+        if heads is not None:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"      note: no heads shipped for {model}; the artifact gets the trunk only (pass --heads DIR)")
+        heads = None
+    heads_digest = heads_source_hash(heads, opset) if heads is not None else None
+    if not force and up_to_date(out, digest, heads_digest):
         click.echo(f"{out}: up to date (source {digest[:12]}); nothing to do. Use --force to re-export.")
         return
 
@@ -52,7 +67,7 @@ def export(model, out, opset, force):
     lm, _ = load_trunk(model, dtype="float32")
     click.echo(f"[3/3] exporting into {out}")
     manifest, _ = export_artifact(lm, out, model_id=model, checkpoint_dir=checkpoint, options=options,
-                                  force=True, digest=digest, log=lambda msg: click.echo(f"      {msg}"))
+                                  force=force, digest=digest, heads=heads, log=lambda msg: click.echo(f"      {msg}"))
     total = sum((out / f).stat().st_size for f in manifest.files)
     click.echo(f"done in {time.perf_counter() - t0:.1f}s: {out} ({total / 1e6:.1f} MB, "
                f"{len(manifest.files)} files, opset {manifest.opset})")
