@@ -97,7 +97,9 @@ class Manifest:
     special_tokens: dict[str, int] = field(default_factory=dict)  # bos/eos/pad/im_start/im_end
     tokenizer: str | None = None  # relative path of tokenizer.json
     chat_template: str | None = None  # family, e.g. "chatml"
-    quantization: str = "none"
+    quantization: str = "none"  # "none" | "int8" | "int4" | "fp8"
+    # how: {"method", "params", "measured": {...}, "candidates": [...], "source": fp32 artifact}
+    quantization_info: dict = field(default_factory=dict)
     opset: int = 18
     exporter: dict[str, str] = field(default_factory=dict)  # package -> version
     source_hash: str = ""  # sha256 over checkpoint config + weights + export options

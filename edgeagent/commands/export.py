@@ -26,7 +26,15 @@ def default_out(model: str) -> Path:
 @click.option("--heads", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Trained heads folder to export with the trunk [default: the heads shipped for --model; "
                    "none for a model without shipped heads].")
-def export(model, out, opset, force, heads):
+@click.option("--int8", "quant", flag_value="int8", default=None,
+              help="Also write <out>-int8: the trunk quantized to INT8 (weight-only 8-bit, dynamic or static "
+                   "QDQ, whichever agrees best with fp32 greedy tokens on dev prompts).")
+@click.option("--int4", "quant", flag_value="int4", help="Also write <out>-int4: 4-bit MatMulNBits weights.")
+@click.option("--fp8", "quant", flag_value="fp8", help="Also write <out>-fp8: FP8 E4M3 QDQ for TensorRT on Hopper/Ada.")
+@click.option("--trt", is_flag=True, help="Build TensorRT engines from the ONNX (needs the `trt` extra).")
+@click.option("--eval-prompts", type=click.IntRange(1, 500), default=24, show_default=True,
+              help="Dev-split prompts used to score quantization candidates.")
+def export(model, out, opset, force, quant, trt, eval_prompts, heads):
     """Export the trunk (frozen causal LM with KV cache; prefill and decode in one graph) and its heads to ONNX.
 
     Writes trunk.onnx, slot_filler.onnx, mode_head.onnx, another_head.onnx, tokenizer.json and
@@ -57,8 +65,17 @@ def export(model, out, opset, force, heads):
         click.echo(f"      note: no heads shipped for {model}; the artifact gets the trunk only (pass --heads DIR)")
         heads = None
     heads_digest = heads_source_hash(heads, opset) if heads is not None else None
+    if trt:
+        from edgeagent.quant.trt import TensorRTMissing, require_tensorrt
+
+        try:
+            require_tensorrt()
+        except TensorRTMissing as e:
+            raise click.ClickException(str(e)) from None
     if not force and up_to_date(out, digest, heads_digest):
         click.echo(f"{out}: up to date (source {digest[:12]}); nothing to do. Use --force to re-export.")
+        if quant or trt:
+            _quantize(out, quant, trt, eval_prompts, force)
         return
 
     click.echo(f"[2/3] loading {model} (float32)")
@@ -71,3 +88,25 @@ def export(model, out, opset, force, heads):
     total = sum((out / f).stat().st_size for f in manifest.files)
     click.echo(f"done in {time.perf_counter() - t0:.1f}s: {out} ({total / 1e6:.1f} MB, "
                f"{len(manifest.files)} files, opset {manifest.opset})")
+    if quant or trt:
+        _quantize(out, quant, trt, eval_prompts, force)
+
+
+def _quantize(fp32_dir: Path, scheme: str | None, trt: bool, eval_prompts: int, force: bool) -> None:
+    """Quantize the fp32 artifact into <fp32_dir>-<scheme>, then build TensorRT engines if asked."""
+    from edgeagent.quant.artifact import QuantConfig, quantize_artifact
+
+    target = fp32_dir
+    if scheme:
+        t0 = time.perf_counter()
+        target = fp32_dir.with_name(f"{fp32_dir.name}-{scheme}")
+        click.echo(f"quantizing ({scheme}) into {target}")
+        manifest, _ = quantize_artifact(fp32_dir, target, QuantConfig(scheme=scheme, eval_prompts=eval_prompts),
+                                        force=force, log=lambda msg: click.echo(f"      {msg}"))
+        m = manifest.quantization_info["measured"]
+        click.echo(f"{scheme}: {manifest.quantization_info['method']}, agreement {m['agreement']:.2%}, "
+                   f"{m['size_mb']:.0f} MB, {m['decode_tok_s']:.1f} tok/s ({time.perf_counter() - t0:.1f}s)")
+    if trt:
+        from edgeagent.quant.trt import build_engines
+
+        build_engines(target, log=lambda msg: click.echo(f"      {msg}"))

@@ -1,0 +1,209 @@
+"""Quantization passes over an fp32 trunk graph: each reads one ONNX file and writes a new one.
+
+Never in place (gpt-fast's habit: quantization makes a new file). Every pass quantizes only the
+MatMuls whose second input is a constant weight (projections, MLP, lm_head): the attention
+MatMuls (q·kᵀ, probs·v) multiply two activations, and quantizing those is what tends to make
+dynamic INT8 collapse on LMs (onnxruntime #18430). The graph's inputs and outputs are untouched,
+so a quantized file keeps the trunk's I/O contract and the runtime loads it unchanged.
+
+    pass            ORT API                                   weights        activations
+    int8-nbits      MatMulNBitsQuantizer(bits=8)              8-bit blocks   fp32 (acc. level 0)
+    int8-dynamic    quantize_dynamic (QOperator)              int8/channel   uint8, per call
+    int8-static     quantize_static (QDQ, MinMax calibration) int8/channel   int8, calibrated
+    int4            MatMulNBitsQuantizer(bits=4)              4-bit blocks   fp32 or int8 (acc. 4)
+    fp8             quantize_static (QDQ, FLOAT8E4M3FN)       e4m3           e4m3, calibrated
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+
+def _check_paths(src: str | Path, dst: str | Path) -> tuple[Path, Path]:
+    src, dst = Path(src), Path(dst)
+    if not src.is_file():
+        raise FileNotFoundError(f"{src}: no such ONNX file to quantize")
+    if src.resolve() == dst.resolve():
+        raise ValueError(f"{dst}: a pass writes a new file; it must not overwrite its input {src}")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    return src, dst
+
+
+def _external(src: Path) -> bool:
+    """Weights beside the graph (`trunk.onnx.data`, SmolLM3-3B): the output keeps them external too."""
+    return src.with_name(src.name + ".data").is_file()
+
+
+def weight_matmuls(path: str | Path) -> list[str]:
+    """Names of the MatMul nodes whose second input is an initializer (a constant weight)."""
+    import onnx
+
+    proto = onnx.load(str(path), load_external_data=False)
+    inits = {t.name for t in proto.graph.initializer}
+    consts = {o for n in proto.graph.node if n.op_type == "Constant" for o in n.output}
+    names = [n.name for n in proto.graph.node
+             if n.op_type == "MatMul" and len(n.input) == 2 and (n.input[1] in inits or n.input[1] in consts)]
+    unnamed = [n for n in proto.graph.node if n.op_type == "MatMul" and not n.name]
+    if unnamed:
+        raise ValueError(f"{path}: {len(unnamed)} MatMul nodes have no name; the passes select nodes by name")
+    return names
+
+
+def nbits(src, dst, bits: int, block_size: int = 32, accuracy_level: int = 0, symmetric: bool = True) -> dict:
+    """Weight-only blockwise quantization to the MatMulNBits contrib op (ORT CPU/CUDA kernels).
+
+    accuracy_level 0 computes in fp32 after dequantizing; 4 quantizes activations to int8 on the
+    fly (faster on CPU, and it can flip greedy tokens: onnxruntime #29849), so callers measure both.
+    """
+    from onnxruntime.quantization import QuantFormat
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    src, dst = _check_paths(src, dst)
+    keep = set(weight_matmuls(src))
+    import onnx
+
+    proto = onnx.load(str(src))
+    exclude = [n.name for n in proto.graph.node if n.op_type == "MatMul" and n.name not in keep]
+    quantizer = MatMulNBitsQuantizer(
+        proto, bits=bits, block_size=block_size, is_symmetric=symmetric, accuracy_level=accuracy_level,
+        nodes_to_exclude=exclude, quant_format=QuantFormat.QOperator, op_types_to_quantize=("MatMul",),
+    )
+    with _quiet():
+        quantizer.process()
+    quantizer.model.save_model_to_file(str(dst), use_external_data_format=_external(src))
+    return {"api": "MatMulNBitsQuantizer", "bits": bits, "block_size": block_size,
+            "accuracy_level": accuracy_level, "symmetric": symmetric, "nodes": len(keep)}
+
+
+def int8_dynamic(src, dst, per_channel: bool = True) -> dict:
+    """Dynamic INT8 (QOperator: DynamicQuantizeLinear + MatMulInteger); no calibration data."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    src, dst = _check_paths(src, dst)
+    nodes = weight_matmuls(src)
+    with _quiet():
+        quantize_dynamic(src, dst, op_types_to_quantize=["MatMul"], nodes_to_quantize=nodes,
+                         per_channel=per_channel, weight_type=QuantType.QInt8,
+                         use_external_data_format=_external(src))
+    return {"api": "quantize_dynamic", "format": "QOperator", "weight_type": "QInt8",
+            "per_channel": per_channel, "nodes": len(nodes)}
+
+
+class TrunkCalibrationReader:
+    """A CalibrationDataReader over real prompts fed through the KV-cache graph with an empty past.
+
+    Each item is one prompt [1, T] at positions 0..T-1 with every past_key_values.* of
+    [1, kv_heads, 0, head_dim], i.e. exactly the runtime's prefill call. `same_length` cuts every
+    prompt to the shortest one's length (a prefix of a real prompt is still a real prefill).
+    """
+
+    def __init__(self, prompts: Iterable[list[int]], num_layers: int, kv_heads: int, head_dim: int,
+                 past_key: str = "past_key_values.%d.key", past_value: str = "past_key_values.%d.value",
+                 same_length: bool = False):
+        self._prompts = [list(p) for p in prompts]
+        if same_length:
+            # ORT's Distribution calibrator stacks every item's tensors into one array (fp8 needs it).
+            n = min(len(p) for p in self._prompts)
+            self._prompts = [p[:n] for p in self._prompts]
+        self._empty = np.zeros((1, kv_heads, 0, head_dim), np.float32)
+        self._names = [n % i for i in range(num_layers) for n in (past_key, past_value)]
+        self._i = 0
+
+    def get_next(self) -> dict | None:
+        if self._i >= len(self._prompts):
+            return None
+        ids = np.asarray(self._prompts[self._i], np.int64)[None]
+        self._i += 1
+        feed = {"input_ids": ids, "position_ids": np.arange(ids.shape[1], dtype=np.int64)[None]}
+        feed.update({n: self._empty for n in self._names})
+        return feed
+
+    def rewind(self) -> None:
+        self._i = 0
+
+    def __len__(self) -> int:
+        return len(self._prompts)
+
+
+def _as_reader(reader):
+    """Wrap our reader in ORT's CalibrationDataReader base class (quantize_static checks isinstance)."""
+    from onnxruntime.quantization import CalibrationDataReader
+
+    class _Reader(CalibrationDataReader):
+        def get_next(self):
+            return reader.get_next()
+
+        def rewind(self):
+            reader.rewind()
+
+        def __len__(self):
+            return len(reader)
+
+    return _Reader()
+
+
+def int8_static(src, dst, reader: TrunkCalibrationReader, per_channel: bool = True) -> dict:
+    """Static INT8 QDQ: activation ranges by MinMax over the calibration prompts, symmetric int8."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    src, dst = _check_paths(src, dst)
+    nodes = weight_matmuls(src)
+    with _quiet():
+        quantize_static(
+            src, dst, _as_reader(reader), quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"],
+            nodes_to_quantize=nodes, per_channel=per_channel, activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
+            use_external_data_format=_external(src),
+            extra_options={"ActivationSymmetric": True, "WeightSymmetric": True},
+        )
+    return {"api": "quantize_static", "format": "QDQ", "activation_type": "QInt8", "weight_type": "QInt8",
+            "calibrate_method": "MinMax", "per_channel": per_channel, "calibration_prompts": len(reader),
+            "nodes": len(nodes)}
+
+
+FP8_OPSET = 19  # QuantizeLinear/DequantizeLinear take float8 types from opset 19
+
+
+def fp8(src, dst, reader: TrunkCalibrationReader) -> dict:
+    """FP8 E4M3 QDQ (weights and activations) for TensorRT on Hopper/Ada; ORT requires the
+    Distribution calibration for float8. The input is raised to opset 19 first (a new temp file)."""
+    import tempfile
+
+    import onnx
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    src, dst = _check_paths(src, dst)
+    nodes = weight_matmuls(src)
+    with tempfile.TemporaryDirectory(dir=dst.parent) as tmp:
+        proto = onnx.load(str(src))
+        for imp in proto.opset_import:
+            if imp.domain in ("", "ai.onnx") and imp.version < FP8_OPSET:
+                # Ops whose schema changed between 18 and 19 only gained types; the numbers stay valid.
+                imp.version = FP8_OPSET
+        staged = Path(tmp) / "fp32-opset19.onnx"
+        onnx.save(proto, str(staged), save_as_external_data=_external(src))
+        with _quiet():
+            quantize_static(
+                staged, dst, _as_reader(reader), quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"],
+                nodes_to_quantize=nodes, activation_type=QuantType.QFLOAT8E4M3FN,
+                weight_type=QuantType.QFLOAT8E4M3FN, calibrate_method=CalibrationMethod.Distribution,
+                use_external_data_format=_external(src),
+            )
+    return {"api": "quantize_static", "format": "QDQ", "activation_type": "QFLOAT8E4M3FN",
+            "weight_type": "QFLOAT8E4M3FN", "calibrate_method": "Distribution", "opset": FP8_OPSET,
+            "calibration_prompts": len(reader), "nodes": len(nodes)}
+
+
+class _quiet:
+    """Silence the quantizers' INFO/WARNING chatter (pre-processing advice, per-node notes)."""
+
+    def __enter__(self):
+        self._level = logging.getLogger().level
+        logging.getLogger().setLevel(logging.ERROR)
+
+    def __exit__(self, *exc):
+        logging.getLogger().setLevel(self._level)
