@@ -82,6 +82,7 @@ def pair(tmp_path_factory):
 
     trunk, tok, heads, out = make_artifact(tmp_path_factory)
     ref = TorchBackend(model="tiny", heads=heads, trunk=trunk, tokenizer=tok, family="smollm2")
+    ref.heads_dir = heads
     return ref, OrtBackend(out, provider="cpu"), out
 
 
@@ -175,13 +176,16 @@ def test_pipeline_gives_the_same_calls_and_text(pair):
     assert n_calls >= 3 and n_text >= 1  # the comparison covered both paths
 
 
-def test_artifact_without_heads_is_refused(tmp_path):
-    tok = tiny_tokenizer()
-    trunk = tiny_model("llama", vocab_size=tok.get_vocab_size())
-    tok.save(str(tmp_path / "tokenizer.json"))
+def test_artifact_without_heads_is_refused(pair, tmp_path):
+    import shutil
+
+    _, _, art = pair
     out = tmp_path / "trunk-only"
-    export_artifact(trunk, out, "tiny", tokenizer_file=tmp_path / "tokenizer.json", family="smollm2",
-                    log=lambda *_: None)
+    shutil.copytree(art, out)
+    raw = json.loads((out / "manifest.json").read_text())
+    raw["heads"] = None  # what a trunk-only export writes
+    raw["graphs"] = {"trunk": raw["graphs"]["trunk"]}
+    (out / "manifest.json").write_text(json.dumps(raw))
     with pytest.raises(ArtifactError, match="no heads"):
         OrtBackend(out, provider="cpu")
 
@@ -198,18 +202,23 @@ def test_tampered_head_graph_is_refused(pair, tmp_path):
         OrtBackend(copy, provider="cpu")
 
 
-def test_reexport_skips_when_unchanged_and_redoes_only_the_heads_when_they_change(tmp_path_factory):
-    trunk, tok, heads, out = make_artifact(tmp_path_factory, "reexport")
-    tok_file = tmp_path_factory.mktemp("tok2") / "tokenizer.json"
-    tok.save(str(tok_file))
+def test_reexport_skips_when_unchanged_and_redoes_only_the_heads_when_they_change(pair, tmp_path):
+    import shutil
+
+    ref, _, art = pair
+    out, heads = tmp_path / "art", tmp_path / "heads"
+    shutil.copytree(art, out)
+    shutil.copytree(ref.heads_dir, heads)
+    tok_file = tmp_path / "tokenizer.json"
+    ref.tokenizer.save(str(tok_file))
     logs = []
     kw = dict(tokenizer_file=tok_file, family="smollm2", log=logs.append)
-    _, skipped = export_artifact(trunk, out, "tiny", heads=heads, **kw)
+    _, skipped = export_artifact(ref.trunk, out, "tiny", heads=heads, **kw)
     assert skipped
     before = load_manifest(out)
-    make_heads(heads, trunk, seed=1)  # retrained heads, same trunk
+    make_heads(heads, ref.trunk, seed=1)  # retrained heads, same trunk
     logs.clear()
-    manifest, skipped = export_artifact(trunk, out, "tiny", heads=heads, **kw)
+    manifest, skipped = export_artifact(ref.trunk, out, "tiny", heads=heads, **kw)
     assert not skipped and any("trunk unchanged" in m for m in logs)
     assert manifest.files["trunk.onnx"] == before.files["trunk.onnx"]
     assert manifest.files["slot_filler.onnx"] != before.files["slot_filler.onnx"]
