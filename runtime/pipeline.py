@@ -40,6 +40,7 @@ class PipelineConfig:
     max_calls: int = 8          # parallel calls in one turn
     max_ctx: int = 1024         # context states the slot filler reads (the last ones)
     use_span: bool = True       # False: the ablation without the span path
+    args_decoder: str = "diffusion"  # "ar": the trunk decodes the arguments under the schema (baseline)
 
 
 def _tools(request) -> list:
@@ -197,9 +198,25 @@ class Pipeline:
                 feed(self.seg(json.dumps(name, ensure_ascii=False)[1:-1]))
             else:
                 name = trie.decode(logits, lambda t: feed([t]), end_token)
-            feed(self.seg(self.syntax.name_end))
+            logits = feed(self.seg(self.syntax.name_end))
             index, schema = by_name[name]
             sc = self.scaffold(schema, f"tools[{index}].function.parameters")
+            if self.cfg.args_decoder == "ar":
+                from edgeagent.runtime.ar_decode import ar_arguments
+
+                args, cache, fed, fed_states, err = ar_arguments(self.b, cache, sc, logits, len(seq))
+                seq.extend(fed)
+                states.append(fed_states)
+                if args is None:
+                    errors.append({"call": k, "function": name, "error": err})
+                    break
+                calls.append({"id": f"call_{k}", "type": "function",
+                              "function": {"name": name, "arguments": json.dumps(args, ensure_ascii=False)}})
+                routes.append({"": "ar"})
+                feed(self.tokenize(self.syntax.footer))
+                if int(np.argmax(self.b.another_logits(states[-1][-1]))) == 0:
+                    break
+                continue
             ctx = np.concatenate(states)[-self.cfg.max_ctx:]
             ctx_ids = np.asarray(seq[-self.cfg.max_ctx:], np.int64)
 
