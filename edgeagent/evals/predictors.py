@@ -36,6 +36,17 @@ PREDICTORS: dict[str, PredictorSpec] = {
                             "gold answers from BFCL's possible_answer; tests the harness only"),
     "no-call": PredictorSpec("edgeagent.evals.predictors:NoCallPredictor",
                              "never calls a tool (floor for AST, ceiling for irrelevance)"),
+    "diffusion": PredictorSpec("edgeagent.evals.pipeline_predictors:diffusion",
+                               "the routed pipeline: mode head, trie names, span/diffusion slot filler (T steps)",
+                               sweeps_steps=True),
+    "diffusion-nospan": PredictorSpec("edgeagent.evals.pipeline_predictors:diffusion_nospan",
+                                      "ablation: the routed pipeline without the span path (T = 2)"),
+    "ar-constrained": PredictorSpec("edgeagent.evals.pipeline_predictors:ar_constrained",
+                                    "baseline a: same trunk and mode head, arguments decoded AR by the trunk "
+                                    "under the schema's scaffold"),
+    "lora-ar": PredictorSpec("edgeagent.evals.pipeline_predictors:lora_ar",
+                             "baseline b: LoRA-merged trunk, its own decision token, arguments AR under "
+                             "the schema (needs `edgeagent train --stage lora`)"),
 }
 
 

@@ -1,0 +1,202 @@
+"""BFCL predictors on the routed pipeline: the system and its AR baselines, on the same trunk.
+
+    diffusion         the routed pipeline (mode head, trie names, span/diffusion slot filler), T steps
+    diffusion-nospan  the same without the span path (every value generated): the ablation
+    ar-constrained    baseline (a): same trunk, same mode head; the arguments decoded token by token by
+                      the trunk itself under the scaffold's JSON-schema constraint (runtime/ar_decode.py)
+    lora-ar           baseline (b): the trunk with LoRA weights merged, decoded like ar-constrained;
+                      its mode and another-call decisions are the LoRA trunk's own next token
+
+Each factory takes model=, artifacts= (an ONNX artifact folder: run on ONNX Runtime), steps=,
+heads=, and returns a callable ``predict(requests) -> responses`` with an ``info`` dict. A request
+the pipeline cannot serve (RequestError: a bad request or an unsupported schema) gets a response
+without calls and an ``error`` field; the run goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL = "smollm2-135m"
+LORA_SHIPPED = Path(__file__).resolve().parents[1] / "weights"
+
+
+def _torch_backend(model, heads, trunk=None, tokenizer=None, family=None):
+    try:
+        from edgeagent.export.torch_backend import TorchBackend
+    except ImportError as e:
+        raise RuntimeError(f"the PyTorch backend needs the train extra (pip install 'edgeagent[train]'): {e}") from None
+    return TorchBackend(model, heads, trunk=trunk, tokenizer=tokenizer, family=family)
+
+
+def _ort_backend(artifacts):
+    try:
+        from edgeagent.runtime.ort_backend import OrtBackend
+    except ImportError as e:
+        raise RuntimeError(f"--artifacts needs the ONNX Runtime backend (edgeagent.runtime.ort_backend), "
+                           f"which is not available here: {e}") from None
+    return OrtBackend(artifacts)
+
+
+class PipelinePredictor:
+    """``predict(requests)`` on a Pipeline; per-request errors become call-less responses."""
+
+    def __init__(self, backend, config, info: dict):
+        from edgeagent.runtime.pipeline import Pipeline
+
+        self.pipeline = Pipeline(backend, config)
+        self.info = info
+
+    def respond(self, request: dict) -> dict:
+        from edgeagent.runtime.pipeline import RequestError
+
+        t0 = time.perf_counter()
+        try:
+            return self.pipeline.respond(request)
+        except RequestError as e:
+            error = str(e)
+        except Exception as e:  # a bug on one request must not end a long run; it is reported per item
+            error = f"internal error: {type(e).__name__}: {e}"
+        rid = request.get("id") if isinstance(request, dict) else None
+        return {"id": rid, "mode": "error", "content": "", "tool_calls": [], "error": error,
+                "timings": {"total_s": time.perf_counter() - t0}}
+
+    def __call__(self, requests: list[dict]) -> list[dict]:
+        return [self.respond(r) for r in requests]
+
+
+def _build(name, model, artifacts, heads, config, backend=None, extra=None) -> PipelinePredictor:
+    heads_path = heads
+    if backend is None:
+        if artifacts is not None:
+            backend = _ort_backend(artifacts)
+            heads_path = getattr(backend, "heads_path", artifacts)
+        else:
+            from edgeagent.heads.io import heads_dir
+
+            backend = _torch_backend(model or DEFAULT_MODEL, heads)
+            heads_path = heads_dir(model or DEFAULT_MODEL, heads)
+    kind = "onnx" if artifacts is not None else "torch"
+    info = {"name": name, "oracle": False, "backend": kind, "model": str(model or DEFAULT_MODEL),
+            "artifacts": None if artifacts is None else str(artifacts), "heads": str(heads_path),
+            "steps": config.steps, "use_span": config.use_span, "args_decoder": config.args_decoder,
+            "max_new_tokens": config.max_new_tokens, **(extra or {})}
+    return PipelinePredictor(backend, config, info)
+
+
+def _config(**kw):
+    from edgeagent.runtime.pipeline import PipelineConfig
+
+    return PipelineConfig(**kw)
+
+
+def diffusion(model=None, artifacts=None, steps: int = 2, heads=None, max_new_tokens: int = 32, backend=None,
+              **_):
+    """The routed pipeline with T = ``steps`` diffusion steps (chat answers capped at max_new_tokens:
+    BFCL scores only the calls)."""
+    cfg = _config(steps=int(steps), max_new_tokens=max_new_tokens)
+    return _build("diffusion", model, artifacts, heads, cfg, backend)
+
+
+def diffusion_nospan(model=None, artifacts=None, steps: int = 2, heads=None, max_new_tokens: int = 32,
+                     backend=None, **_):
+    """The ablation: the routed pipeline without the span path."""
+    cfg = _config(steps=int(steps), max_new_tokens=max_new_tokens, use_span=False)
+    return _build("diffusion-nospan", model, artifacts, heads, cfg, backend)
+
+
+def ar_constrained(model=None, artifacts=None, heads=None, max_new_tokens: int = 32, backend=None, **_):
+    """Baseline (a): the pipeline's trunk and mode head; arguments decoded AR under the schema."""
+    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar")
+    return _build("ar-constrained", model, artifacts, heads, cfg, backend,
+                  {"steps": None, "mode_decision": "mode head"})
+
+
+class DecisionTokenBackend:
+    """A backend whose mode and another-call decisions are the trunk's own next token.
+
+    mode: after the prompt, the trunk's best token is the first token of the call header
+    (``<tool_call>``) -> tool, anything else -> chat (think is never chosen). another: after a
+    call's footer, the first token of separator + header -> another call, anything else -> end.
+    Reads the logits of the latest prefill, which the pipeline runs right before asking.
+    """
+
+    def __init__(self, backend):
+        from edgeagent.formats import call_syntax
+
+        self.b = backend
+        self.tokenizer, self.family, self.max_len = backend.tokenizer, backend.family, backend.max_len
+        syntax = call_syntax(backend.family)
+        enc = lambda s: self.tokenizer.encode(s, add_special_tokens=False).ids  # noqa: E731
+        self.tool_token = enc(syntax.header)[0]
+        self.another_token = enc(syntax.separator + syntax.header)[0]
+        self._last = None
+
+    def new_cache(self):
+        return self.b.new_cache()
+
+    def prefill(self, ids, cache):
+        logits, hidden, cache = self.b.prefill(ids, cache)
+        self._last = np.asarray(logits, dtype=np.float64)
+        return logits, hidden, cache
+
+    def _split(self, token):
+        other = self._last.copy()
+        other[token] = -np.inf
+        return float(other.max()), float(self._last[token])
+
+    def mode_logits(self, state):
+        prose, tool = self._split(self.tool_token)
+        return np.array([prose, -np.inf, tool])     # chat | think | tool
+
+    def another_logits(self, state):
+        end, another = self._split(self.another_token)
+        return np.array([end, another])             # end | another call
+
+    def fill_step(self, *args):
+        return self.b.fill_step(*args)
+
+
+def default_lora_dir(model: str) -> Path:
+    return LORA_SHIPPED / f"{Path(str(model)).name}-lora"
+
+
+def load_lora_trunk(model: str, lora_dir: Path):
+    """(trunk with the LoRA weights of ``lora_dir`` merged, tokenizer); a clear error if none exist."""
+    lora_dir = Path(lora_dir)
+    if not (lora_dir / "lora.safetensors").exists() or not (lora_dir / "lora.json").exists():
+        raise FileNotFoundError(
+            f"no trained LoRA weights at {lora_dir} (lora.safetensors and lora.json). Train them with "
+            f"`edgeagent train --stage lora --model {model} --out DIR` (they land in DIR/lora) and pass "
+            f"--lora DIR/lora, or copy them to {default_lora_dir(model)}")
+    from safetensors.torch import load_file
+
+    from edgeagent.models.load import load_trunk
+    from edgeagent.train.lora import LoraConfig, merge_lora
+
+    trunk, tokenizer = load_trunk(model)
+    merged = merge_lora(trunk, load_file(str(lora_dir / "lora.safetensors")), LoraConfig.load(lora_dir / "lora.json"))
+    if merged == 0:
+        raise ValueError(f"{lora_dir / 'lora.safetensors'} holds no LoRA weights (no *.lora_a tensors)")
+    return trunk, tokenizer
+
+
+def lora_ar(model=None, artifacts=None, heads=None, lora=None, max_new_tokens: int = 32, backend=None, **_):
+    """Baseline (b): the LoRA-merged trunk decides mode and calls by its own next token and decodes the
+    arguments AR under the schema (no heads are used; they are loaded only to satisfy the backend)."""
+    model = model or DEFAULT_MODEL
+    if artifacts is not None:
+        raise ValueError("lora-ar runs on PyTorch only (the merged trunk is not exported); drop --artifacts")
+    lora_dir = Path(lora) if lora is not None else default_lora_dir(model)
+    if backend is None:
+        from edgeagent.models.registry import describe, resolve
+
+        trunk, tokenizer = load_lora_trunk(model, lora_dir)
+        backend = _torch_backend(model, heads, trunk=trunk, tokenizer=tokenizer,
+                                 family=describe(resolve(model)).family)
+    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar")
+    return _build("lora-ar", model, None, heads, cfg, DecisionTokenBackend(backend),
+                  {"steps": None, "lora": str(lora_dir), "mode_decision": "decision token (LoRA trunk)"})
