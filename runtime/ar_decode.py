@@ -176,26 +176,18 @@ class _Walker:
             self.c.feed(self.tokenize(self.pending))
             self.pending = ""
 
-    def logp_text(self, text: str, keep: bool) -> float:
-        """log P(text | fed so far), token by token; the tokens stay fed iff ``keep``."""
-        self.flush()
-        mark = self.c.mark()
-        total = 0.0
-        for t in self.tokenize(text):
-            total += float(_log_softmax(self.c.logits)[t])
-            self.c.feed([t])
-        if not keep:
-            self.c.rewind(mark)
-        return total
-
     def present(self, text: str) -> bool:
-        """Whether the trunk writes ``text`` next with probability >= 1/2 (fed if so)."""
+        """Whether the trunk writes ``text`` next with probability >= 1/2; its tokens stay fed iff so."""
         self.flush()
         mark = self.c.mark()
-        if self.logp_text(text, keep=True) >= _HALF:
-            return True
-        self.c.rewind(mark)
-        return False
+        logp = 0.0
+        for t in self.tokenize(text):
+            logp += float(_log_softmax(self.c.logits)[t])
+            if logp < _HALF:
+                self.c.rewind(mark)
+                return False
+            self.c.feed([t])
+        return True
 
     # slots ----------------------------------------------------------------------------------------
 
@@ -320,7 +312,7 @@ class _Walker:
 
     # the walk -----------------------------------------------------------------------------------
 
-    def value(self, inst, required: bool = True):
+    def value(self, inst):
         node, k = inst.node, inst.node.kind
         if k == "object":
             self.lit("{")
