@@ -83,10 +83,17 @@ def train_router(x, y, n_classes, cfg: TrainConfig, log, name, class_weights=Tru
 class CallBatcher:
     """Pads slot-filler examples (one per call) into batches and draws the MDLM noise."""
 
-    def __init__(self, items, states, offsets, max_ctx, mask_id, null_id):
+    def __init__(self, items, states, offsets, max_ctx, mask_id, null_id, device="cpu"):
         self.calls = [(n, k) for n, it in enumerate(items) for k in range(len(it.calls))]
         self.items, self.states, self.offsets = items, states, offsets
         self.max_ctx, self.mask_id, self.null_id = max_ctx, mask_id, null_id
+        # On a GPU with room for the whole cache, keep it there and gather contexts on the device
+        # (reading them from the memory map batch by batch made GPU training CPU-bound).
+        self.states_t = None
+        if str(device).startswith("cuda"):
+            free, _ = torch.cuda.mem_get_info(torch.device(device))
+            if states.nbytes < 0.6 * free:
+                self.states_t = torch.from_numpy(np.ascontiguousarray(states)).to(device)
 
     def __len__(self):
         return len(self.calls)
@@ -103,7 +110,7 @@ class CallBatcher:
         spos = np.zeros((B, L), np.int64)
         ipad = np.ones((B, L), bool)
         masked = np.zeros((B, L), bool)
-        ctx = np.zeros((B, T, H), np.float32)
+        rows = np.zeros((B, T), np.int64)        # cache row of each context position
         cpad = np.ones((B, T), bool)
         t = np.ones(B, np.float32)
         first = np.zeros((B, L), bool)            # slot first positions carrying route labels
@@ -122,7 +129,7 @@ class CallBatcher:
             kinds[r, :l], spos[r, :l], ipad[r, :l], masked[r, :l] = c.kinds, c.slot_pos, False, m
             lo = max(0, c.ctx_end - self.max_ctx)
             base = int(self.offsets[n])
-            ctx[r, : c.ctx_end - lo] = self.states[base + lo: base + c.ctx_end]
+            rows[r, : c.ctx_end - lo] = np.arange(base + lo, base + c.ctx_end)
             cpad[r, : c.ctx_end - lo] = False
             # route labels only where the whole slot is masked, as at the first inference step
             bounds = list(c.slot_first) + [l]
@@ -140,12 +147,18 @@ class CallBatcher:
                 if act == ACTION_SPAN:
                     sstart[r, f], send[r, f] = a0, a1
         tt = lambda a: torch.from_numpy(a).to(device)
+        if self.states_t is not None:
+            ctx = self.states_t[tt(rows)].float().masked_fill(tt(cpad).unsqueeze(-1), 0.0)
+        else:
+            ctx = torch.from_numpy(np.where(cpad[..., None], 0, self.states[rows.ravel()].reshape(B, T, H))
+                                   .astype(np.float32)).to(device)
         return dict(ids=tt(ids), gold=tt(gold), kinds=tt(kinds), spos=tt(spos), ipad=tt(ipad),
-                    masked=tt(masked), ctx=tt(ctx), cpad=tt(cpad), t=tt(t), action=tt(action),
+                    masked=tt(masked), ctx=ctx, cpad=tt(cpad), t=tt(t), action=tt(action),
                     sstart=tt(sstart), send=tt(send))
 
 
 def slot_filler_loss(model, b):
+    """MDLM loss on masked slot positions + route (span|gen|null) + span start/end, as a sum."""
     tok, act, start, end = model(b["ids"], b["kinds"], b["spos"], b["ctx"], b["ipad"], b["cpad"])
     gen = mdlm_loss(tok, b["gold"], b["masked"], b["t"])
     route = F.cross_entropy(act.transpose(1, 2), b["action"], ignore_index=-100)
@@ -159,37 +172,50 @@ def slot_filler_loss(model, b):
 
 def train_slot_filler(items, states, offsets, embedding, cfg: TrainConfig, sf_cfg: SlotFillerConfig,
                       mask_id, null_id, log, out_dir: Path | None = None, progress=True):
+    """Train the slot filler. Runs under ``accelerate`` so that ``accelerate launch`` spreads it over
+    several GPUs (each process takes every n-th batch; gradients are averaged); a plain call is
+    one process on ``cfg.device``."""
+    from accelerate import Accelerator, DistributedDataParallelKwargs
     from tqdm import tqdm
 
     _seed(cfg.seed)
-    batcher = CallBatcher(items, states, offsets, cfg.max_ctx, mask_id, null_id)
-    model = SlotFiller(sf_cfg, embedding).to(cfg.device)
+    # some parameters get no gradient in a batch (e.g. the span scorers when no slot copies)
+    acc = Accelerator(cpu=not str(cfg.device).startswith("cuda"),
+                      kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+    device = acc.device if acc.num_processes > 1 else torch.device(cfg.device)
+    batcher = CallBatcher(items, states, offsets, cfg.max_ctx, mask_id, null_id, str(device))
+    model = SlotFiller(sf_cfg, embedding).to(device)
     opt = torch.optim.AdamW(model.trainable_parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps = math.ceil(len(batcher) / cfg.batch_size) * cfg.epochs
+    per_epoch = math.ceil(len(batcher) / (cfg.batch_size * acc.num_processes))
+    steps = per_epoch * cfg.epochs
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 50) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     start_epoch = 0
     ck = out_dir / "slot_filler.train.pt" if out_dir else None
     if ck and ck.exists():
-        state = torch.load(ck, map_location=cfg.device)
-        model.load_state_dict(state["model"], strict=False)
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        start_epoch = state["epoch"] + 1
-    rng = np.random.default_rng(cfg.seed)
+        state = torch.load(ck, map_location=device)
+        if state.get("steps") == steps:
+            model.load_state_dict(state["model"], strict=False)
+            opt.load_state_dict(state["opt"])
+            sched.load_state_dict(state["sched"])
+            start_epoch = state["epoch"] + 1
+            log.extend(state.get("log", []))
+    model, opt = acc.prepare(model, opt)
+    rng = np.random.default_rng(cfg.seed + 1000 * acc.process_index)
     for ep in range(start_epoch, cfg.epochs):
         model.train()
         order = np.random.default_rng(cfg.seed + ep).permutation(len(batcher))
-        bar = tqdm(range(0, len(order), cfg.batch_size), desc=f"slot filler epoch {ep + 1}/{cfg.epochs}",
-                   disable=not progress)
+        starts = list(range(0, len(order), cfg.batch_size))[acc.process_index::acc.num_processes][:per_epoch]
+        bar = tqdm(starts, desc=f"slot filler epoch {ep + 1}/{cfg.epochs}",
+                   disable=not progress or not acc.is_main_process)
         parts_sum, nb = {}, 0
         for i in bar:
             b = batcher.batch([batcher.calls[j] for j in order[i: i + cfg.batch_size]], rng,
-                              cfg.full_mask_rate, cfg.device)
+                              cfg.full_mask_rate, device)
             loss, parts = slot_filler_loss(model, b)
             opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            acc.backward(loss)
+            acc.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
             nb += 1
@@ -197,12 +223,13 @@ def train_slot_filler(items, states, offsets, embedding, cfg: TrainConfig, sf_cf
                 parts_sum[k] = parts_sum.get(k, 0.0) + v
             bar.set_postfix(loss=f"{float(loss):.3f}")
         log.append({"head": "slot_filler", "epoch": ep, **{k: v / max(nb, 1) for k, v in parts_sum.items()}})
-        if ck:
+        if ck and acc.is_main_process:
             tmp = ck.with_suffix(".tmp")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                        "epoch": ep}, tmp)
+            torch.save({"model": acc.unwrap_model(model).state_dict(), "opt": opt.state_dict(),
+                        "sched": sched.state_dict(), "epoch": ep, "steps": steps, "log": log}, tmp)
             tmp.replace(ck)
-    return model.eval()
+        acc.wait_for_everyone()
+    return acc.unwrap_model(model).eval()
 
 
 def save_heads(out_dir: Path, slot_filler, sf_cfg, mode_head, mode_cfg, cont_head, cont_cfg, meta: dict,

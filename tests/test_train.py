@@ -1,0 +1,144 @@
+"""Training path on tiny synthetic data: labels, trunk-state cache, heads, resume, accelerate launch."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from edgeagent.data.examples import Example  # noqa: E402
+from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN, MODE_IDS  # noqa: E402
+from edgeagent.models.tiny import tiny_model  # noqa: E402
+from edgeagent.scaffold import compile_schema  # noqa: E402
+from edgeagent.scaffold.testing import tiny_tokenizer  # noqa: E402
+from edgeagent.train.features import cache_states, keep_from  # noqa: E402
+from edgeagent.train.heads_train import TrainConfig, router_data, train_router, train_slot_filler  # noqa: E402
+from edgeagent.train.prepare import Preparer, TokenText, span_text  # noqa: E402
+
+WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "weather", "parameters": {
+    "type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"},
+                                     "unit": {"type": "string", "enum": ["c", "f"]}, "note": {"type": "string"}},
+    "required": ["city", "days"]}}}
+
+
+def examples(n=12):
+    cities = ["Tokyo", "Paris", "Lima", "Oslo", "Cairo", "Quito"]
+    out = []
+    for i in range(n):
+        city, days = cities[i % len(cities)], i % 5 + 1
+        msgs = [{"role": "user", "content": f"How is the weather in {city} for the next {days} days?"}]
+        call = {"role": "assistant", "content": "", "tool_calls": [
+            {"type": "function", "function": {"name": "get_weather", "arguments": {"city": city, "days": days}}}]}
+        out.append(Example(f"t{i}", "synthetic", 1, "tool", msgs, [WEATHER], call, [f"t{i}"]))
+        out.append(Example(f"c{i}", "synthetic", 1, "chat", [{"role": "user", "content": f"Say hi to {city}"}], [],
+                           {"role": "assistant", "content": f"Hi {city}!"}, [f"c{i}"]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    tok = tiny_tokenizer()
+    prep = Preparer(tok, "smollm2", max_len=2048)
+    items = [prep(ex) for ex in examples()]
+    assert all(it is not None for it in items), prep.skipped
+    return tok, items
+
+
+def test_labels_point_at_the_values(prepared):
+    tok, items = prepared
+    text = TokenText(tok)
+    tool_items = [it for it in items if it.mode == MODE_IDS["tool"]]
+    assert len(tool_items) == 12 and all(len(it.calls) == 1 for it in tool_items)
+    for ex, it in zip([e for e in examples() if e.mode == "tool"], tool_items):
+        c = it.calls[0]
+        args = ex.target["tool_calls"][0]["function"]["arguments"]
+        assert c.ctx_end < c.end < len(it.ids) and c.another == 0
+        assert it.target is not None and len(it.target) > 0
+        routes = dict(zip(c.slot_first.tolist(), c.action.tolist()))
+        for slot in compile_schema(WEATHER["function"]["parameters"], tok).slots:
+            # the omitted optional "unit" and "note" (with its presence slot) are NULL
+            assert (routes[slot.start] == ACTION_NULL) == (slot.pointer in ("/unit", "/note"))
+        spans = [(int(a), int(b)) for (a, b), act in zip(c.span, c.action) if act == ACTION_SPAN]
+        # both values are written in the question: each is copied exactly from before the call
+        assert sorted(span_text(text, it.ids, a, b) for a, b in spans) == sorted([args["city"], str(args["days"])])
+        assert all(b < c.ctx_end for _, b in spans)
+        assert ACTION_GEN not in routes.values()
+    assert all(not it.calls for it in items if it.mode == MODE_IDS["chat"])
+
+
+def test_cache_train_and_resume(prepared, tmp_path):
+    tok, items = prepared
+    trunk = tiny_model("llama", vocab_size=tok.get_vocab_size(), max_position_embeddings=4096)
+    keep = [keep_from(it, 1024) for it in items]
+    states = cache_states(trunk, [it.ids for it in items], tmp_path / "st", progress=False, keep_from=keep)
+    offsets = np.load(tmp_path / "st" / "offsets.npy")
+    # the cache holds exactly the states the trunk computes at the kept positions
+    it = items[0]
+    with torch.no_grad():
+        h = trunk.model(torch.as_tensor(it.ids.astype(np.int64))[None]).last_hidden_state[0].numpy()
+    np.testing.assert_allclose(states[offsets[0] + it.mode_at], h[it.mode_at], atol=2e-3)
+    assert states.shape[0] == sum(len(i.ids) - k for i, k in zip(items, keep))
+
+    cfg = TrainConfig(epochs=2, batch_size=4, router_epochs=3)
+    log = []
+    xm, ym, xc, yc = router_data(items, states, offsets)
+    assert sorted(set(ym.tolist())) == [MODE_IDS["chat"], MODE_IDS["tool"]] and len(xc) == 12
+    train_router(xm, ym, 3, cfg, log, "mode")
+    from edgeagent.heads.slot_filler import SlotFillerConfig
+
+    emb = trunk.get_input_embeddings().weight.detach()
+    V, H = emb.shape
+    sf_cfg = SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H, n_layers=1, n_heads=4, ffn=64)
+    train_slot_filler(items, states, offsets, emb, cfg, sf_cfg, V + 1, V, log, out_dir=tmp_path, progress=False)
+    sf_epochs = [e for e in log if e["head"] == "slot_filler"]
+    assert len(sf_epochs) == 2 and all(np.isfinite(e["gen"]) for e in sf_epochs)
+    # a second run with the same plan resumes after the last epoch: no new epoch is trained
+    log2 = []
+    train_slot_filler(items, states, offsets, emb, cfg, sf_cfg, V + 1, V, log2, out_dir=tmp_path, progress=False)
+    assert [e["epoch"] for e in log2 if e["head"] == "slot_filler"] == [0, 1]
+
+
+DIST_SCRIPT = r'''
+import os, sys, json, numpy as np, torch
+sys.path.insert(0, sys.argv[1])
+from test_train import examples
+from edgeagent.scaffold.testing import tiny_tokenizer
+from edgeagent.train.prepare import Preparer
+from edgeagent.train.features import cache_states, keep_from
+from edgeagent.train.heads_train import TrainConfig, train_slot_filler
+from edgeagent.heads.slot_filler import SlotFillerConfig
+from edgeagent.models.tiny import tiny_model
+from accelerate import PartialState
+tok = tiny_tokenizer(); prep = Preparer(tok, "smollm2")
+items = [prep(e) for e in examples()]
+trunk = tiny_model("llama", vocab_size=tok.get_vocab_size(), max_position_embeddings=4096)
+out = sys.argv[2] + "/rank" + os.environ.get("RANK", "0")
+states = cache_states(trunk, [i.ids for i in items], out, progress=False, keep_from=[keep_from(i, 1024) for i in items])
+offsets = np.load(out + "/offsets.npy")
+emb = trunk.get_input_embeddings().weight.detach(); V, H = emb.shape
+cfg = TrainConfig(epochs=1, batch_size=2)
+log = []
+m = train_slot_filler(items, states, offsets, emb, cfg, SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H, n_layers=1, n_heads=4, ffn=64), V + 1, V, log, progress=False)
+s = PartialState()
+w = next(p for p in m.parameters()).detach().flatten()[:4].tolist()
+print(json.dumps({"rank": s.process_index, "world": s.num_processes, "w": w}))
+'''
+
+
+@pytest.mark.slow
+def test_distributed_launch_on_cpu(tmp_path):
+    """torchrun with 2 CPU processes (gloo): each trains on its own batches, and the weights stay
+    identical because accelerate averages the gradients (without it they would diverge)."""
+    script = tmp_path / "dist.py"
+    script.write_text(DIST_SCRIPT)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           str(script), str(Path(__file__).parent), str(tmp_path)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+    assert sorted(r["rank"] for r in rows) == [0, 1] and all(r["world"] == 2 for r in rows)
+    np.testing.assert_allclose(rows[0]["w"], rows[1]["w"], rtol=1e-6)
