@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from edgeagent.runtime.manifest import (
-    MANIFEST_NAME, ArtifactError, GraphSpec, Manifest, load_manifest, sha256_file,
+    MANIFEST_NAME, ArtifactError, Manifest, load_manifest, sha256_file,
 )
 
 from . import measure, passes

@@ -17,13 +17,9 @@ torch = pytest.importorskip("torch")
 from edgeagent.cli import main  # noqa: E402
 from edgeagent.commands import chat as chat_mod  # noqa: E402
 from edgeagent.commands.chat import call_tool, function_schema  # noqa: E402
-from edgeagent.heads.router import Router, RouterConfig  # noqa: E402
-from edgeagent.heads.slot_filler import SlotFiller, SlotFillerConfig  # noqa: E402
-from edgeagent.models.tiny import tiny_model  # noqa: E402
 from edgeagent.runtime.pipeline import Pipeline, PipelineConfig  # noqa: E402
 from edgeagent.scaffold import compile_schema  # noqa: E402
 from edgeagent.scaffold.testing import tiny_tokenizer  # noqa: E402
-from edgeagent.train.heads_train import save_heads  # noqa: E402
 
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {
     "type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}}, "required": ["city"]}}}]
@@ -73,20 +69,8 @@ class Spy:
 
 
 @pytest.fixture(scope="module")
-def tiny_pipe(tmp_path_factory):
-    tok = tiny_tokenizer()
-    trunk = tiny_model("llama", vocab_size=tok.get_vocab_size(), max_position_embeddings=4096)
-    V, H = trunk.get_input_embeddings().weight.shape
-    torch.manual_seed(0)
-    sf_cfg = SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H, n_layers=1, n_heads=4, ffn=128)
-    sf = SlotFiller(sf_cfg, trunk.get_input_embeddings().weight)
-    mcfg, acfg = RouterConfig(trunk_hidden=H, hidden=32, n_classes=3), RouterConfig(trunk_hidden=H, hidden=32, n_classes=2)
-    heads = tmp_path_factory.mktemp("heads")
-    save_heads(heads, sf, sf_cfg, Router(mcfg), mcfg, Router(acfg), acfg, meta={"model": "tiny"})
-    from edgeagent.export.torch_backend import TorchBackend
-
-    backend = TorchBackend(model="tiny", heads=heads, trunk=trunk, tokenizer=tok, family="smollm2")
-    return Pipeline(backend, PipelineConfig(max_new_tokens=6, max_calls=2))
+def tiny_pipe(tiny_backend):
+    return Pipeline(tiny_backend, PipelineConfig(max_new_tokens=6, max_calls=2))
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ def load_heads(path: Path, embedding, device: str = "cpu"):
 
     ``embedding`` [V, H] is the trunk's input embedding matrix (the slot filler's tied output).
     """
-    import torch
     from safetensors.torch import load_file
 
     from .router import Router, RouterConfig

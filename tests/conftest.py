@@ -1,0 +1,35 @@
+"""Shared test fixtures: a tiny random trunk with random heads, built once per session."""
+
+import pytest
+
+
+def make_tiny_heads(out_dir, trunk, seed: int = 0):
+    """Random slot filler + routers sized for ``trunk``, saved like trained heads; returns out_dir."""
+    import torch
+
+    from edgeagent.heads.router import Router, RouterConfig
+    from edgeagent.heads.slot_filler import SlotFiller, SlotFillerConfig
+    from edgeagent.train.heads_train import save_heads
+
+    V, H = trunk.get_input_embeddings().weight.shape
+    torch.manual_seed(seed)
+    sf_cfg = SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H, n_layers=1, n_heads=4, ffn=128)
+    sf = SlotFiller(sf_cfg, trunk.get_input_embeddings().weight)
+    mcfg = RouterConfig(trunk_hidden=H, hidden=32, n_classes=3)
+    acfg = RouterConfig(trunk_hidden=H, hidden=32, n_classes=2)
+    save_heads(out_dir, sf, sf_cfg, Router(mcfg), mcfg, Router(acfg), acfg, meta={"model": "tiny"})
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_backend(tmp_path_factory):
+    """A TorchBackend on a tiny random Llama, the tiny byte-level tokenizer and random heads."""
+    pytest.importorskip("torch")
+    from edgeagent.export.torch_backend import TorchBackend
+    from edgeagent.models.tiny import tiny_model
+    from edgeagent.scaffold.testing import tiny_tokenizer
+
+    tok = tiny_tokenizer()
+    trunk = tiny_model("llama", vocab_size=tok.get_vocab_size(), max_position_embeddings=4096)
+    heads = make_tiny_heads(tmp_path_factory.mktemp("heads"), trunk)
+    return TorchBackend(model="tiny", heads=heads, trunk=trunk, tokenizer=tok, family="smollm2")
