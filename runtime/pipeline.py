@@ -204,35 +204,31 @@ class Pipeline:
             if self.cfg.args_decoder == "ar":
                 from edgeagent.runtime.ar_decode import ar_arguments
 
+                # baseline: the trunk writes the arguments itself (they are in its cache already)
                 args, cache, fed, fed_states, err = ar_arguments(self.b, cache, sc, logits, len(seq))
                 seq.extend(fed)
                 states.append(fed_states)
-                if args is None:
-                    errors.append({"call": k, "function": name, "error": err})
-                    break
-                calls.append({"id": f"call_{k}", "type": "function",
-                              "function": {"name": name, "arguments": json.dumps(args, ensure_ascii=False)}})
-                routes.append({"": "ar"})
-                feed(self.tokenize(self.syntax.footer))
-                if int(np.argmax(self.b.another_logits(states[-1][-1]))) == 0:
-                    break
-                continue
-            ctx = np.concatenate(states)[-self.cfg.max_ctx:]
-            ctx_ids = np.asarray(seq[-self.cfg.max_ctx:], np.int64)
+                route, written = {"": "ar"}, True
+            else:
+                ctx = np.concatenate(states)[-self.cfg.max_ctx:]
+                ctx_ids = np.asarray(seq[-self.cfg.max_ctx:], np.int64)
 
-            def step(s_ids, kinds, spos, _ctx=ctx):
-                return self.b.fill_step(s_ids, kinds, spos, _ctx)
+                def step(s_ids, kinds, spos, _ctx=ctx):
+                    return self.b.fill_step(s_ids, kinds, spos, _ctx)
 
-            args, _, info, err = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of,
-                                                 steps=self.cfg.steps, use_span=self.cfg.use_span)
+                args, _, info, err = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of,
+                                                     steps=self.cfg.steps, use_span=self.cfg.use_span)
+                route, written = info.routes, False
             if args is None:
                 errors.append({"call": k, "function": name, "error": err})
                 break
             text = json.dumps(args, ensure_ascii=False)
+            if any(c["function"]["name"] == name and c["function"]["arguments"] == text for c in calls):
+                break  # the same call again: parallel calls are never exact repeats, so the turn is over
             calls.append({"id": f"call_{k}", "type": "function", "function": {"name": name, "arguments": text}})
-            routes.append(info.routes)
-            feed(self.tokenize(text + self.syntax.footer))
-            another = self.b.another_logits(states[-1][-1])
-            if int(np.argmax(another)) == 0:
+            routes.append(route)
+            # the filled arguments go into the trunk's cache in one pass
+            feed(self.tokenize(("" if written else text) + self.syntax.footer))
+            if int(np.argmax(self.b.another_logits(states[-1][-1]))) == 0:
                 break
         return calls, errors, routes

@@ -33,6 +33,8 @@ def pipeline(tiny_backend):
 
 def _check_calls(resp):
     schemas = {t["function"]["name"]: t["function"]["parameters"] for t in TOOLS}
+    pairs = [(c["function"]["name"], c["function"]["arguments"]) for c in resp["tool_calls"]]
+    assert len(set(pairs)) == len(pairs), "a call repeated within one turn"
     for call in resp["tool_calls"]:
         name = call["function"]["name"]
         assert name in schemas, f"invented function {name}"
