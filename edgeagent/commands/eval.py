@@ -39,7 +39,7 @@ def eval_group():
                    "live_parallel and live_parallel_multiple).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Items per category: a seeded sample (default: all).")
-@click.option("--steps", callback=_steps, default="2", show_default=True,
+@click.option("--steps", callback=_steps, default="1", show_default=True,
               help="Diffusion step counts T to sweep, e.g. 1,2,4 (only predictors that take steps).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --limit sample.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
@@ -48,7 +48,12 @@ def eval_group():
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("eval-out/bfcl"), show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size, sanitize_names, out_dir, quiet):
+@click.option("--heads", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Trained heads for the routed predictors (default: the shipped ones).")
+@click.option("--lora", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="LoRA weights for lora-ar (default: edgeagent/weights/<model>-lora).")
+def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size, sanitize_names, out_dir, quiet,
+         heads, lora):
     """Score predictors on BFCL; write report.json, results.jsonl and report.md per run,
     summary.md / summary.json for all runs, and a plot against T when steps are swept."""
     from edgeagent.evals import bfcl as data
@@ -74,13 +79,13 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
         click.secho("!" * 78 + "\nORACLE: answers come from BFCL's gold files. This checks the harness; "
                     "its numbers are NOT a model result.\n" + "!" * 78, fg="red", bold=True, err=True)
 
-    opts = {k: v for k, v in {"model": model, "artifacts": artifacts}.items() if v is not None}
+    opts = {k: v for k, v in {"model": model, "artifacts": artifacts, "heads": heads}.items() if v is not None}
     runs: list[tuple[str, str, dict]] = []  # (run name, predictor name, predictor options)
     for name in names:
         if PREDICTORS[name].sweeps_steps:
             runs += [(f"{name}-T{t}", name, {**opts, "steps": t}) for t in steps]
         else:
-            runs.append((name, name, opts))
+            runs.append((name, name, {**opts, "lora": lora} if name == "lora-ar" and lora else opts))
 
     reports = {}
     for run_name, name, run_opts in runs:
