@@ -175,8 +175,9 @@ def test_cli_runs_end_to_end_and_writes_reports(tmp_path):
 
 
 def test_cli_rejects_unknown_predictors_and_categories(tmp_path):
-    r = CliRunner().invoke(main, ["eval", "bfcl", "--baseline", "diffusion", "--out", str(tmp_path)])
-    assert r.exit_code == 2 and "Available now: no-call, oracle" in r.output
+    r = CliRunner().invoke(main, ["eval", "bfcl", "--baseline", "no-such-predictor", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "unknown predictor(s) no-such-predictor" in r.output
+    assert "diffusion" in r.output and "no-call, oracle" in r.output
     r = CliRunner().invoke(main, ["eval", "bfcl", "--baseline", "no-call", "--categories", "simple_java"])
     assert r.exit_code == 2 and "unknown categories simple_java" in r.output
     r = CliRunner().invoke(main, ["eval", "bfcl", "--baseline", "no-call", "--steps", "1,x"])
