@@ -140,7 +140,7 @@ def test_eval_bfcl_diffusion_end_to_end_on_the_shipped_heads(tmp_path):
     from edgeagent.cli import main
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    res = CliRunner().invoke(main, ["eval", "bfcl", "--baseline", "diffusion", "--limit", "2", "--categories",
+    res = CliRunner().invoke(main, ["eval", "bfcl", "--baseline", "diffusion", "--steps", "2", "--limit", "2", "--categories",
                                     "simple_python", "--out", str(tmp_path), "--quiet"])
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "diffusion-T2" / "report.json").read_text())
