@@ -1,7 +1,7 @@
 """Test helpers: a tiny byte-level BPE tokenizer trained in a second, and a tokenizer-independent view.
 
-Tests run anywhere on the tiny tokenizer; tests marked `model` use the real one when the
-environment variable EDGEAGENT_TOKENIZER names a tokenizer.json.
+Tests run anywhere on the tiny tokenizer; tests marked `model` use the real one: the
+tokenizer.json named by $EDGEAGENT_TOKENIZER, else the embedded default's in the model cache.
 """
 
 import json
@@ -45,9 +45,13 @@ def tiny_tokenizer(vocab_size: int = 600):
 
 
 def real_tokenizer():
-    """The tokenizer at $EDGEAGENT_TOKENIZER (a tokenizer.json), or None."""
+    """The tokenizer at $EDGEAGENT_TOKENIZER, else the cached embedded default's, or None."""
     path = os.environ.get("EDGEAGENT_TOKENIZER")
-    if not path or not os.path.exists(path):
+    if not path:
+        from edgeagent.models.registry import DEFAULT_MODEL, model_dir
+
+        path = str(model_dir(DEFAULT_MODEL) / "tokenizer.json")
+    if not os.path.exists(path):
         return None
     from tokenizers import Tokenizer
 
