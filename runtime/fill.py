@@ -225,69 +225,35 @@ def repair_string(text: str, budget: int, tokenize, null_id: int) -> list[int]:
         value = value[: max(0, min(len(value) - 1, len(value) * budget // len(toks)))]
 
 
-def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, use_span: bool = True):
+def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_span: bool = True):
     """``fill`` then assemble: (arguments dict or None, ids, FillInfo, error message or None).
 
-    A fill that does not assemble (e.g. a generated "1.2.3" in a number slot) is retried once
-    with the offending slot's span/null routes switched off; what still fails is reported, never
+    A fill that does not assemble is repaired slot by slot, as the compiler names them: a string
+    keeps its longest valid value (broken UTF-8 or stray escapes dropped), a number or integer is
+    re-decoded left to right under a JSON-number prefix check. What still fails is reported, never
     returned as a call.
     """
     ids, info = fill(sc, step, ctx_ids, tokenize, text_of, steps, use_span=use_span)
-    try:
-        return sc.decode(ids), ids, info, None
-    except ValueError as e:
-        err, ptr = str(e), getattr(e, "pointer", None)
-    bad = [s for s in sc.slots if ptr is not None and s.pointer == ptr and s.kind in VALUE_KINDS]
-    for s in [s for s in bad if s.kind == "string"]:
-        # strings: keep the generated characters that form a valid value (drop broken UTF-8 and
-        # stray escapes), re-tokenize through the scaffold's rule, shorten until it fits
-        info.repaired.append(ptr)
-        toks = [int(t) for t in ids[s.start:s.start + s.budget] if t != sc.null_id]
-        ids[s.start:s.start + s.budget] = repair_string(text_of(toks), s.budget, tokenize, sc.null_id)
-    if any(s.kind == "string" for s in bad):
+    logits = None
+    for _ in range(len(sc.slots) + 1):
         try:
             return sc.decode(ids), ids, info, None
-        except ValueError as e2:
-            err, ptr = str(e2), getattr(e2, "pointer", None)
-            bad = [s for s in sc.slots if ptr is not None and s.pointer == ptr and s.kind in VALUE_KINDS]
-    numeric = [s for s in bad if s.kind in ("number", "integer")]
-    if numeric:
-        # numbers: re-decode the offending slot left to right under a JSON-number prefix check
+        except ValueError as e:
+            err, ptr = str(e), getattr(e, "pointer", None)
+        bad = [s for s in sc.slots if s.pointer == ptr and s.kind in ("string", "number", "integer")]
+        if not bad or ptr in info.repaired:
+            break
         info.repaired.append(ptr)
-        logits = step(ids, *layout(sc))[0]
-        info.steps += 1
-        for s in numeric:
-            toks = constrained_number(logits[s.start:s.start + s.budget], s, np.asarray(sc.allowed_mask(s)),
-                                      text_of, sc.null_id)
+        for s in bad:
+            sl = slice(s.start, s.start + s.budget)
+            if s.kind == "string":
+                toks = [int(t) for t in ids[sl] if t != sc.null_id]
+                ids[sl] = repair_string(text_of(toks), s.budget, tokenize, sc.null_id)
+                continue
+            if logits is None:
+                logits = step(ids, *layout(sc))[0]
+                info.steps += 1
+            toks = constrained_number(logits[sl], s, np.asarray(sc.allowed_mask(s)), text_of, sc.null_id)
             if toks is not None:
-                ids[s.start:s.start + s.budget] = toks
-        try:
-            return sc.decode(ids), ids, info, None
-        except ValueError as e2:
-            err, ptr = str(e2), getattr(e2, "pointer", None)
-            bad = [s for s in sc.slots if ptr is not None and s.pointer == ptr and s.kind in VALUE_KINDS]
-    if bad:
-        info.repaired.append(ptr)
-
-        def strict(ids_, kinds_, spos_):
-            tl, al, st, en = step(ids_, kinds_, spos_)
-            al = al.copy()
-            for s in bad:
-                al[s.start, ACTION_SPAN] = -np.inf
-                al[s.start, ACTION_NULL] = -np.inf
-                tl = tl.copy()
-                tl[s.start, null_col(tl)] = -np.inf      # a value slot with a value: no leading NULL
-            return tl, al, st, en
-
-        ids, info2 = fill(sc, strict, ctx_ids, tokenize, text_of, steps, use_span=use_span)
-        info.steps += info2.steps
-        try:
-            return sc.decode(ids), ids, info, None
-        except ValueError as e2:
-            err = str(e2)
+                ids[sl] = toks
     return None, ids, info, err
-
-
-def null_col(token_logits) -> int:
-    """The NULL column of token logits [.., V + 1]."""
-    return token_logits.shape[-1] - 1

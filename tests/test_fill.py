@@ -1,0 +1,72 @@
+"""Slot filling with a scripted head: routes, span copy, and repair of fills that do not assemble."""
+
+import json
+
+import jsonschema
+import numpy as np
+
+from edgeagent.heads.spec import ACTION_GEN, ACTION_SPAN
+from edgeagent.runtime.fill import best_span, fill_and_decode, repair_string
+from edgeagent.scaffold import compile_schema
+from edgeagent.scaffold.testing import tiny_tokenizer
+
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}, "n": {"type": "number"},
+                                           "k": {"type": "integer"}}, "required": ["city", "n", "k"]}
+
+
+def scripted_step(sc, favour: dict, action: int, span=None, T=8):
+    """A head that prefers token ``favour[kind]`` everywhere in slots of that kind."""
+    V1 = sc.null_id + 1
+
+    def step(ids, kinds, spos):
+        L = len(ids)
+        tok = np.zeros((L, V1), np.float32)
+        for s in sc.slots:
+            if s.kind in favour:
+                tok[s.start:s.start + s.budget, favour[s.kind]] = 5.0
+        act = np.zeros((L, 3), np.float32)
+        act[:, action] = 5.0
+        start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+        if span:
+            start[:, span[0]] = end[:, span[1]] = 5.0
+        return tok, act, start, end
+    return step
+
+
+def test_garbage_generation_is_repaired_into_valid_arguments():
+    tok = tiny_tokenizer()
+    sc = compile_schema(SCHEMA, tok)
+    dot = tok.encode(".", add_special_tokens=False).ids[0]
+    half = tok.token_to_id(bytes([0xC3]).decode("latin-1"))   # first byte of a 2-byte UTF-8 char alone
+    favour = {"number": dot, "integer": dot, "string": half if half is not None else dot}
+    text_of = lambda ids: tok.decode([int(i) for i in ids])
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids
+    args, _, info, err = fill_and_decode(sc, scripted_step(sc, favour, ACTION_GEN), np.zeros(8, np.int64),
+                                         tokenize, text_of, steps=2)
+    assert err is None, err
+    jsonschema.validate(args, SCHEMA)
+    assert set(info.repaired) >= {"/n", "/k"}
+
+
+def test_span_route_copies_the_context_text_exactly():
+    tok = tiny_tokenizer()
+    sc = compile_schema({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}, tok)
+    ctx = np.asarray(tok.encode("weather in New York today", add_special_tokens=False).ids)
+    words = [tok.decode([int(i)]) for i in ctx]
+    first = next(i for i, w in enumerate(words) if "New" in w)
+    last = next(i for i, w in enumerate(words) if "York" in w)
+    args, _, info, err = fill_and_decode(
+        sc, scripted_step(sc, {}, ACTION_SPAN, span=(first, last), T=len(ctx)), ctx,
+        lambda t: tok.encode(t, add_special_tokens=False).ids, lambda ids: tok.decode([int(i) for i in ids]))
+    assert err is None and args == {"city": "New York"} and info.routes["/city"] == "span"
+
+
+def test_best_span_and_repair_string():
+    start = np.array([-5.0, 3.0, 0.0, 0.0])
+    end = np.array([9.0, 0.0, 0.0, 2.0])
+    assert best_span(start, end) == (1, 3)              # the end may not precede the start
+    tok = tiny_tokenizer()
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids
+    ids = repair_string('bad \\x escape \ufffd and "quotes"', 6, tokenize, null_id=-1)
+    text = tok.decode([i for i in ids if i != -1])
+    assert len(ids) == 6 and json.loads('"' + text + '"') is not None
