@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "eval": "edgeagent.commands.eval:eval_group",
     "export": "edgeagent.commands.export:export",
     "bench-scaffold": "edgeagent.commands.bench_scaffold:bench_scaffold",
+    "bench": "edgeagent.commands.bench:bench",
     "train": "edgeagent.commands.train:train",
     "run": "edgeagent.commands.infer:run",
     "infer": "edgeagent.commands.infer:infer",

@@ -1,0 +1,87 @@
+"""`edgeagent bench`: the bandwidth probe, the latency statistics, the bandwidth-share arithmetic,
+and the command end to end on a tiny artifact (2 requests, every path in the outputs)."""
+
+import json
+import math
+
+import pytest
+from click.testing import CliRunner
+
+from edgeagent.bench.bandwidth import bandwidth_share, decode_limit, memory_bandwidth, weight_bytes
+from edgeagent.bench.latency import builtin_requests, latency_stats, valid_calls
+
+
+def test_bandwidth_is_positive_and_finite():
+    for threads in (1, 2):
+        bw = memory_bandwidth(size_mb=16, repeats=2, threads=threads)
+        assert math.isfinite(bw) and bw > 0
+
+
+def test_latency_stats_on_known_inputs():
+    s = latency_stats([10, 1, 9, 2, 8, 3, 7, 4, 6, 5])
+    assert s["n"] == 10 and s["median_s"] == pytest.approx(5.5) and s["p90_s"] == pytest.approx(9.1)
+    assert s["mean_s"] == pytest.approx(5.5)
+    assert latency_stats([3.0])["p90_s"] == 3.0
+    assert latency_stats([1, 2, 3])["median_s"] == 2.0
+    assert latency_stats([])["median_s"] is None
+
+
+def test_bandwidth_share_arithmetic():
+    # 10 GB/s over 500 MB of weights: at most 20 tok/s; 5 tok/s is a quarter of it
+    assert decode_limit(10.0, 500_000_000) == pytest.approx(20.0)
+    assert bandwidth_share(5.0, 10.0, 500_000_000) == pytest.approx(0.25)
+
+
+def test_valid_calls_checks_the_schema():
+    tools = builtin_requests()[0]["tools"]
+    ok = [{"function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]
+    assert valid_calls(ok, tools)
+    assert not valid_calls([], tools)
+    assert not valid_calls([{"function": {"name": "get_weather", "arguments": '{"unit": "celsius"}'}}], tools)
+    assert not valid_calls([{"function": {"name": "nope", "arguments": "{}"}}], tools)
+
+
+@pytest.fixture(scope="module")
+def tiny_artifact(tmp_path_factory):
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from conftest import make_tiny_heads
+
+    from edgeagent.export.manifest import export_artifact
+    from edgeagent.models.tiny import tiny_model
+    from edgeagent.scaffold.testing import tiny_tokenizer
+
+    tok = tiny_tokenizer()
+    trunk = tiny_model("llama", vocab_size=tok.get_vocab_size(), max_position_embeddings=4096)
+    heads = make_tiny_heads(tmp_path_factory.mktemp("heads"), trunk)
+    tok_file = tmp_path_factory.mktemp("tok") / "tokenizer.json"
+    tok.save(str(tok_file))
+    out = tmp_path_factory.mktemp("bench") / "tiny"
+    export_artifact(trunk, out, "tiny", tokenizer_file=tok_file, heads=heads, family="smollm2", log=lambda *_: None)
+    return out
+
+
+def test_bench_end_to_end_on_a_tiny_artifact(tiny_artifact, tmp_path):
+    from edgeagent.cli import main
+    from edgeagent.commands.bench import NOT_INSTALLED
+
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["bench", "--artifacts", f"fp32={tiny_artifact}", "--requests", "2",
+                                    "--warmup", "0", "--decode-tokens", "4", "--gguf", str(tmp_path / "none.gguf"),
+                                    "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    md = (out / "bench.md").read_text()
+    data = json.loads((out / "bench.json").read_text())
+    names = [p["name"] for p in data["paths"]]
+    assert names == ["diffusion-fp32", "ar-fp32", "llama.cpp+grammar", "llama.cpp"]
+    for name in names:
+        assert f"| {name} |" in md
+    for p in data["paths"][:2]:
+        assert p["status"] == "ok", p
+        assert p["latency"]["n"] == 2 and p["latency"]["p90_s"] >= p["latency"]["median_s"] > 0
+        assert p["peak_rss_mb"] > 0 and p["decode_tok_s"] > 0 and p["prefill_tok_s"] > 0
+        assert p["weight_bytes"] == weight_bytes(tiny_artifact) > 0
+    for p in data["paths"][2:]:
+        assert p["status"] == NOT_INSTALLED or p["status"].startswith("missing")
+    assert data["bandwidth_gbs"]["used"] > 0
+    assert (out / "latency.png").stat().st_size > 0 and (out / "decode.png").stat().st_size > 0
