@@ -53,7 +53,28 @@ def weight_matmuls(path: str | Path) -> list[str]:
     return names
 
 
-def nbits(src, dst, bits: int, block_size: int = 32, accuracy_level: int = 0, symmetric: bool = True) -> dict:
+FIRST_LAST_MIN_LAYERS = 4
+
+
+def edge_matmuls(nodes: list[str], num_layers: int, lm_head: bool = True, first_last: bool = False) -> list[str]:
+    """The weight MatMuls to keep in fp32: the output projection (the last weight MatMul in graph
+    order, i.e. the folded tied lm_head) and, with `first_last`, every weight MatMul of the first and
+    the last decoder layer (the rest split evenly into `num_layers` groups in graph order). With
+    fewer than FIRST_LAST_MIN_LAYERS layers first/last stay quantized: they would be half the model."""
+    if not nodes:
+        return []
+    out = [nodes[-1]] if lm_head else []
+    if first_last and num_layers >= FIRST_LAST_MIN_LAYERS:
+        body = nodes[:-1]
+        if num_layers < 1 or len(body) % num_layers:
+            raise ValueError(f"{len(body)} weight MatMuls before the lm_head do not split into {num_layers} layers")
+        per = len(body) // num_layers
+        out = body[:per] + body[-per:] + out
+    return out
+
+
+def nbits(src, dst, bits: int, block_size: int = 32, accuracy_level: int = 0, symmetric: bool = True,
+          exclude: Iterable[str] = ()) -> dict:
     """Weight-only blockwise quantization to the MatMulNBits contrib op (ORT CPU/CUDA kernels).
 
     accuracy_level 0 computes in fp32 after dequantizing; 4 quantizes activations to int8 on the
@@ -63,34 +84,38 @@ def nbits(src, dst, bits: int, block_size: int = 32, accuracy_level: int = 0, sy
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
     src, dst = _check_paths(src, dst)
-    keep = set(weight_matmuls(src))
+    fp32_nodes = sorted(set(exclude))
+    keep = set(weight_matmuls(src)) - set(fp32_nodes)
     import onnx
 
     proto = onnx.load(str(src))
-    exclude = [n.name for n in proto.graph.node if n.op_type == "MatMul" and n.name not in keep]
+    not_quantized = [n.name for n in proto.graph.node if n.op_type == "MatMul" and n.name not in keep]
     quantizer = MatMulNBitsQuantizer(
         proto, bits=bits, block_size=block_size, is_symmetric=symmetric, accuracy_level=accuracy_level,
-        nodes_to_exclude=exclude, quant_format=QuantFormat.QOperator, op_types_to_quantize=("MatMul",),
+        nodes_to_exclude=not_quantized, quant_format=QuantFormat.QOperator, op_types_to_quantize=("MatMul",),
     )
     with _quiet():
         quantizer.process()
     quantizer.model.save_model_to_file(str(dst), use_external_data_format=_external(src))
     return {"api": "MatMulNBitsQuantizer", "bits": bits, "block_size": block_size,
-            "accuracy_level": accuracy_level, "symmetric": symmetric, "nodes": len(keep)}
+            "accuracy_level": accuracy_level, "symmetric": symmetric, "nodes": len(keep),
+            "fp32_nodes": fp32_nodes}
 
 
-def int8_dynamic(src, dst, per_channel: bool = True) -> dict:
-    """Dynamic INT8 (QOperator: DynamicQuantizeLinear + MatMulInteger); no calibration data."""
+def int8_dynamic(src, dst, per_channel: bool = True, exclude: Iterable[str] = ()) -> dict:
+    """Dynamic INT8 (QOperator: DynamicQuantizeLinear + MatMulInteger); no calibration data.
+    `exclude`: weight MatMuls left in fp32 (see edge_matmuls)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     src, dst = _check_paths(src, dst)
-    nodes = weight_matmuls(src)
+    skip = set(exclude)
+    nodes = [n for n in weight_matmuls(src) if n not in skip]
     with _quiet():
         quantize_dynamic(src, dst, op_types_to_quantize=["MatMul"], nodes_to_quantize=nodes,
                          per_channel=per_channel, weight_type=QuantType.QInt8,
                          use_external_data_format=_external(src))
     return {"api": "quantize_dynamic", "format": "QOperator", "weight_type": "QInt8",
-            "per_channel": per_channel, "nodes": len(nodes)}
+            "per_channel": per_channel, "nodes": len(nodes), "fp32_nodes": sorted(skip)}
 
 
 class TrunkCalibrationReader:
@@ -146,23 +171,28 @@ def _as_reader(reader):
     return _Reader()
 
 
-def int8_static(src, dst, reader: TrunkCalibrationReader, per_channel: bool = True) -> dict:
-    """Static INT8 QDQ: activation ranges by MinMax over the calibration prompts, symmetric int8."""
+def int8_static(src, dst, reader: TrunkCalibrationReader, per_channel: bool = True,
+                symmetric_activations: bool = True, exclude: Iterable[str] = ()) -> dict:
+    """Static INT8 QDQ: activation ranges by MinMax over the calibration prompts; activations int8
+    symmetric (zero point 0) or uint8 asymmetric; weights int8 symmetric."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     src, dst = _check_paths(src, dst)
-    nodes = weight_matmuls(src)
+    skip = set(exclude)
+    nodes = [n for n in weight_matmuls(src) if n not in skip]
+    act = QuantType.QInt8 if symmetric_activations else QuantType.QUInt8
     with _quiet():
         quantize_static(
             src, dst, _as_reader(reader), quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"],
-            nodes_to_quantize=nodes, per_channel=per_channel, activation_type=QuantType.QInt8,
+            nodes_to_quantize=nodes, per_channel=per_channel, activation_type=act,
             weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
             use_external_data_format=_external(src),
-            extra_options={"ActivationSymmetric": True, "WeightSymmetric": True},
+            extra_options={"ActivationSymmetric": symmetric_activations, "WeightSymmetric": True},
         )
-    return {"api": "quantize_static", "format": "QDQ", "activation_type": "QInt8", "weight_type": "QInt8",
-            "calibrate_method": "MinMax", "per_channel": per_channel, "calibration_prompts": len(reader),
-            "nodes": len(nodes)}
+    return {"api": "quantize_static", "format": "QDQ", "activation_type": act.name, "weight_type": "QInt8",
+            "activation_symmetric": symmetric_activations, "calibrate_method": "MinMax",
+            "per_channel": per_channel, "calibration_prompts": len(reader), "nodes": len(nodes),
+            "fp32_nodes": sorted(skip)}
 
 
 FP8_OPSET = 19  # QuantizeLinear/DequantizeLinear take float8 types from opset 19

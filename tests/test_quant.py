@@ -14,7 +14,9 @@ pytest.importorskip("onnx")
 from edgeagent.export.manifest import export_artifact  # noqa: E402
 from edgeagent.models.tiny import tiny_model  # noqa: E402
 from edgeagent.quant import measure, passes  # noqa: E402
-from edgeagent.quant.artifact import QuantConfig, fold_weight_transposes, quantize_artifact, write_artifact  # noqa: E402
+from edgeagent.quant.artifact import (  # noqa: E402
+    MIN_AGREEMENT, QuantConfig, fold_weight_transposes, quantize_artifact, select, write_artifact,
+)
 from edgeagent.runtime.manifest import MANIFEST_NAME, ArtifactError, load_manifest, sha256_file  # noqa: E402
 from edgeagent.runtime.ort_trunk import OrtTrunk  # noqa: E402
 
@@ -22,12 +24,15 @@ PROMPTS = [[1, 450, 3104, 17, 9000, 5, 6, 7], [1, 33, 48000, 5, 5, 5, 271, 64, 1
 KV = dict(num_layers=2, kv_heads=2, head_dim=16)  # tiny_llama_config
 
 # Max |logit - fp32 logit| on the tiny model (fp32 logits reach ~1.3, std ~0.16). Measured:
-# nbits8 0.007, static 0.05, dynamic 0.25, int4 0.12, fp8 0.6; each bound is ~2x that, so a broken
+# nbits8 0.007 (acc4 0.02), static 0.05 (asym 0.18), dynamic 0.25, int4 0.12, fp8 0.6; each bound is ~2x that, so a broken
 # pass (wrong scales, a dropped node: errors of the logits' own size) fails.
 PASSES = {
     "int8-nbits": (lambda s, d: passes.nbits(s, d, 8, 32, 0), 0.02),
     "int8-dynamic": (passes.int8_dynamic, 0.5),
     "int8-static": (lambda s, d: passes.int8_static(s, d, passes.TrunkCalibrationReader(PROMPTS, **KV)), 0.12),
+    "int8-nbits-acc4": (lambda s, d: passes.nbits(s, d, 8, 32, 4), 0.05),
+    "int8-static-asym": (lambda s, d: passes.int8_static(s, d, passes.TrunkCalibrationReader(PROMPTS, **KV),
+                                                         symmetric_activations=False), 0.35),
     "int4-acc0": (lambda s, d: passes.nbits(s, d, 4, 32, 0), 0.25),
     "int4-acc4": (lambda s, d: passes.nbits(s, d, 4, 32, 4), 0.25),
     "fp8": (lambda s, d: passes.fp8(s, d, passes.TrunkCalibrationReader(PROMPTS, **KV, same_length=True)), 1.0),
@@ -63,6 +68,47 @@ def test_pass_keeps_contract_and_stays_close(fp32, name):
         got = trunk.prefill(p, all_logits=True)[0]
         err = float(np.abs(got - want).max())
         assert 0 < err <= atol, f"{name}: max |Δlogit| {err:.4f} (bound {atol})"
+
+
+@pytest.mark.parametrize("name", ["int8-dynamic", "int8-static", "int8-nbits"])
+def test_excluded_lm_head_stays_fp32(fp32, name):
+    """`exclude` leaves the output projection a float MatMul on its fp32 weight."""
+    import onnx
+
+    root, staged, _ = fp32
+    lm = passes.edge_matmuls(passes.weight_matmuls(staged), KV["num_layers"])
+    run = {"int8-dynamic": lambda s, d: passes.int8_dynamic(s, d, exclude=lm),
+           "int8-static": lambda s, d: passes.int8_static(s, d, passes.TrunkCalibrationReader(PROMPTS, **KV),
+                                                          exclude=lm),
+           "int8-nbits": lambda s, d: passes.nbits(s, d, 8, 32, 4, exclude=lm)}[name]
+    out = root / f"{name}-xlm"
+    out.mkdir()
+    info = run(staged, out / "trunk.onnx")
+    assert info["nodes"] == 2 * 7 and info["fp32_nodes"] == lm
+    g = onnx.load(str(out / "trunk.onnx")).graph
+    (node,) = [n for n in g.node if n.name == lm[0]]
+    assert node.op_type == "MatMul" and node.input[1] in {t.name for t in g.initializer}
+    assert not any(n.op_type == "DequantizeLinear" and n.output[0] == node.input[1] for n in g.node)
+
+
+def test_edge_matmuls_picks_lm_head_and_first_last_layers():
+    nodes = [f"m{i}" for i in range(30 * 7 + 1)]
+    assert passes.edge_matmuls(nodes, 30) == ["m210"]
+    assert passes.edge_matmuls(nodes, 30, first_last=True) == nodes[:7] + nodes[203:210] + ["m210"]
+    assert passes.edge_matmuls(nodes, 30, lm_head=False, first_last=True) == nodes[:7] + nodes[203:210]
+    # Two layers: first + last would be the whole model, so they stay quantized.
+    assert passes.edge_matmuls(nodes[:15], 2, first_last=True) == ["m14"]
+    with pytest.raises(ValueError, match="do not split"):
+        passes.edge_matmuls(nodes[:30], 4, first_last=True)
+
+
+def test_selection_prefers_fastest_above_threshold_else_most_accurate():
+    c = lambda name, a, s: {"name": name, "agreement": a, "decode_tok_s": s}  # noqa: E731
+    slow_exact, fast_ok, fastest_bad = c("a", 0.99, 0.5), c("b", MIN_AGREEMENT, 15.0), c("c", 0.30, 17.0)
+    assert select([slow_exact, fast_ok, fastest_bad]) == (fast_ok, True)
+    assert select([slow_exact, c("d", 0.97, 15.0), fast_ok]) == (c("d", 0.97, 15.0), True)  # tie: accuracy
+    assert select([c("e", 0.90, 9.0), fastest_bad]) == (c("e", 0.90, 9.0), False)
+    assert select([fast_ok], min_agreement=0.999) == (fast_ok, False)
 
 
 def test_a_pass_never_writes_in_place(fp32):
@@ -128,10 +174,21 @@ def test_quantized_artifact_records_choice_and_runs(int8_artifact):
     assert not skipped and manifest.quantization == "int8"
     info = load_manifest(dst).quantization_info
     names = [c["name"] for c in info["candidates"]]
-    assert names == ["int8-nbits8", "int8-dynamic", "int8-static"] and info["method"] in names
-    best = max(c["agreement"] for c in info["candidates"])
-    assert info["measured"]["agreement"] == best and info["measured"]["positions"] == 12
-    assert info["lm_head_quantized"] and info["fp32"]["source_hash"] == load_manifest(src).source_hash
+    assert names == [f"int8-{m}" for m in cfg.int8_methods] and info["method"] in names
+    ran = [c for c in info["candidates"] if "agreement" in c]
+    chosen, met = select(ran, cfg.min_agreement)
+    assert info["method"] == chosen["name"] and info["met_min_agreement"] == met
+    assert info["measured"]["agreement"] == chosen["agreement"] and info["measured"]["positions"] == 12
+    assert (info["warning"] is None) == met and info["min_agreement"] == MIN_AGREEMENT
+    assert info["chosen_by"].startswith("among candidates with greedy-token agreement >= 95%")
+    for c in ran:  # every candidate's numbers are recorded
+        assert 0 <= c["agreement"] <= 1 and c["decode_tok_s"] > 0 and c["size_mb"] > 0
+    edges = {c["name"]: c["params"]["fp32_nodes"] for c in ran}
+    # Two layers: first/last stay quantized (they would be the whole model); the lm_head stays fp32.
+    assert len(edges["int8-dynamic"]) == 1 and edges["int8-nbits8-acc4-fp32head"] == edges["int8-dynamic"]
+    assert edges["int8-nbits8"] == edges["int8-nbits8-acc4"] == []
+    assert info["lm_head_quantized"] == (not chosen["params"]["fp32_nodes"])
+    assert info["fp32"]["source_hash"] == load_manifest(src).source_hash
     assert not (dst / ".candidates").exists() and (dst / "tokenizer.json").is_file()
     trunk = OrtTrunk(dst, provider="cpu")
     assert trunk.prefill(PROMPTS[0])[0].shape == (manifest.vocab_size,)
