@@ -32,7 +32,7 @@ def default_out(model: str) -> Path:
 @click.option("--int4", "quant", flag_value="int4", help="Also write <out>-int4: 4-bit MatMulNBits weights.")
 @click.option("--fp8", "quant", flag_value="fp8", help="Also write <out>-fp8: FP8 E4M3 QDQ for TensorRT on Hopper/Ada.")
 @click.option("--trt", is_flag=True, help="Build TensorRT engines from the ONNX (needs the `trt` extra).")
-@click.option("--eval-prompts", type=click.IntRange(1, 500), default=24, show_default=True,
+@click.option("--eval-prompts", type=click.IntRange(1, 500), default=12, show_default=True,
               help="Dev-split prompts used to score quantization candidates.")
 def export(model, out, opset, force, quant, trt, eval_prompts, heads):
     """Export the trunk (frozen causal LM with KV cache; prefill and decode in one graph) and its heads to ONNX.
