@@ -240,12 +240,18 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
             return sc.decode(ids), ids, info, None
         except ValueError as e:
             err, ptr = str(e), getattr(e, "pointer", None)
-        bad = [s for s in sc.slots if s.pointer == ptr and s.kind in ("string", "number", "integer")]
+        bad = [s for s in sc.slots if s.pointer == ptr and s.kind in ("string", "number", "integer",
+                                                                      "presence", "null")]
         if not bad or ptr in info.repaired:
             break
         info.repaired.append(ptr)
         for s in bad:
             sl = slice(s.start, s.start + s.budget)
+            if s.kind in ("presence", "null"):
+                # a value was filled under a marker that says "absent" / "null": the value wins
+                mark = list(s.choices[0]) if s.kind == "presence" else []
+                ids[sl] = mark + [sc.null_id] * (s.budget - len(mark))
+                continue
             if s.kind == "string":
                 toks = [int(t) for t in ids[sl] if t != sc.null_id]
                 ids[sl] = repair_string(text_of(toks), s.budget, tokenize, sc.null_id)

@@ -70,3 +70,30 @@ def test_best_span_and_repair_string():
     ids = repair_string('bad \\x escape \ufffd and "quotes"', 6, tokenize, null_id=-1)
     text = tok.decode([i for i in ids if i != -1])
     assert len(ids) == 6 and json.loads('"' + text + '"') is not None
+
+
+def test_a_value_under_an_absent_presence_marker_is_kept():
+    """Optional strings have a presence slot; a head that fills the value but leaves the marker
+    NULL gives "value tokens without the presence token" — the repair keeps the value."""
+    tok = tiny_tokenizer()
+    schema = {"type": "object", "properties": {"time": {"type": "string"}}}
+    sc = compile_schema(schema, tok)
+    assert [s.kind for s in sc.slots] == ["presence", "string"]
+    word = tok.encode("noon", add_special_tokens=False).ids
+    V1 = sc.null_id + 1
+
+    def step(ids, kinds, spos):
+        L = len(ids)
+        t = np.zeros((L, V1), np.float32)
+        t[:, sc.null_id] = 5.0                      # the marker (and padding) prefer NULL
+        value = sc.slots[1]
+        for j, w in enumerate(word):
+            t[value.start + j, w] = 9.0
+        act = np.zeros((L, 3), np.float32)
+        act[:, ACTION_GEN] = 5.0
+        return t, act, np.zeros((L, 4), np.float32), np.zeros((L, 4), np.float32)
+
+    args, _, info, err = fill_and_decode(sc, step, np.zeros(4, np.int64),
+                                         lambda t: tok.encode(t, add_special_tokens=False).ids,
+                                         lambda ids: tok.decode([int(i) for i in ids]))
+    assert err is None and args == {"time": "noon"} and "/time" in info.repaired
