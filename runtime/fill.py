@@ -72,6 +72,20 @@ def best_span(start, end, max_len=48):
     return arg
 
 
+def snap_to_words(text_of, ctx_ids, first, last, reach: int = 4):
+    """Widen a span that starts or ends inside a word to the whole word ("z Panisse" -> "Chez
+    Panisse"): a copied value is made of whole words of the conversation."""
+    piece = lambda i: text_of(ctx_ids[i:i + 1])
+    inside = lambda left, right: bool(left) and bool(right) and left[-1].isalnum() and right[0].isalnum()
+    for _ in range(reach):
+        if first > 0 and inside(piece(first - 1), piece(first)):
+            first -= 1
+    for _ in range(reach):
+        if last + 1 < len(ctx_ids) and inside(piece(last), piece(last + 1)):
+            last += 1
+    return first, last
+
+
 def span_value(text_of, ctx_ids, first, last, kind):
     """The slot text for a copied span, or None when the span cannot fill a slot of this kind."""
     try:
@@ -137,7 +151,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
             acts[ACTION_SPAN] = -np.inf
         route = int(np.argmax(acts))
         if route == ACTION_SPAN:
-            first, last = best_span(start[s.start], end[s.start], span_max)
+            first, last = snap_to_words(text_of, ctx_ids, *best_span(start[s.start], end[s.start], span_max))
             text = span_value(text_of, ctx_ids, first, last, s.kind)
             toks = list(tokenize(text)) if text is not None else []
             if 0 < len(toks) <= s.budget and allowed[s.index][toks].all():

@@ -97,3 +97,15 @@ def test_a_value_under_an_absent_presence_marker_is_kept():
                                          lambda t: tok.encode(t, add_special_tokens=False).ids,
                                          lambda ids: tok.decode([int(i) for i in ids]))
     assert err is None and args == {"time": "noon"} and "/time" in info.repaired
+
+
+def test_spans_snap_to_whole_words():
+    from edgeagent.runtime.fill import snap_to_words
+
+    pieces = ["Book", " at", " Che", "z", " Pan", "isse", " at", " 7", "pm"]
+    ids = np.arange(len(pieces))
+    text_of = lambda sel: "".join(pieces[int(i)] for i in sel)
+    assert snap_to_words(text_of, ids, 3, 5) == (2, 5)          # "z Panisse" -> " Chez Panisse"
+    assert snap_to_words(text_of, ids, 4, 4) == (4, 5)          # " Pan" -> " Panisse"
+    assert snap_to_words(text_of, ids, 1, 1) == (1, 1)          # a whole word stays
+    assert snap_to_words(text_of, ids, 7, 7) == (7, 8)          # " 7" + "pm": one word
