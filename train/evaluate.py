@@ -1,4 +1,4 @@
-"""Dev-split metrics of the heads on cached trunk states (never BFCL: that is the benchmark).
+"""Dev-split metrics of the heads on cached trunk states (the held-out split of ../shared/data only).
 
 - mode: accuracy of chat | think | tool, and of the tool-vs-not decision alone;
 - another: accuracy of "another call" vs "end" after each call;
