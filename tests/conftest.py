@@ -2,8 +2,19 @@
 
 import pytest
 
+# Two small tools with every scalar kind, an enum, an array and optional fields.
+TOOLS = [
+    {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]},
+                                         "days": {"type": "integer"}, "lat": {"type": "number"},
+                                         "tags": {"type": "array", "items": {"type": "string"}}},
+        "required": ["city", "days", "lat"]}}},
+    {"type": "function", "function": {"name": "get_time", "parameters": {
+        "type": "object", "properties": {"tz": {"type": "string"}, "exact": {"type": "boolean"}}, "required": ["tz"]}}},
+]
 
-def make_tiny_heads(out_dir, trunk, seed: int = 0):
+
+def make_tiny_heads(out_dir, trunk, seed: int = 0, n_layers: int = 1):
     """Random slot filler + routers sized for ``trunk``, saved like trained heads; returns out_dir."""
     import torch
 
@@ -13,7 +24,7 @@ def make_tiny_heads(out_dir, trunk, seed: int = 0):
 
     V, H = trunk.get_input_embeddings().weight.shape
     torch.manual_seed(seed)
-    sf_cfg = SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H, n_layers=1, n_heads=4, ffn=128)
+    sf_cfg = SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H, n_layers=n_layers, n_heads=4, ffn=128)
     sf = SlotFiller(sf_cfg, trunk.get_input_embeddings().weight)
     mcfg = RouterConfig(trunk_hidden=H, hidden=32, n_classes=3)
     acfg = RouterConfig(trunk_hidden=H, hidden=32, n_classes=2)

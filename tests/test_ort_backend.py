@@ -16,8 +16,6 @@ torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
 from edgeagent.export.manifest import export_artifact  # noqa: E402
-from edgeagent.heads.router import Router, RouterConfig  # noqa: E402
-from edgeagent.heads.slot_filler import SlotFiller, SlotFillerConfig  # noqa: E402
 from edgeagent.heads.spec import ACTIONS, CONTINUE, KINDS, MODES  # noqa: E402
 from edgeagent.models.tiny import tiny_model  # noqa: E402
 from edgeagent.runtime.fill import layout  # noqa: E402
@@ -26,18 +24,9 @@ from edgeagent.runtime.ort_backend import OrtBackend  # noqa: E402
 from edgeagent.runtime.pipeline import Pipeline, PipelineConfig  # noqa: E402
 from edgeagent.scaffold import Budgets, compile_schema  # noqa: E402
 from edgeagent.scaffold.testing import tiny_tokenizer  # noqa: E402
-from edgeagent.train.heads_train import save_heads  # noqa: E402
+from conftest import TOOLS, make_tiny_heads  # noqa: E402
 
 ATOL = 1e-4
-TOOLS = [
-    {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city", "parameters": {
-        "type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]},
-                                         "days": {"type": "integer"}, "lat": {"type": "number"},
-                                         "tags": {"type": "array", "items": {"type": "string"}}},
-        "required": ["city", "days", "lat"]}}},
-    {"type": "function", "function": {"name": "get_time", "parameters": {
-        "type": "object", "properties": {"tz": {"type": "string"}, "exact": {"type": "boolean"}}, "required": ["tz"]}}},
-]
 REQUESTS = [
     {"messages": [{"role": "user", "content": "Weather in Tokyo for 3 days at 35.6 north?"}], "tools": TOOLS,
      "tool_choice": "required"},
@@ -54,14 +43,8 @@ REQUESTS = [
 
 
 def make_heads(folder, trunk, seed=0):
-    """Random heads for `trunk`, saved like trained ones (float16 safetensors + configs)."""
-    V, H = trunk.get_input_embeddings().weight.shape
-    torch.manual_seed(seed)
-    sf_cfg = SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H, n_layers=2, n_heads=4, ffn=128)
-    sf = SlotFiller(sf_cfg, trunk.get_input_embeddings().weight)
-    mcfg, acfg = RouterConfig(trunk_hidden=H, hidden=32, n_classes=3), RouterConfig(trunk_hidden=H, hidden=32, n_classes=2)
-    save_heads(folder, sf, sf_cfg, Router(mcfg), mcfg, Router(acfg), acfg, meta={"model": "tiny"})
-    return folder
+    """Random two-layer heads for `trunk`, saved like trained ones."""
+    return make_tiny_heads(folder, trunk, seed=seed, n_layers=2)
 
 
 def make_artifact(tmp_path_factory, name="art"):

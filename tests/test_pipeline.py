@@ -13,16 +13,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from edgeagent.runtime.pipeline import Pipeline, PipelineConfig, RequestError  # noqa: E402
+from conftest import TOOLS  # noqa: E402
 
-TOOLS = [
-    {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city", "parameters": {
-        "type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]},
-                                         "days": {"type": "integer"}, "lat": {"type": "number"},
-                                         "tags": {"type": "array", "items": {"type": "string"}}},
-        "required": ["city", "days", "lat"]}}},
-    {"type": "function", "function": {"name": "get_time", "parameters": {
-        "type": "object", "properties": {"tz": {"type": "string"}, "exact": {"type": "boolean"}}, "required": ["tz"]}}},
-]
 USER = [{"role": "user", "content": "Weather in Tokyo for 3 days at 35.6 north?"}]
 
 
