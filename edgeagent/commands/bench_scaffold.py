@@ -4,8 +4,6 @@ A benchmark, not a test: it prints the median µs per operation over the (schema
 taken from the tool calls in shared/data.
 """
 
-import gzip
-import json
 import statistics
 import time
 from pathlib import Path
@@ -17,19 +15,13 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 def load_calls(data_dir: Path, limit: int) -> list[tuple[dict, dict]]:
     """Up to `limit` (parameters schema, arguments) pairs, one per distinct tool, across the fc_* files."""
+    from edgeagent.scaffold.stats import iter_calls
+
     pairs, seen = [], set()
-    for path in sorted(data_dir.glob("fc_*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            for line in f:
-                record = json.loads(line)
-                tools = {t["function"]["name"]: t["function"]["parameters"] for t in record["tools"]}
-                for message in record["messages"]:
-                    for call in message.get("tool_calls") or []:
-                        name = call["function"]["name"]
-                        key = (path.name, name)
-                        if key not in seen and name in tools:
-                            seen.add(key)
-                            pairs.append((tools[name], call["function"]["arguments"]))
+    for path, name, schema, arguments in iter_calls(sorted(data_dir.glob("fc_*.jsonl.gz"))):
+        if schema is not None and (path.name, name) not in seen:
+            seen.add((path.name, name))
+            pairs.append((schema, arguments))
     step = max(1, len(pairs) // limit)
     return pairs[::step][:limit]
 

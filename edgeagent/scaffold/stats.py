@@ -42,12 +42,8 @@ def _walk(schema, value, tokenize, out):
         out["enum"].append(len(tokenize(json.dumps(value, ensure_ascii=False))))
 
 
-def value_stats(paths, tokenizer):
-    """{kind: {"n", "p50", "p90", "p99", "max"}} of slot token lengths over all tool calls in `paths`."""
-    def tokenize(text):
-        return tokenizer.encode(text, add_special_tokens=False).ids
-
-    out = defaultdict(list)
+def iter_calls(paths):
+    """(path, function name, parameters schema or None, arguments) of every tool call in the files."""
     for path in paths:
         with gzip.open(path, "rt", encoding="utf-8") as f:
             for line in f:
@@ -55,8 +51,18 @@ def value_stats(paths, tokenizer):
                 tools = {t["function"]["name"]: t["function"]["parameters"] for t in record["tools"]}
                 for message in record["messages"]:
                     for call in message.get("tool_calls") or []:
-                        fn = call["function"]
-                        _walk(tools.get(fn["name"]), fn["arguments"], tokenize, out)
+                        name = call["function"]["name"]
+                        yield path, name, tools.get(name), call["function"]["arguments"]
+
+
+def value_stats(paths, tokenizer):
+    """{kind: {"n", "p50", "p90", "p99", "max"}} of slot token lengths over all tool calls in `paths`."""
+    def tokenize(text):
+        return tokenizer.encode(text, add_special_tokens=False).ids
+
+    out = defaultdict(list)
+    for _, name, schema, arguments in iter_calls(paths):
+        _walk(schema, arguments, tokenize, out)
     table = {}
     for kind, lengths in sorted(out.items()):
         a = np.asarray(lengths)
