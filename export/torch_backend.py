@@ -41,6 +41,17 @@ class TorchBackend:
         logits = self.trunk.lm_head(h[:, -1])
         return logits[0].float().cpu().numpy(), h[0].float().cpu().numpy(), out.past_key_values
 
+    def truncate(self, cache, length: int):
+        """Keep positions [0, length) of a DynamicCache (sliced here: `crop`'s meaning changed across
+        transformers versions)."""
+        have = cache.get_seq_length()
+        if not 0 <= length <= have:
+            raise ValueError(f"cannot truncate a cache of {have} positions to {length}")
+        for layer in cache.layers:
+            layer.keys = layer.keys[:, :, :length]
+            layer.values = layer.values[:, :, :length]
+        return cache
+
     @torch.inference_mode()
     def mode_logits(self, state):
         return self.mode_head(torch.as_tensor(state, dtype=torch.float32, device=self.device)[None])[0].cpu().numpy()

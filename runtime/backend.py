@@ -10,6 +10,7 @@ PyTorch reference (``edgeagent.export.torch_backend``) and the ONNX Runtime one;
     new_cache()      an empty KV cache
     prefill(ids, cache) -> (logits [V] of the last token, hidden [n, H] of the new tokens, cache)
                      appends ``ids`` to the cache (works for one token too: that is decode)
+    truncate(cache, n) -> cache          keeps positions [0, n) (in place allowed): prefix reuse
     mode_logits(state [H]) -> [3]        chat | think | tool
     another_logits(state [H]) -> [2]     end | another call
     fill_step(ids [L], kinds [L], slot_pos [L], ctx [T, H])
@@ -31,6 +32,8 @@ class Backend(Protocol):
     def new_cache(self) -> Any: ...
 
     def prefill(self, ids: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, Any]: ...
+
+    def truncate(self, cache: Any, length: int) -> Any: ...
 
     def mode_logits(self, state: np.ndarray) -> np.ndarray: ...
 

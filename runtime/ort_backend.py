@@ -91,6 +91,12 @@ class OrtBackend:
         logits, hidden = self.trunk.forward(np.asarray(ids, dtype=np.int64), cache)
         return logits[-1], hidden, cache
 
+    def truncate(self, cache: KVCache, length: int) -> KVCache:
+        if not 0 <= length <= cache.length:
+            raise ValueError(f"cannot truncate a cache of {cache.length} positions to {length}")
+        cache.length = length  # the preallocated arrays stay; later writes overwrite what follows
+        return cache
+
     def _router(self, name: str, state) -> np.ndarray:
         feed = {"state": np.asarray(state, dtype=np.float32).reshape(1, -1)}
         return self.sessions[name].run(["logits"], feed)[0][0]

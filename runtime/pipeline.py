@@ -41,6 +41,7 @@ class PipelineConfig:
     max_ctx: int = 1024         # context states the slot filler reads (the last ones)
     use_span: bool = True       # False: the ablation without the span path
     args_decoder: str = "diffusion"  # "ar": the trunk decodes the arguments under the schema (baseline)
+    prefix_cache: bool = True   # reuse the trunk's cache for the prompt prefix shared with the last request
 
 
 def _tools(request) -> list:
@@ -82,6 +83,9 @@ class Pipeline:
         self.syntax = call_syntax(backend.family)
         self._seg: dict[str, list[int]] = {}
         self._scaffolds: dict[str, object] = {}
+        # (prompt ids, their cache, their hidden states) of the last request: a prompt that starts
+        # the same way (a multi-turn chat, a fixed tool list) prefills only what is new.
+        self._prefix: tuple[list[int], object, np.ndarray] | None = None
         self.stop_ids = {i for i in (self.tok.token_to_id("<|im_end|>"), self.tok.token_to_id("<|endoftext|>"))
                          if i is not None}
 
@@ -134,14 +138,13 @@ class Pipeline:
         if len(ids) + 16 > self.b.max_len:
             raise RequestError("messages", f"the prompt is {len(ids)} tokens; this model's context holds "
                                            f"{self.b.max_len} (shorten the conversation or the tool list)")
-        cache = self.b.new_cache()
-        logits, hidden, cache = self.b.prefill(np.asarray(ids, np.int64), cache)
+        logits, hidden, cache, reused = self._prefill_prompt(ids)
         t_prefill = time.perf_counter() - t0
         mode_logits = np.asarray(self.b.mode_logits(hidden[-1]), dtype=np.float64)
         if choice == "none" or not tools:
             mode_logits[MODES.index("tool")] = -np.inf
         mode = "tool" if choice in ("required", "named") else MODES[int(np.argmax(mode_logits))]
-        timings = {"prefill_s": t_prefill, "prompt_tokens": len(ids)}
+        timings = {"prefill_s": t_prefill, "prompt_tokens": len(ids), "reused_tokens": reused}
         if mode != "tool":
             content, n = self._generate(logits, cache, len(ids), on_token)
             timings.update(decode_tokens=n, total_s=time.perf_counter() - t0)
@@ -154,6 +157,30 @@ class Pipeline:
         if errors:
             out["errors"] = errors
         return out
+
+    def _prefill_prompt(self, ids: list[int]):
+        """(logits of the last token, hidden [n, H], cache, tokens reused from the last prompt).
+
+        The last request's cache is truncated to the shared prefix and extended: positions before
+        it are untouched by everything that request appended after its prompt. At least one token
+        is always prefilled (its logits start the answer).
+        """
+        reused, prev = 0, self._prefix
+        self._prefix = None  # a failure below must not leave a half-written cache for the next request
+        if self.cfg.prefix_cache and prev is not None:
+            old_ids, old_cache, old_hidden = prev
+            limit = min(len(old_ids), len(ids) - 1)
+            while reused < limit and old_ids[reused] == ids[reused]:
+                reused += 1
+        if reused:
+            cache = self.b.truncate(old_cache, reused)
+            logits, new_hidden, cache = self.b.prefill(np.asarray(ids[reused:], np.int64), cache)
+            hidden = np.concatenate([old_hidden[:reused], new_hidden])
+        else:
+            logits, hidden, cache = self.b.prefill(np.asarray(ids, np.int64), self.b.new_cache())
+        if self.cfg.prefix_cache:
+            self._prefix = (list(ids), cache, hidden)
+        return logits, hidden, cache, reused
 
     def _generate(self, logits, cache, length, on_token=None):
         out, sent = [], ""

@@ -159,6 +159,57 @@ def test_pipeline_gives_the_same_calls_and_text(pair):
     assert n_calls >= 3 and n_text >= 1  # the comparison covered both paths
 
 
+@pytest.mark.parametrize("which", ["torch", "ort"])
+def test_prefix_reuse_changes_no_answer(pair, which):
+    """The prompt prefix shared with the last request is not prefilled again, and every answer and
+    every hidden state is what a fresh prefill gives; a failed request leaves the next one intact."""
+    backend = pair[0] if which == "torch" else pair[1]
+    cfg = dict(max_new_tokens=12, max_calls=3)
+    fresh, reuse = Pipeline(backend, PipelineConfig(prefix_cache=False, **cfg)), Pipeline(backend, PipelineConfig(**cfg))
+    turn2 = {"messages": REQUESTS[0]["messages"] + [
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"type": "function", "function": {"name": "get_time", "arguments": '{"city": "Tokyo"}'}}]},
+        {"role": "tool", "content": "12:00"}, {"role": "user", "content": "and in Oslo?"}],
+        "tools": TOOLS, "tool_choice": "required"}
+    reused, lengths = [], []
+    for req in [*REQUESTS, REQUESTS[0], turn2]:
+        a, b = fresh.respond(dict(req)), reuse.respond(dict(req))
+        assert a["timings"]["reused_tokens"] == 0
+        reused.append(b["timings"]["reused_tokens"])
+        lengths.append(b["timings"]["prompt_tokens"])
+        assert (a["mode"], a["content"], a["tool_calls"], a.get("errors")) == \
+            (b["mode"], b["content"], b["tool_calls"], b.get("errors"))
+    assert reused[0] == 0 and reused[1] > 10 and reused[-2] > 10
+    # the second turn of a chat prefills only what follows the first turn's prompt
+    assert reused[-1] >= lengths[-2] - 2
+    ids = reuse._prefix[0]
+    _, h_fresh, _, _ = fresh._prefill_prompt(ids)
+    _, h_reuse, _, n = reuse._prefill_prompt(ids)
+    assert n == len(ids) - 1
+    np.testing.assert_allclose(h_reuse, h_fresh, atol=1e-4)
+
+    class Broken:
+        def __init__(self, b):
+            self.b, self.fail = b, False
+
+        def __getattr__(self, name):
+            return getattr(self.b, name)
+
+        def prefill(self, ids, cache):
+            if self.fail:
+                raise RuntimeError("device lost")
+            return self.b.prefill(ids, cache)
+
+    broken = Broken(backend)
+    pipe = Pipeline(broken, PipelineConfig(**cfg))
+    pipe.respond(dict(REQUESTS[0]))
+    broken.fail = True
+    with pytest.raises(RuntimeError):
+        pipe.respond(dict(REQUESTS[5]))
+    broken.fail = False
+    assert pipe.respond(dict(REQUESTS[0]))["tool_calls"] == fresh.respond(dict(REQUESTS[0]))["tool_calls"]
+
+
 def test_artifact_without_heads_is_refused(pair, tmp_path):
     import shutil
 

@@ -138,6 +138,9 @@ class DecisionTokenBackend:
     def new_cache(self):
         return self.b.new_cache()
 
+    def truncate(self, cache, length):
+        return self.b.truncate(cache, length)
+
     def prefill(self, ids, cache):
         logits, hidden, cache = self.b.prefill(ids, cache)
         self._last = np.asarray(logits, dtype=np.float64)
