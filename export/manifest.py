@@ -24,7 +24,7 @@ from edgeagent.runtime.manifest import (
 from .trunk import ExportOptions, TrunkShape, export_trunk
 
 # Bump when the trunk graph's contract or numerics change, so old artifacts are re-exported.
-GRAPH_VERSION = 1
+GRAPH_VERSION = 2  # 2: logits_index input (logits only where asked)
 TRUNK_FILE = "trunk.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt")

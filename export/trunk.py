@@ -5,12 +5,16 @@ prompt; decode passes the cache and one token. The contract (see `trunk_io_spec`
 
     inputs   input_ids                    int64   [batch, seq]
              position_ids                 int64   [batch, seq]   absolute positions (RoPE)
+             logits_index                 int64   [n_logits]     which of the seq positions get logits
              past_key_values.%d.key       float32 [batch, kv_heads, past_seq, head_dim]
              past_key_values.%d.value     float32 [batch, kv_heads, past_seq, head_dim]
-    outputs  logits                       float32 [batch, seq, vocab]
+    outputs  logits                       float32 [batch, n_logits, vocab]
              hidden_states                float32 [batch, seq, hidden]   last layer, after the final norm
              present.%d.key               float32 [batch, kv_heads, past_seq + seq, head_dim]
              present.%d.value             float32 [batch, kv_heads, past_seq + seq, head_dim]
+
+Why logits_index: the LM head is a quarter of a 135M trunk's prefill FLOPs when every position
+gets logits; a prompt needs only its last ([seq - 1]), a teacher-forced score all (0..seq-1).
 
 Why position_ids and no attention_mask: the causal mask is derived from the shapes (query i sits
 at cache slot past_seq + i), so every row of a batch must be unpadded and of equal length. The
@@ -70,9 +74,10 @@ def trunk_io_spec(shape: TrunkShape) -> tuple[list[dict], list[dict]]:
     inputs = [
         {"name": "input_ids", "dtype": "int64", "shape": ["batch", "seq"]},
         {"name": "position_ids", "dtype": "int64", "shape": ["batch", "seq"]},
+        {"name": "logits_index", "dtype": "int64", "shape": ["n_logits"]},
     ]
     outputs = [
-        {"name": "logits", "dtype": "float32", "shape": ["batch", "seq", shape.vocab]},
+        {"name": "logits", "dtype": "float32", "shape": ["batch", "n_logits", shape.vocab]},
         {"name": "hidden_states", "dtype": "float32", "shape": ["batch", "seq", shape.hidden]},
     ]
     for i in range(shape.num_layers):
@@ -112,7 +117,7 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
 
 
 class TrunkGraph(nn.Module):
-    """Tensors in, tensors out: (input_ids, position_ids, *past) -> (logits, hidden, *present).
+    """Tensors in, tensors out: (input_ids, position_ids, logits_index, *past) -> (logits, hidden, *present).
 
     `past` is flat: key 0, value 0, key 1, value 1, ... each [batch, kv_heads, past_seq, head_dim].
     """
@@ -147,7 +152,7 @@ class TrunkGraph(nn.Module):
         out = out.reshape(b, sh.num_heads, s, sh.head_dim).transpose(1, 2).reshape(b, s, -1)
         return attn.o_proj(out), k, v
 
-    def forward(self, input_ids, position_ids, *past):
+    def forward(self, input_ids, position_ids, logits_index, *past):
         inner = self.model.model
         x = inner.embed_tokens(input_ids)  # [b, s, H]
         cos, sin = inner.rotary_emb(x, position_ids)  # [b, s, hd]
@@ -165,7 +170,7 @@ class TrunkGraph(nn.Module):
             x = x + layer.mlp(layer.post_attention_layernorm(x))
             presents += [k, v]
         hidden = inner.norm(x)
-        logits = self.model.lm_head(hidden)
+        logits = self.model.lm_head(hidden.index_select(1, logits_index))
         return (logits, hidden, *presents)
 
 
@@ -207,17 +212,19 @@ def export_trunk(model, path: str | Path, options: ExportOptions | None = None, 
 
     # Example sizes avoid 0 and 1 (torch.export specializes those) and differ from each other so
     # that no two symbolic dims are unified by accident.
-    batch, seq, past_seq = 2, 3, 5
+    batch, seq, past_seq, n_logits = 2, 3, 5, 4
     gen = torch.Generator().manual_seed(0)  # keep the caller's RNG untouched
     ids = torch.randint(0, shape.vocab, (batch, seq), generator=gen)
     pos = (torch.arange(seq) + past_seq).expand(batch, seq).contiguous()
+    index = torch.tensor([2, 0, 1, 2])[:n_logits]
     past = [torch.randn(batch, shape.kv_heads, past_seq, shape.head_dim, generator=gen)
             for _ in range(2 * shape.num_layers)]
 
     b = torch.export.Dim("batch", min=1, max=1024)
     s = torch.export.Dim("seq", min=1, max=1 << 16)
     p = torch.export.Dim("past_seq", min=0, max=1 << 16)
-    dynamic_shapes = ({0: b, 1: s}, {0: b, 1: s}, tuple({0: b, 2: p} for _ in past))
+    n = torch.export.Dim("n_logits", min=1, max=1 << 16)
+    dynamic_shapes = ({0: b, 1: s}, {0: b, 1: s}, {0: n}, tuple({0: b, 2: p} for _ in past))
 
     t0 = time.perf_counter()
     log(f"exporting trunk: {shape.num_layers} layers, hidden {shape.hidden}, opset {options.opset}")
@@ -225,7 +232,7 @@ def export_trunk(model, path: str | Path, options: ExportOptions | None = None, 
         # Shared Dim objects make the exporter say each name "will not be used"; it is used.
         warnings.filterwarnings("ignore", message="# The axis name")
         program = torch.onnx.export(
-            graph, (ids, pos, *past), dynamo=True, opset_version=options.opset,
+            graph, (ids, pos, index, *past), dynamo=True, opset_version=options.opset,
             input_names=[i["name"] for i in inputs_spec], output_names=[o["name"] for o in outputs_spec],
             dynamic_shapes=dynamic_shapes,
             external_data=False, optimize=True, verbose=False,

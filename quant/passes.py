@@ -121,15 +121,16 @@ def int8_dynamic(src, dst, per_channel: bool = True, exclude: Iterable[str] = ()
 class TrunkCalibrationReader:
     """A CalibrationDataReader over real prompts fed through the KV-cache graph with an empty past.
 
-    Each item is one prompt [1, T] at positions 0..T-1 with every past_key_values.* of
+    Each item is one prompt [1, T] at positions 0..T-1, logits at all of them, with every past_key_values.* of
     [1, kv_heads, 0, head_dim], i.e. exactly the runtime's prefill call. `same_length` cuts every
     prompt to the shortest one's length (a prefix of a real prompt is still a real prefill).
     """
 
     def __init__(self, prompts: Iterable[list[int]], num_layers: int, kv_heads: int, head_dim: int,
                  past_key: str = "past_key_values.%d.key", past_value: str = "past_key_values.%d.value",
-                 same_length: bool = False):
+                 same_length: bool = False, logits_index: bool = True):
         self._prompts = [list(p) for p in prompts]
+        self._logits_index = logits_index  # graphs of version 1 lack the input
         if same_length:
             # ORT's Distribution calibrator stacks every item's tensors into one array (fp8 needs it).
             n = min(len(p) for p in self._prompts)
@@ -144,6 +145,8 @@ class TrunkCalibrationReader:
         ids = np.asarray(self._prompts[self._i], np.int64)[None]
         self._i += 1
         feed = {"input_ids": ids, "position_ids": np.arange(ids.shape[1], dtype=np.int64)[None]}
+        if self._logits_index:  # every position: the LM head's input range is calibrated on all of them
+            feed["logits_index"] = np.arange(ids.shape[1], dtype=np.int64)
         feed.update({n: self._empty for n in self._names})
         return feed
 

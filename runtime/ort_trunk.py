@@ -63,17 +63,22 @@ class OrtTrunk:
             where=str(path),
         )
         self._out_names = [o.name for o in self.graph.outputs]
+        # graph version 1 had no logits_index and gave logits at every position
+        self._logits_index = any(i.name == "logits_index" for i in self.graph.inputs)
 
     def new_cache(self, max_len: int | None = None) -> KVCache:
         return KVCache.allocate(self.kv, max_len or self.max_len)
 
-    def forward(self, ids: np.ndarray, cache: KVCache) -> tuple[np.ndarray, np.ndarray]:
-        """Run `ids` [T] at cache positions [length, length+T); returns logits [T, V], hidden [T, H]."""
+    def forward(self, ids: np.ndarray, cache: KVCache, all_logits: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Run `ids` [T] at cache positions [length, length+T); returns logits [T, V] (all_logits) or
+        [1, V] (the last position's; older graphs give all T), hidden [T, H]."""
         ids = np.asarray(ids, dtype=np.int64).reshape(1, -1)
         n, start = ids.shape[1], cache.length
         if start + n > cache.max_len:
             raise ValueError(f"sequence of {start + n} tokens exceeds the cache's max_len {cache.max_len}")
         feed = {"input_ids": ids, "position_ids": np.arange(start, start + n, dtype=np.int64)[None]}
+        if self._logits_index:
+            feed["logits_index"] = np.arange(n, dtype=np.int64) if all_logits else np.array([n - 1], np.int64)
         kv = self.kv
         for i in range(kv.num_layers):
             # A sliced view is not contiguous (kv_heads > 1); ORT needs a contiguous copy anyway.
@@ -93,13 +98,13 @@ class OrtTrunk:
         ids = np.fromiter(ids, dtype=np.int64) if not isinstance(ids, np.ndarray) else ids
         if ids.size == 0:
             raise ValueError("prefill needs at least one token")
-        logits, hidden = self.forward(ids, cache)
+        logits, hidden = self.forward(ids, cache, all_logits)
         return (logits if all_logits else logits[-1]), hidden, cache
 
     def decode(self, token_id: int, cache: KVCache):
         """One token. Returns (logits [V], hidden [H], cache)."""
         logits, hidden = self.forward(np.array([token_id], dtype=np.int64), cache)
-        return logits[0], hidden[0], cache
+        return logits[-1], hidden[0], cache
 
 
 def greedy(trunk: OrtTrunk, prompt_ids: Iterable[int], max_new_tokens: int,

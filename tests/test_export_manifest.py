@@ -58,11 +58,12 @@ def test_manifest_records_the_contract(artifact):
     assert m.quantization == "none" and m.opset >= 17
     assert {"torch", "onnx", "transformers"} <= set(m.exporter)
     trunk = m.graphs["trunk"]
-    assert [t.name for t in trunk.inputs][:4] == [
-        "input_ids", "position_ids", "past_key_values.0.key", "past_key_values.0.value"]
+    assert [t.name for t in trunk.inputs][:5] == [
+        "input_ids", "position_ids", "logits_index", "past_key_values.0.key", "past_key_values.0.value"]
+    assert trunk.outputs[0].shape == ["batch", "n_logits", trunk.outputs[0].shape[2]]
     assert trunk.outputs[1].name == "hidden_states" and trunk.outputs[1].shape == ["batch", "seq", 64]
     raw = json.loads((out / "manifest.json").read_text())
-    assert raw["graphs"]["trunk"]["inputs"][2]["shape"] == ["batch", 2, "past_seq", 16]
+    assert raw["graphs"]["trunk"]["inputs"][3]["shape"] == ["batch", 2, "past_seq", 16]
 
 
 def test_reexport_is_skipped_when_nothing_changed(artifact):
@@ -128,7 +129,7 @@ def test_graph_that_does_not_match_the_manifest_is_refused(copy):
 
 def test_graph_with_other_kv_shape_is_refused(copy):
     raw = json.loads((copy / "manifest.json").read_text())
-    raw["graphs"]["trunk"]["inputs"][2]["shape"][1] = 3  # kv_heads 2 in the graph
+    raw["graphs"]["trunk"]["inputs"][3]["shape"][1] = 3  # kv_heads 2 in the graph
     (copy / "manifest.json").write_text(json.dumps(raw))
     with pytest.raises(ArtifactError, match=r"past_key_values\.0\.key.*re-export"):
         OrtTrunk(copy, provider="cpu")

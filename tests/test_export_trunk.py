@@ -35,8 +35,13 @@ def _positions(batch, start, seq):
     return (torch.arange(seq) + start).expand(batch, seq).contiguous()
 
 
-def _run_onnx(session, shape, ids, start, past):
-    feed = {"input_ids": ids.numpy(), "position_ids": _positions(ids.shape[0], start, ids.shape[1]).numpy()}
+def _every(seq):
+    return torch.arange(seq)
+
+
+def _run_onnx(session, shape, ids, start, past, index=None):
+    feed = {"input_ids": ids.numpy(), "position_ids": _positions(ids.shape[0], start, ids.shape[1]).numpy(),
+            "logits_index": (_every(ids.shape[1]) if index is None else torch.as_tensor(index)).numpy()}
     for i in range(shape.num_layers):
         feed[f"past_key_values.{i}.key"] = np.asarray(past[2 * i])
         feed[f"past_key_values.{i}.value"] = np.asarray(past[2 * i + 1])
@@ -57,7 +62,7 @@ def test_wrapper_matches_hf_forward(kind):
     with torch.no_grad():
         ref = model(input_ids=ids, output_hidden_states=False)
         ref_hidden = model.model(input_ids=ids).last_hidden_state
-        logits, hidden, *present = graph(ids, _positions(2, 0, 9), *empty_past(graph.shape, batch=2))
+        logits, hidden, *present = graph(ids, _positions(2, 0, 9), _every(9), *empty_past(graph.shape, batch=2))
     torch.testing.assert_close(logits, ref.logits, atol=ATOL, rtol=0)
     torch.testing.assert_close(hidden, ref_hidden, atol=ATOL, rtol=0)
     assert present[0].shape == (2, graph.shape.kv_heads, 9, graph.shape.head_dim)
@@ -70,10 +75,10 @@ def test_wrapper_cached_decode_matches_full_forward(kind):
     ids = _ids(2, 8, seed=1)
     with torch.no_grad():
         full = model(input_ids=ids).logits
-        logits, _, *past = graph(ids[:, :5], _positions(2, 0, 5), *empty_past(graph.shape, batch=2))
+        logits, _, *past = graph(ids[:, :5], _positions(2, 0, 5), _every(5), *empty_past(graph.shape, batch=2))
         steps = [logits[:, -1]]
         for t in range(5, 8):
-            logits, _, *past = graph(ids[:, t:t + 1], _positions(2, t, 1), *past)
+            logits, _, *past = graph(ids[:, t:t + 1], _positions(2, t, 1), _every(1), *past)
             steps.append(logits[:, -1])
     torch.testing.assert_close(torch.stack(steps[:-1], 1), full[:, 4:7], atol=ATOL, rtol=0)
 
@@ -89,6 +94,19 @@ def test_onnx_prefill_with_empty_past_matches_torch(exported):
     np.testing.assert_allclose(logits, ref, atol=ATOL, rtol=0)
     np.testing.assert_allclose(hidden, ref_hidden, atol=ATOL, rtol=0)
     assert present[0].shape == (3, shape.kv_heads, 7, shape.head_dim)
+
+
+def test_onnx_logits_only_where_asked(exported):
+    """logits_index picks positions (any order, repeats allowed); hidden and the cache are unchanged."""
+    model, _, _, session = exported
+    shape = TrunkGraph(model).shape
+    ids = _ids(2, 6, seed=4)
+    every = _run_onnx(session, shape, ids, 0, empty_past(shape, batch=2))
+    picked = _run_onnx(session, shape, ids, 0, empty_past(shape, batch=2), index=[5, 0, 5])
+    assert picked[0].shape == (2, 3, shape.vocab)
+    np.testing.assert_allclose(picked[0], every[0][:, [5, 0, 5]], atol=ATOL, rtol=0)
+    for a, b in zip(picked[1:], every[1:]):
+        np.testing.assert_allclose(a, b, atol=ATOL, rtol=0)
 
 
 def test_onnx_cached_decode_and_chunks_match_full_forward(exported):
