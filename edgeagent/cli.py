@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "export": "edgeagent.commands.export:export",
     "bench-scaffold": "edgeagent.commands.bench_scaffold:bench_scaffold",
     "bench": "edgeagent.commands.bench:bench",
+    "quant-report": "edgeagent.commands.quant_report:quant_report",
     "train": "edgeagent.commands.train:train",
     "run": "edgeagent.commands.infer:run",
     "infer": "edgeagent.commands.infer:infer",

@@ -44,22 +44,10 @@ class Measurement:
 
 
 def open_trunk(artifact_dir: str | Path, threads: int | None = None, verify: bool = True):
-    """The runtime's OrtTrunk on the CPU. FP8 QDQ graphs get graph optimizations switched off: ORT's
-    CPU optimizer fuses DQ→MatMul→Q into QGemm/QLinearMatMul, which have no float8 kernels
-    (onnxruntime #22269); unfused, the Q/DQ reference kernels simulate FP8 rounding in fp32."""
-    import onnxruntime as ort
-
-    from edgeagent.runtime.manifest import read_manifest
+    """The runtime's OrtTrunk on the CPU (FP8 graphs run unfused there: see OrtTrunk)."""
     from edgeagent.runtime.ort_trunk import OrtTrunk
 
-    trunk = OrtTrunk(artifact_dir, provider="cpu", verify=verify, threads=threads, max_len=4096)
-    if read_manifest(artifact_dir).quantization == "fp8":
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        if threads:
-            opts.intra_op_num_threads = threads
-        trunk.session = ort.InferenceSession(str(trunk.dir / trunk.graph.file), opts, providers=trunk.providers)
-    return trunk
+    return OrtTrunk(artifact_dir, provider="cpu", verify=verify, threads=threads, max_len=4096)
 
 
 def reference(trunk, prompts: list[list[int]], new_tokens: int = 16) -> Reference:

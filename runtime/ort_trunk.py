@@ -54,6 +54,11 @@ class OrtTrunk:
         if threads:
             opts.intra_op_num_threads = threads
         self.providers = choose_providers(provider)
+        if self.manifest.quantization == "fp8" and self.providers == ["CPUExecutionProvider"]:
+            # ORT's CPU optimizer fuses DQ→MatMul→Q into QGemm/QLinearMatMul, which have no float8
+            # kernels (onnxruntime #22269); unfused, the Q/DQ reference kernels simulate FP8 rounding
+            # in fp32: right numbers, slowly. FP8 is for TensorRT on Hopper/Ada.
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         path = self.dir / self.graph.file
         self.session = ort.InferenceSession(str(path), opts, providers=self.providers)
         check_graph_io(

@@ -85,3 +85,40 @@ def test_bench_end_to_end_on_a_tiny_artifact(tiny_artifact, tmp_path):
         assert p["status"] == NOT_INSTALLED or p["status"].startswith("missing")
     assert data["bandwidth_gbs"]["used"] > 0
     assert (out / "latency.png").stat().st_size > 0 and (out / "decode.png").stat().st_size > 0
+
+
+def test_quant_report_scores_each_artifact_against_fp32(tiny_artifact, tmp_path):
+    """fp32 against itself agrees 100% by construction; an int8 sibling is smaller and scored; a
+    tampered artifact becomes a failed row, not a crash."""
+    import shutil
+
+    from edgeagent.cli import main
+    from edgeagent.quant import passes
+    from edgeagent.quant.artifact import fold_weight_transposes, write_artifact
+    from edgeagent.runtime.manifest import load_manifest
+
+    int8 = tmp_path / "tiny-int8"
+    int8.mkdir()
+    staged = tmp_path / "staged.onnx"
+    fold_weight_transposes(tiny_artifact / "trunk.onnx", staged)
+    passes.nbits(staged, int8 / "trunk.onnx", 8, 32, 0)
+    write_artifact(load_manifest(tiny_artifact), tiny_artifact, int8, int8, "int8", {"method": "int8-nbits8"}, "",
+                   copy_others=True)
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_artifact, broken)
+    with open(broken / "trunk.onnx", "ab") as f:
+        f.write(b"tampered")
+    out = tmp_path / "report"
+    res = CliRunner().invoke(main, ["quant-report", "--artifacts", f"fp32={tiny_artifact}", "--artifacts",
+                                    f"int8={int8}", "--artifacts", f"broken={broken}", "--prompts", "3",
+                                    "--new-tokens", "4", "--max-prompt-tokens", "4096", "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    rows = {r["name"]: r for r in json.loads((out / "quant_report.json").read_text())["rows"]}
+    assert rows["fp32"]["agreement"] == 1.0 and rows["fp32"]["positions"] == 12
+    assert 0 < rows["int8"]["agreement"] <= 1 and rows["int8"]["method"] == "int8-nbits8"
+    assert rows["int8"]["size_mb"] < rows["fp32"]["size_mb"]
+    for r in (rows["fp32"], rows["int8"]):
+        assert r["decode_tok_s"] > 0 and r["prefill_tok_s"] > 0 and "bfcl" not in r
+    assert rows["broken"]["status"].startswith("failed") and "sha256" in rows["broken"]["status"]
+    md = (out / "quant_report.md").read_text()
+    assert "| int8 | int8-nbits8 |" in md and "| broken | failed" in md

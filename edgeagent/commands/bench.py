@@ -18,8 +18,9 @@ DEFAULT_GGUF = CACHE / "downloads" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 NOT_INSTALLED = "not installed: pip install 'edgeagent[bench]'"
 
 
-def _artifacts(pairs) -> dict[str, Path]:
-    """name -> folder: fp32 (default cache folder unless given), then <fp32>-int8 / -int4 when they exist."""
+def parse_artifacts(pairs, siblings=("int8", "int4")) -> dict[str, Path]:
+    """name -> folder: fp32 (default cache folder unless given), then <fp32>-<s> for each sibling s
+    that exists (unless given), then any other NAME=DIR given."""
     given = {}
     for p in pairs:
         name, sep, folder = p.partition("=")
@@ -28,7 +29,7 @@ def _artifacts(pairs) -> dict[str, Path]:
                                      param_hint="--artifacts")
         given[name] = Path(folder).expanduser()
     out = {"fp32": given.pop("fp32", DEFAULT_FP32)}
-    for q in ("int8", "int4"):
+    for q in siblings:
         folder = given.pop(q, out["fp32"].with_name(f"{out['fp32'].name}-{q}"))
         if folder.exists():
             out[q] = folder
@@ -83,7 +84,7 @@ def bench(artifact_pairs, gguf, n_requests, warmup, threads, decode_tokens, data
     from edgeagent.bench.latency import bench_requests
     from edgeagent.bench.report import write
 
-    artifacts = _artifacts(artifact_pairs)
+    artifacts = parse_artifacts(artifact_pairs)
     try:
         requests = bench_requests(n_requests, data_dir)
     except (OSError, ValueError) as e:
