@@ -60,7 +60,7 @@ def _run_worker(spec: dict, tmp: Path) -> dict:
 @click.option("--warmup", type=click.IntRange(0, 100), default=1, show_default=True,
               help="Untimed requests run first on each path.")
 @click.option("--threads", type=click.IntRange(1, 512), default=None,
-              help="Intra-op threads for ONNX Runtime and llama.cpp (default: theirs); also the "
+              help="Threads for ONNX Runtime and llama.cpp (default: every core for both); also the "
                    "multi-threaded bandwidth probe's threads.")
 @click.option("--decode-tokens", type=click.IntRange(1, 1024), default=32, show_default=True,
               help="Greedy trunk steps timed for the ONNX paths' decode tok/s.")
