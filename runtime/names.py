@@ -19,15 +19,23 @@ class NameTrie:
                 node = node.setdefault(int(t), {})
             node[None] = name
 
-    def decode(self, logits: np.ndarray, advance, end_token: int) -> str:
-        """Greedy walk: at each node pick the best child token, or stop at a complete name when
-        the trunk prefers ``end_token`` (the first token after a name). ``advance(token)`` feeds
-        the chosen token to the trunk and returns the next logits."""
+    def decode(self, logits: np.ndarray, advance, end_token: int) -> tuple[str, list[int]]:
+        """(name, its last tokens not fed yet). Greedy walk: at each node pick the best child
+        token, or stop at a complete name when the trunk prefers ``end_token`` (the first token
+        after a name). ``advance(tokens)`` feeds tokens to the trunk and returns the logits after
+        the last. Where the trie leaves one way on (one child, no name ends there) the tokens up to
+        the next choice go in one call, since the trunk could only pick them; a run that ends a
+        name nothing else extends is returned unfed, for the caller to feed with what follows."""
         node = self.root
         while True:
             children = [t for t in node if t is not None]
             if None in node and (not children or logits[end_token] >= max(logits[t] for t in children)):
-                return node[None]
-            best = max(children, key=lambda t: logits[t])
-            node = node[best]
-            logits = advance(best)
+                return node[None], []
+            run = [max(children, key=lambda t: logits[t])]
+            node = node[run[-1]]
+            while None not in node and len(node) == 1:
+                run.append(next(iter(node)))
+                node = node[run[-1]]
+            if None in node and len(node) == 1:
+                return node[None], run
+            logits = advance(run)

@@ -221,11 +221,10 @@ class Pipeline:
         for k in range(self.cfg.max_calls):
             logits = feed(self.seg((self.syntax.separator if k else "") + self.syntax.header))
             if forced_name is not None:
-                name = forced_name
-                feed(self.seg(json.dumps(name, ensure_ascii=False)[1:-1]))
+                name, pending = forced_name, self.seg(json.dumps(forced_name, ensure_ascii=False)[1:-1])
             else:
-                name = trie.decode(logits, lambda t: feed([t]), end_token)
-            logits = feed(self.seg(self.syntax.name_end))
+                name, pending = trie.decode(logits, feed, end_token)
+            logits = feed(list(pending) + self.seg(self.syntax.name_end))
             index, schema = by_name[name]
             sc = self.scaffold(schema, f"tools[{index}].function.parameters")
             if self.cfg.args_decoder == "ar":
