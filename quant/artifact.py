@@ -82,8 +82,16 @@ def candidates(cfg: QuantConfig) -> list[tuple[str, dict]]:
             raise ValueError(f"unknown int8 methods {sorted(unknown)}; choose from {sorted(table)}")
         return [(f"int8-{m}", table[m]) for m in cfg.int8_methods]
     if cfg.scheme == "int4":
-        return [(f"int4-b{b}-acc{a}", {"pass": "nbits", "bits": 4, "block_size": b, "accuracy_level": a})
-                for b in cfg.int4_blocks for a in cfg.int4_levels]
+        out = [(f"int4-b{b}-acc{a}", {"pass": "nbits", "bits": 4, "block_size": b, "accuracy_level": a})
+               for b in cfg.int4_blocks for a in cfg.int4_levels]
+        # Asymmetric blocks (a zero point each) fit weights whose range is not centred on 0, which
+        # is how Q4_1 GGUF weights (d·q + min) sit; head8 keeps the output projection (the tied
+        # embedding, Q8_0 in the GGUF) at 8 bits.
+        for a in cfg.int4_levels:
+            b = cfg.int4_blocks[0]
+            asym = {"pass": "nbits", "bits": 4, "block_size": b, "accuracy_level": a, "symmetric": False}
+            out += [(f"int4-asym-b{b}-acc{a}", asym), (f"int4-asym-b{b}-acc{a}-head8", {**asym, "head_bits": 8})]
+        return out
     return [("fp8-e4m3", {"pass": "fp8"})]
 
 
@@ -130,7 +138,20 @@ def _run_pass(spec: dict, src: Path, dst: Path, calib, num_layers: int = 0) -> d
         exclude = passes.edge_matmuls(passes.weight_matmuls(src), num_layers, bool(spec.get("fp32_lm_head")),
                                       bool(spec.get("fp32_first_last")))
     if kind == "nbits":
-        return passes.nbits(src, dst, spec["bits"], spec["block_size"], spec["accuracy_level"], exclude=exclude)
+        args = (spec["block_size"], spec["accuracy_level"], spec.get("symmetric", True))
+        if not spec.get("head_bits"):
+            return passes.nbits(src, dst, spec["bits"], *args, exclude=exclude)
+        # the body at `bits`, then the output projection alone at `head_bits` (symmetric)
+        head = passes.edge_matmuls(passes.weight_matmuls(src), num_layers, lm_head=True)
+        stage = dst.with_name(dst.stem + ".body.onnx")
+        try:
+            body = passes.nbits(src, stage, spec["bits"], *args, exclude=sorted(set(exclude) | set(head)))
+            top = passes.nbits(stage, dst, spec["head_bits"], spec["block_size"], spec["accuracy_level"], True)
+        finally:
+            stage.unlink(missing_ok=True)
+            stage.with_name(stage.name + ".data").unlink(missing_ok=True)
+        return {**body, "nodes": body["nodes"] + top["nodes"], "head_bits": spec["head_bits"],
+                "fp32_nodes": sorted(set(body["fp32_nodes"]) - set(head))}
     if kind == "int8_dynamic":
         return passes.int8_dynamic(src, dst, spec.get("per_channel", True), exclude=exclude)
     if kind == "int8_static":

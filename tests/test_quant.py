@@ -215,3 +215,31 @@ def test_quantizing_a_quantized_artifact_is_refused(int8_artifact, tmp_path):
     _, dst, _, _, cfg, mix = int8_artifact
     with pytest.raises(ArtifactError, match="already quantized"):
         quantize_artifact(dst, tmp_path / "again", cfg, mix=mix, log=lambda *_: None)
+
+
+def test_int4_body_with_8bit_head(fp32, tmp_path):
+    """head8: every body MatMul becomes 4-bit (asymmetric), the output projection alone 8-bit, the
+    staging file is gone, and the logits stay within the int4 bound."""
+    import onnx
+
+    from edgeagent.quant.artifact import _run_pass
+
+    root, staged, ref = fp32
+    out = tmp_path / "head8"
+    out.mkdir()
+    spec = {"pass": "nbits", "bits": 4, "block_size": 32, "accuracy_level": 0, "symmetric": False, "head_bits": 8}
+    info = _run_pass(spec, staged, out / "trunk.onnx", calib=None, num_layers=2)
+    assert info["nodes"] == 2 * 7 + 1 and info["head_bits"] == 8 and info["fp32_nodes"] == []
+    assert sorted(p.name for p in out.iterdir()) == ["trunk.onnx"]
+    g = onnx.load(str(out / "trunk.onnx")).graph
+    nbits = [n for n in g.node if n.op_type == "MatMulNBits"]
+    bits = [next(a.i for a in n.attribute if a.name == "bits") for n in nbits]
+    assert bits.count(4) == 14 and bits.count(8) == 1
+    head = next(n for n in nbits if next(a.i for a in n.attribute if a.name == "bits") == 8)
+    assert next(a.i for a in head.attribute if a.name == "N") == 49152  # the vocab: the output projection
+    write_artifact(load_manifest(root / "fp32"), root / "fp32", out, out, "int4", {"method": "head8"}, "",
+                   copy_others=False)
+    trunk = measure.open_trunk(out)
+    for p, want in zip(PROMPTS, ref):
+        err = float(np.abs(trunk.prefill(p, all_logits=True)[0] - want).max())
+        assert 0 < err <= 0.25, err
