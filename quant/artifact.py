@@ -203,10 +203,11 @@ def write_artifact(base: Manifest, src_dir: Path, dst_dir: Path, trunk_dir: Path
 
 
 def quant_hash(base: Manifest, cfg: QuantConfig) -> str:
-    """The quantized artifact's source hash: the fp32 artifact's, plus what was asked of quantization."""
+    """The quantized artifact's source hash: the fp32 artifact's, plus what was asked of quantization
+    and the candidate passes that asking expands to (a changed candidate table re-quantizes)."""
     blob = json.dumps({"fp32": base.source_hash, "trunk": base.files[base.graphs["trunk"].file],
                        "others": {k: v for k, v in sorted(base.files.items())},
-                       "config": asdict(cfg)}, sort_keys=True, default=str)
+                       "config": asdict(cfg), "candidates": candidates(cfg)}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
