@@ -25,9 +25,12 @@ def real():
     from edgeagent.models.load import load_trunk
     from edgeagent.runtime.ort_trunk import OrtTrunk
 
+    from edgeagent.heads.io import heads_dir
+
     model, tok = load_trunk(MODEL)
     out = default_out(MODEL)
-    export_artifact(model, out, MODEL, checkpoint_dir=checkpoint, log=lambda *_: None)
+    # with the shipped heads, as `edgeagent export` writes it: the user's cached artifact stays whole
+    export_artifact(model, out, MODEL, checkpoint_dir=checkpoint, heads=heads_dir(MODEL), log=lambda *_: None)
     return model, tok, OrtTrunk(out, provider="cpu")
 
 
@@ -58,3 +61,21 @@ def test_greedy_tokens_match_pytorch(real, text):
     with torch.no_grad():
         ref = model.generate(torch.tensor([ids]), max_new_tokens=24, do_sample=False, eos_token_id=eos)
     assert got == ref[0, len(ids):].tolist()
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_parity_command_on_dev_inputs(real, tmp_path):
+    """`edgeagent eval parity`: ONNX fp32 and PyTorch give the same greedy tokens and the same whole
+    responses (mode, calls, text) on dev inputs, and the report says how many it compared."""
+    import json
+
+    from click.testing import CliRunner
+
+    from edgeagent.cli import main
+
+    res = CliRunner().invoke(main, ["eval", "parity", "--prompts", "3", "--new-tokens", "8", "--requests", "3",
+                                    "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    s = json.loads((tmp_path / "parity.json").read_text())["summary"]
+    assert s == {"prompts": 3, "greedy_identical": 3, "responses": 3, "responses_identical": 3}

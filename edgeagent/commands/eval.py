@@ -119,3 +119,93 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
 
 def _fmt(x) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def _greedy(backend, ids: list[int], n: int) -> list[int]:
+    """n greedy tokens after `ids` through the backend interface (the pipeline's own calls)."""
+    import numpy as np
+
+    logits, _, cache = backend.prefill(np.asarray(ids, np.int64), backend.new_cache())
+    out = []
+    for _ in range(n):
+        out.append(int(np.argmax(logits)))
+        logits, _, cache = backend.prefill(np.asarray(out[-1:], np.int64), cache)
+    return out
+
+
+@eval_group.command("parity")
+@click.option("--model", default="smollm2-135m", show_default=True, help="The PyTorch reference's checkpoint.")
+@click.option("--artifacts", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The ONNX artifact (default: the model's in ~/.cache/edgeagent/artifacts).")
+@click.option("--heads", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Heads for the PyTorch side (default: the shipped ones, which the artifact carries).")
+@click.option("--prompts", "n_prompts", type=click.IntRange(1, 500), default=20, show_default=True,
+              help="Dev-split prompts for the greedy-token comparison.")
+@click.option("--new-tokens", type=click.IntRange(1, 512), default=32, show_default=True)
+@click.option("--requests", "n_requests", type=click.IntRange(0, 2000), default=50, show_default=True,
+              help="Dev-split tool examples whose responses (mode, calls, text) are compared.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data folder for the dev split (default: $EDGEAGENT_DATA or shared/data).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/parity"),
+              show_default=True, help="Where parity.json goes.")
+def parity(model, artifacts, heads, n_prompts, new_tokens, n_requests, data_dir, out_dir):
+    """ONNX Runtime against PyTorch on the same inputs: greedy tokens on dev prompts and whole
+    responses (mode, tool calls, text) on dev tool examples, both through the one pipeline.
+
+    Exits with status 1 when anything differs, and lists each difference."""
+    from edgeagent.bench.latency import dev_requests
+    from edgeagent.commands.export import default_out
+    from edgeagent.data.mix import build_mix
+    from edgeagent.export.torch_backend import TorchBackend
+    from edgeagent.quant.prompts import PromptSet, dev_prompt_ids
+    from edgeagent.runtime.manifest import read_manifest
+    from edgeagent.runtime.ort_backend import OrtBackend
+    from edgeagent.runtime.pipeline import Pipeline, PipelineConfig, RequestError
+
+    folder = artifacts or default_out(model)
+    if not (folder / "manifest.json").exists():
+        raise click.ClickException(f"no artifact at {folder}: run `edgeagent export --model {model}` first")
+    manifest = read_manifest(folder)
+    mix = build_mix(data_dir)
+    prompts = dev_prompt_ids(folder / manifest.tokenizer, manifest.chat_template,
+                             PromptSet("eval", n_prompts, 256), mix)
+    ort_b, torch_b = OrtBackend(folder), TorchBackend(model, heads)
+    result = {"model": model, "artifact": str(folder), "greedy": [], "responses": []}
+    with click.progressbar(prompts, label="greedy tokens", file=click.get_text_stream("stderr")) as bar:
+        for p in bar:
+            a, b = _greedy(torch_b, p, new_tokens), _greedy(ort_b, p, new_tokens)
+            first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+            result["greedy"].append({"prompt_tokens": len(p), "same": a == b, "first_difference": first})
+    cfg = PipelineConfig(prefix_cache=False)  # each request from scratch on both sides
+    pipes = Pipeline(torch_b, cfg), Pipeline(ort_b, cfg)
+    requests = dev_requests(n_requests, data_dir) if n_requests else []
+    for r in requests:
+        r.pop("tool_choice", None)  # the mode head decides, so its decision is compared too
+    with click.progressbar(requests, label="dev responses", file=click.get_text_stream("stderr")) as bar:
+        for r in bar:
+            got = []
+            for pipe in pipes:
+                try:
+                    resp = pipe.respond(dict(r))
+                    got.append({"mode": resp["mode"], "content": resp["content"], "calls": [
+                        (c["function"]["name"], c["function"]["arguments"]) for c in resp["tool_calls"]]})
+                except RequestError as e:
+                    got.append({"error": str(e)})
+            row = {"id": r["id"], "same": got[0] == got[1]}
+            if not row["same"]:
+                row.update(torch=got[0], onnx=got[1])
+            result["responses"].append(row)
+    g, rs = result["greedy"], result["responses"]
+    result["summary"] = {
+        "prompts": len(g), "greedy_identical": sum(x["same"] for x in g),
+        "responses": len(rs), "responses_identical": sum(x["same"] for x in rs)}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "parity.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    s = result["summary"]
+    click.echo(f"greedy tokens identical on {s['greedy_identical']}/{s['prompts']} dev prompts ({new_tokens} tokens); "
+               f"responses identical on {s['responses_identical']}/{s['responses']} dev tool examples "
+               f"-> {out_dir / 'parity.json'}")
+    for row in (x for x in rs if not x["same"]):
+        click.echo(f"  differs: {row['id']}: torch {row['torch']} | onnx {row['onnx']}", err=True)
+    if s["greedy_identical"] < s["prompts"] or s["responses_identical"] < s["responses"]:
+        raise SystemExit(1)
