@@ -94,7 +94,7 @@ class OrtBackend:
     def truncate(self, cache: KVCache, length: int) -> KVCache:
         if not 0 <= length <= cache.length:
             raise ValueError(f"cannot truncate a cache of {cache.length} positions to {length}")
-        cache.length = length  # the preallocated arrays stay; later writes overwrite what follows
+        cache.length = length  # the next call passes only positions [0, length) as the past
         return cache
 
     def _router(self, name: str, state) -> np.ndarray:

@@ -1,9 +1,11 @@
 """The trunk on ONNX Runtime: prefill, decode one token, greedy generation. No torch.
 
-The cache is preallocated (gpt-fast style): per layer a key and a value array of
-[1, kv_heads, max_len, head_dim], written at the current position. Each step passes the filled
-prefix [:length] as the graph's past and copies the new positions of the graph's present back.
-Names, dims and the layout come from the artifact's manifest; nothing is guessed.
+The cache holds, per layer, the key and value arrays the graph returned last ([1, kv_heads, n,
+head_dim], contiguous): they go back in unchanged as the next call's past, so a decode step
+copies the cache once (the graph's own Concat) instead of three times (slice to a contiguous
+past, Concat, copy the new positions back into a preallocated buffer). After a rewind
+(`length` set lower) the first call slices the arrays once. Names, dims and the layout come from
+the artifact's manifest; nothing is guessed.
 """
 
 from __future__ import annotations
@@ -23,21 +25,23 @@ _ORT_DTYPES = {"tensor(float)": "float32", "tensor(int64)": "int64", "tensor(flo
 
 @dataclass
 class KVCache:
-    """keys[l], values[l]: [1, kv_heads, max_len, head_dim]; positions [0, length) are filled."""
+    """keys[l], values[l]: [1, kv_heads, n, head_dim] with n >= length; positions [0, length) are
+    valid. Setting `length` lower rewinds (prefix reuse, a discarded draft)."""
 
     keys: list[np.ndarray]
     values: list[np.ndarray]
     length: int = 0
+    max_len: int = 2048
 
     @classmethod
     def allocate(cls, kv: KVLayout, max_len: int) -> "KVCache":
-        shape = (1, kv.kv_heads, max_len, kv.head_dim)
+        shape = (1, kv.kv_heads, 0, kv.head_dim)
         return cls([np.zeros(shape, kv.dtype) for _ in range(kv.num_layers)],
-                   [np.zeros(shape, kv.dtype) for _ in range(kv.num_layers)])
+                   [np.zeros(shape, kv.dtype) for _ in range(kv.num_layers)], 0, max_len)
 
-    @property
-    def max_len(self) -> int:
-        return self.keys[0].shape[2]
+
+def _past(a: np.ndarray, length: int) -> np.ndarray:
+    return a if a.shape[2] == length else np.ascontiguousarray(a[:, :, :length])
 
 
 class OrtTrunk:
@@ -86,14 +90,12 @@ class OrtTrunk:
             feed["logits_index"] = np.arange(n, dtype=np.int64) if all_logits else np.array([n - 1], np.int64)
         kv = self.kv
         for i in range(kv.num_layers):
-            # A sliced view is not contiguous (kv_heads > 1); ORT needs a contiguous copy anyway.
-            feed[kv.past_key % i] = np.ascontiguousarray(cache.keys[i][:, :, :start])
-            feed[kv.past_value % i] = np.ascontiguousarray(cache.values[i][:, :, :start])
+            feed[kv.past_key % i] = _past(cache.keys[i], start)
+            feed[kv.past_value % i] = _past(cache.values[i], start)
         outs = dict(zip(self._out_names, self.session.run(self._out_names, feed)))
-        for i in range(kv.num_layers):
-            # present [1, kv, start + n, hd]: only its last n positions are new.
-            cache.keys[i][:, :, start:start + n] = outs[kv.present_key % i][:, :, start:]
-            cache.values[i][:, :, start:start + n] = outs[kv.present_value % i][:, :, start:]
+        for i in range(kv.num_layers):  # present [1, kv, start + n, hd] is the next call's past
+            cache.keys[i] = outs[kv.present_key % i]
+            cache.values[i] = outs[kv.present_value % i]
         cache.length = start + n
         return outs["logits"][0], outs["hidden_states"][0]
 

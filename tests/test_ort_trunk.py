@@ -71,6 +71,19 @@ def test_cached_decode_equals_one_full_prefill(pair):
     assert cache.length == len(seq)
 
 
+def test_a_rewound_cache_continues_as_if_never_extended(pair):
+    """length set lower (prefix reuse, a discarded draft): the next call sees only [0, length)."""
+    _, trunk = pair
+    seq = PROMPTS[1]
+    full, _, _ = trunk.prefill(seq, all_logits=True)
+    _, _, cache = trunk.prefill(seq[:5])
+    trunk.prefill([7, 8, 9], cache)  # a detour, then rewound
+    cache.length = 3
+    logits, _, cache = trunk.prefill(seq[3:], cache)
+    np.testing.assert_allclose(logits, full[-1], atol=ATOL, rtol=0)
+    assert cache.length == len(seq) and cache.keys[0].shape[2] == len(seq)
+
+
 def test_cache_overflow_is_an_error(pair):
     _, trunk = pair
     cache = trunk.new_cache(max_len=6)
@@ -82,5 +95,6 @@ def test_cache_overflow_is_an_error(pair):
 def test_runtime_metadata_comes_from_the_manifest(pair):
     model, trunk = pair
     assert trunk.kv.num_layers == model.config.num_hidden_layers
-    assert trunk.new_cache().keys[0].shape == (1, model.config.num_key_value_heads, 64, trunk.kv.head_dim)
+    cache = trunk.new_cache()
+    assert cache.keys[0].shape == (1, model.config.num_key_value_heads, 0, trunk.kv.head_dim) and cache.max_len == 64
     assert trunk.providers == ["CPUExecutionProvider"]
