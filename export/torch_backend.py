@@ -27,6 +27,7 @@ class TorchBackend:
         self.max_len = int(getattr(trunk.config, "max_position_embeddings", 2048))
         emb = trunk.get_input_embeddings().weight.detach().float()
         self.slot_filler, self.mode_head, self.another_head = load_heads(heads_dir(model, heads), emb, device)
+        self.max_scaffold_len = self.slot_filler.cfg.max_len
 
     def new_cache(self):
         from transformers import DynamicCache

@@ -7,6 +7,7 @@ PyTorch reference (``edgeagent.export.torch_backend``) and the ONNX Runtime one;
     tokenizer        a `tokenizers.Tokenizer`
     family           chat-template family ("smollm2", "smollm3", ...)
     max_len          longest sequence the cache holds
+    max_scaffold_len longest scaffold the slot filler reads (a longer one is decoded by the trunk)
     new_cache()      an empty KV cache
     prefill(ids, cache) -> (logits [V] of the last token, hidden [n, H] of the new tokens, cache)
                      appends ``ids`` to the cache (works for one token too: that is decode)
@@ -28,6 +29,7 @@ class Backend(Protocol):
     tokenizer: Any
     family: str
     max_len: int
+    max_scaffold_len: int
 
     def new_cache(self) -> Any: ...
 

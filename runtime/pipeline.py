@@ -227,14 +227,17 @@ class Pipeline:
             logits = feed(list(pending) + self.seg(self.syntax.name_end))
             index, schema = by_name[name]
             sc = self.scaffold(schema, f"tools[{index}].function.parameters")
-            if self.cfg.args_decoder == "ar":
+            # A scaffold longer than the slot filler reads (a schema with many or long slots) is
+            # written by the trunk under the same schema constraint: a call rather than an error.
+            too_long = len(sc.masked()) > getattr(self.b, "max_scaffold_len", len(sc.masked()))
+            if self.cfg.args_decoder == "ar" or too_long:
                 from edgeagent.runtime.ar_decode import ar_arguments
 
-                # baseline: the trunk writes the arguments itself (they are in its cache already)
+                # the trunk writes the arguments itself (they are in its cache already)
                 args, cache, fed, fed_states, err = ar_arguments(self.b, cache, sc, logits, len(seq))
                 seq.extend(fed)
                 states.append(fed_states)
-                route, written = {"": "ar"}, True
+                route, written = {"": "ar" if self.cfg.args_decoder == "ar" else "ar-long-scaffold"}, True
             else:
                 ctx = np.concatenate(states)[-self.cfg.max_ctx:]
                 ctx_ids = np.asarray(seq[-self.cfg.max_ctx:], np.int64)

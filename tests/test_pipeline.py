@@ -74,3 +74,17 @@ def test_bad_requests_name_the_field(pipeline, request_, field):
     assert e.value.field == field
     # and the pipeline still serves the next request
     assert pipeline.respond({"messages": USER, "tools": TOOLS, "tool_choice": "none"})["tool_calls"] == []
+
+
+def test_a_scaffold_longer_than_the_slot_filler_reads_is_written_by_the_trunk(pipeline):
+    """Over max_scaffold_len positions (here 40 string slots of 24 tokens), the call comes from the
+    trunk under the schema constraint instead of an error, and it validates."""
+    props = {f"field_{i}": {"type": "string"} for i in range(40)}
+    tool = {"type": "function", "function": {"name": "fill_form", "parameters": {
+        "type": "object", "properties": props, "required": ["field_0", "field_1"]}}}
+    sc = pipeline.scaffold(tool["function"]["parameters"], "t")
+    assert len(sc.masked()) > pipeline.b.max_scaffold_len
+    resp = pipeline.respond({"messages": USER, "tools": [tool], "tool_choice": "required"})
+    assert "errors" not in resp and resp["tool_calls"], resp
+    assert all(r == {"": "ar-long-scaffold"} for r in resp["routes"])
+    jsonschema.validate(json.loads(resp["tool_calls"][0]["function"]["arguments"]), tool["function"]["parameters"])

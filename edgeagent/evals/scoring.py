@@ -141,6 +141,9 @@ def score(item: BfclItem, response) -> ItemResult:
     if isinstance(response, dict) and isinstance(response.get("timings"), dict):
         res.timings = {k: v for k, v in response["timings"].items()
                        if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if isinstance(response, dict) and response.get("error"):
+        # kept where the item still counts as right (an irrelevance item answered by an error)
+        res.error = str(response["error"])[:500]
     try:
         raw = _raw_calls(response)
     except ResponseError as e:
