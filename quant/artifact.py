@@ -207,7 +207,8 @@ def quant_hash(base: Manifest, cfg: QuantConfig) -> str:
     and the candidate passes that asking expands to (a changed candidate table re-quantizes)."""
     blob = json.dumps({"fp32": base.source_hash, "trunk": base.files[base.graphs["trunk"].file],
                        "others": {k: v for k, v in sorted(base.files.items())},
-                       "config": asdict(cfg), "candidates": candidates(cfg)}, sort_keys=True, default=str)
+                       "config": asdict(cfg), "candidates": candidates(cfg),
+                       "passes_version": passes.PASSES_VERSION}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -243,3 +243,18 @@ def test_int4_body_with_8bit_head(fp32, tmp_path):
     for p, want in zip(PROMPTS, ref):
         err = float(np.abs(trunk.prefill(p, all_logits=True)[0] - want).max())
         assert 0 < err <= 0.25, err
+
+
+def test_fp8_leaves_matmul_outputs_unquantized(fp32, tmp_path):
+    """FP8 Q/DQ sits on each MatMul's inputs only: a Q/DQ on the output would round the logits
+    themselves to 3 mantissa bits (2% greedy-token agreement on SmolLM2-135M)."""
+    import onnx
+
+    _, staged, _ = fp32
+    passes.fp8(staged, tmp_path / "trunk.onnx", passes.TrunkCalibrationReader(PROMPTS, **KV, same_length=True))
+    g = onnx.load(str(tmp_path / "trunk.onnx")).graph
+    matmul_out = {o for n in g.node if n.op_type == "MatMul" for o in n.output}
+    quantized_in = {n.input[0] for n in g.node if n.op_type == "QuantizeLinear"}
+    assert not matmul_out & quantized_in
+    assert any(n.op_type == "DequantizeLinear" for n in g.node)  # the inputs are still FP8
+    assert "logits" in {o.name for o in g.output}
