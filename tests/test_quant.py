@@ -24,7 +24,7 @@ PROMPTS = [[1, 450, 3104, 17, 9000, 5, 6, 7], [1, 33, 48000, 5, 5, 5, 271, 64, 1
 KV = dict(num_layers=2, kv_heads=2, head_dim=16)  # tiny_llama_config
 
 # Max |logit - fp32 logit| on the tiny model (fp32 logits reach ~1.3, std ~0.16). Measured:
-# nbits8 0.007 (acc4 0.02), static 0.18 (asym 0.18), dynamic 0.25, int4 0.12, fp8 0.6; each bound is ~2x that, so a broken
+# nbits8 0.007 (acc4 0.02), static 0.18 (asym 0.18), dynamic 0.25, int4 0.12, fp8 0.06 (0.6 with ORT's own fp8 scales); each bound is ~2x that, so a broken
 # pass (wrong scales, a dropped node: errors of the logits' own size) fails. Static was 0.05 before the graph's
 # logits_index input: the Q/DQ nodes and scales around the LM head came out identical, the cause is not found
 # (static QDQ is not among --int8's default candidates).
@@ -37,7 +37,7 @@ PASSES = {
                                                          symmetric_activations=False), 0.35),
     "int4-acc0": (lambda s, d: passes.nbits(s, d, 4, 32, 0), 0.25),
     "int4-acc4": (lambda s, d: passes.nbits(s, d, 4, 32, 4), 0.25),
-    "fp8": (lambda s, d: passes.fp8(s, d, passes.TrunkCalibrationReader(PROMPTS, **KV, same_length=True)), 1.0),
+    "fp8": (lambda s, d: passes.fp8(s, d, passes.TrunkCalibrationReader(PROMPTS, **KV, same_length=True)), 0.12),
 }
 
 
