@@ -24,7 +24,7 @@ import numpy as np
 
 
 # Bump when a pass's output changes for the same inputs, so quantized artifacts are redone.
-PASSES_VERSION = 3  # 2: FP8 leaves MatMul outputs unquantized; 3: FP8 activation scales from max|x|
+PASSES_VERSION = 4  # 2: FP8 leaves MatMul outputs unquantized; 3, 4: FP8 activation, then weight scales from max|x|
 
 def _check_paths(src: str | Path, dst: str | Path) -> tuple[Path, Path]:
     src, dst = Path(src), Path(dst)
@@ -210,10 +210,10 @@ FP8_E4M3_MAX = 448.0
 def fp8(src, dst, reader: TrunkCalibrationReader) -> dict:
     """FP8 E4M3 QDQ (weights and activations) for TensorRT on Hopper/Ada. The input is raised to
     opset 19 first (a new temp file). ORT takes only its Distribution calibration for float8, whose
-    activation scales put ~4.5 standard deviations at FP8's largest value: an LLM's outlier
-    channels (hundreds of standard deviations) are clipped and the model collapses (1% greedy-token
-    agreement on SmolLM2-135M). So every activation scale is then set to max|x| / 448 over the same
-    calibration prompts, so that no calibrated value saturates."""
+    activation (and weight) scales put a few standard deviations at FP8's largest value: an LLM's
+    outliers are clipped and the model collapses (1% greedy-token agreement on SmolLM2-135M). So
+    every activation scale is then set to max|x| / 448 over the same calibration prompts and every
+    weight is requantized with max|w| / 448: nothing calibrated saturates."""
     import tempfile
 
     import onnx
@@ -249,7 +249,8 @@ def fp8(src, dst, reader: TrunkCalibrationReader) -> dict:
 
 def _fp8_max_scales(fp32_model: Path, quantized: Path, reader: TrunkCalibrationReader) -> int:
     """Set each activation QuantizeLinear's scale in `quantized` to max|x| / FP8_E4M3_MAX, x its
-    input in `fp32_model` over the reader's prompts. Returns how many scales were set."""
+    input in `fp32_model` over the reader's prompts, and requantize each weight with the scale
+    max|w| / FP8_E4M3_MAX. Returns how many activation scales were set."""
     import onnx
     import onnxruntime as ort
     from onnx import numpy_helper
@@ -280,6 +281,22 @@ def _fp8_max_scales(fp32_model: Path, quantized: Path, reader: TrunkCalibrationR
         old = numpy_helper.to_array(inits[scale_name])
         new = np.full_like(old, max(peak[name], 1e-6) / FP8_E4M3_MAX)
         inits[scale_name].CopyFrom(numpy_helper.from_array(new, scale_name))
+    # Weights too: ORT's float8 weight scales clip them as well (layer 0's q_proj came out 23% off).
+    import ml_dtypes
+
+    fp32_weights = {t.name: t for t in src.graph.initializer}
+    for n in g.node:
+        if n.op_type != "DequantizeLinear" or n.input[0] not in inits or not n.input[0].endswith("_quantized"):
+            continue
+        q_name, scale_name = n.input[0], n.input[1]
+        w = fp32_weights.get(q_name[: -len("_quantized")])
+        if w is None:
+            continue
+        w = numpy_helper.to_array(w).astype(np.float32)
+        scale = np.full_like(numpy_helper.to_array(inits[scale_name]), max(float(np.abs(w).max()), 1e-12) / FP8_E4M3_MAX)
+        q = np.clip(w / scale, -FP8_E4M3_MAX, FP8_E4M3_MAX).astype(ml_dtypes.float8_e4m3fn)
+        inits[q_name].CopyFrom(numpy_helper.from_array(q, q_name))
+        inits[scale_name].CopyFrom(numpy_helper.from_array(scale, scale_name))
     onnx.save(proto, str(quantized), save_as_external_data=_external(quantized))
     return len(acts)
 
