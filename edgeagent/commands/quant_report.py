@@ -82,6 +82,9 @@ def markdown(rows: list[dict], meta: dict) -> str:
 @click.option("--bfcl-limit", type=click.IntRange(min=0), default=0, show_default=True,
               help="BFCL items per category for the diffusion path on every artifact (0: skip; the full "
                    "set takes hours on a small CPU).")
+@click.option("--bfcl-skip", multiple=True, metavar="NAME",
+              help="An artifact to leave out of the BFCL run (repeatable), e.g. fp8, whose CPU reference "
+                   "kernels take minutes per item.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the BFCL sample.")
 @click.option("--threads", type=click.IntRange(1, 512), default=None, help="ONNX Runtime intra-op threads.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -89,8 +92,8 @@ def markdown(rows: list[dict], meta: dict) -> str:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/quant"),
               show_default=True, help="Where quant_report.md and quant_report.json go.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def quant_report(artifact_pairs, n_prompts, new_tokens, max_prompt_tokens, bfcl_limit, seed, threads, data_dir,
-                 out, quiet):
+def quant_report(artifact_pairs, n_prompts, new_tokens, max_prompt_tokens, bfcl_limit, bfcl_skip, seed, threads,
+                 data_dir, out, quiet):
     """Size, greedy-token agreement with fp32, decode and prefill tokens/s and (with --bfcl-limit) the
     BFCL non-live AST and irrelevance deltas of every quantized artifact, in one run on one machine.
 
@@ -137,7 +140,7 @@ def quant_report(artifact_pairs, n_prompts, new_tokens, max_prompt_tokens, bfcl_
                "decode_tok_s": measure.decode_speed(trunk, prompts[0], 32),
                "prefill_tok_s": _prefill_speed(trunk, prompts)}
         del trunk
-        if bfcl_limit:
+        if bfcl_limit and name not in bfcl_skip:
             log(f"{name}: BFCL, {bfcl_limit} items per category")
             row["bfcl"] = _bfcl(folder, bfcl_limit, seed, quiet)
         rows.append(row)
