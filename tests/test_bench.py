@@ -122,3 +122,18 @@ def test_quant_report_scores_each_artifact_against_fp32(tiny_artifact, tmp_path)
     assert rows["broken"]["status"].startswith("failed") and "sha256" in rows["broken"]["status"]
     md = (out / "quant_report.md").read_text()
     assert "| int8 | int8-nbits8 |" in md and "| broken | failed" in md
+
+
+def test_quant_report_table_gives_bfcl_deltas_against_fp32():
+    from edgeagent.commands.quant_report import markdown
+
+    def row(name, agree, ast, irr):
+        return {"name": name, "status": "ok", "method": name, "size_mb": 1.0, "agreement": agree,
+                "sequences_exact": agree, "decode_tok_s": 1.0, "prefill_tok_s": 1.0,
+                "bfcl": {"non_live_ast": ast, "irrelevance": irr}}
+
+    md = markdown([row("fp32", 1.0, 0.05, 0.725), row("int8", 0.976, 0.05, 0.675), {"name": "fp8", "status": "failed: x"}],
+                  {"prompts": 50, "new_tokens": 16, "threads": None, "machine": "m", "bfcl_limit": 20})
+    assert "| fp32 | fp32 | 1.0 | 100.0% | 100.0% | 1.0 | 1 | 5.0% | 72.5% |" in md
+    assert "| 5.0% (+0.0) | 67.5% (-5.0) |" in md and "| fp8 | failed: x |" in md
+    assert "20 seeded items per category" in md

@@ -37,8 +37,16 @@ def _pct(x) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
-def _delta(x, base) -> str:
-    return "" if x is None or base is None else f" ({100 * (x - base):+.1f})"
+def _bfcl_cell(row: dict, base: dict, key: str) -> str:
+    """The row's BFCL score, with its difference from fp32 in points (not on the fp32 row itself)."""
+    x, ref = (row.get("bfcl") or {}).get(key), (base.get("bfcl") or {}).get(key)
+    if x is None or ref is None or row is base:
+        return _pct(x)
+    return f"{_pct(x)} ({100 * (x - ref):+.1f})"
+
+
+AGREEMENT_NOTE = ("agreement: share of prompt × token positions where the artifact's argmax, teacher-forced on "
+                  "fp32's greedy continuation, equals fp32's token (quant/measure.py).")
 
 
 def markdown(rows: list[dict], meta: dict) -> str:
@@ -52,21 +60,14 @@ def markdown(rows: list[dict], meta: dict) -> str:
         if r.get("status", "ok") != "ok":
             lines.append(f"| {r['name']} | {r['status']} | | | | | | | |")
             continue
-        b = r.get("bfcl") or {}
-        bb = base.get("bfcl") or {}
         lines.append(
             f"| {r['name']} | {r['method']} | {r['size_mb']:.1f} | {_pct(r['agreement'])} | "
             f"{_pct(r['sequences_exact'])} | {r['decode_tok_s']:.1f} | {r['prefill_tok_s']:.0f} | "
-            f"{_pct(b.get('non_live_ast'))}{_delta(b.get('non_live_ast'), bb.get('non_live_ast')) if r is not base else ''} | "
-            f"{_pct(b.get('irrelevance'))}{_delta(b.get('irrelevance'), bb.get('irrelevance')) if r is not base else ''} |")
-    lines += ["", "agreement: share of prompt × token positions where the artifact's argmax, teacher-forced on "
-              "fp32's greedy continuation, equals fp32's token (quant/measure.py). BFCL: the diffusion path, "
-              f"{meta['bfcl_limit'] or 'no'} items per category (same sample for every artifact; deltas in "
-              "points against fp32)." if meta["bfcl_limit"] else
-              "agreement: share of prompt × token positions where the artifact's argmax, teacher-forced on "
-              "fp32's greedy continuation, equals fp32's token (quant/measure.py). BFCL not run "
-              "(--bfcl-limit 0)."]
-    return "\n".join(lines) + "\n"
+            f"{_bfcl_cell(r, base, 'non_live_ast')} | {_bfcl_cell(r, base, 'irrelevance')} |")
+    bfcl = (f"BFCL: the diffusion path, {meta['bfcl_limit']} seeded items per category, the same sample for every "
+            "artifact; in brackets the difference from fp32 in points." if meta["bfcl_limit"]
+            else "BFCL not run (--bfcl-limit 0).")
+    return "\n".join(lines + ["", f"{AGREEMENT_NOTE} {bfcl}"]) + "\n"
 
 
 @click.command("quant-report")
