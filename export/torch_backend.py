@@ -43,14 +43,12 @@ class TorchBackend:
         return logits[0].float().cpu().numpy(), h[0].float().cpu().numpy(), out.past_key_values
 
     def truncate(self, cache, length: int):
-        """Keep positions [0, length) of a DynamicCache (sliced here: `crop`'s meaning changed across
-        transformers versions)."""
+        """Keep positions [0, length) of a DynamicCache."""
         have = cache.get_seq_length()
         if not 0 <= length <= have:
             raise ValueError(f"cannot truncate a cache of {have} positions to {length}")
-        for layer in cache.layers:
-            layer.keys = layer.keys[:, :, :length]
-            layer.values = layer.values[:, :, :length]
+        if have > length:
+            cache.crop(length - have)  # a negative count removes that many tokens in every transformers version
         return cache
 
     @torch.inference_mode()

@@ -19,7 +19,6 @@ schema-valid argument dict or a clear error, never invalid JSON. Numpy and token
 from __future__ import annotations
 
 import codecs
-import copy
 import re
 import weakref
 
@@ -72,22 +71,11 @@ class Cursor:
         return self.logits
 
     def mark(self):
-        # a cache that can be cut back (transformers DynamicCache.crop, the ORT KVCache.length) is
-        # cut; anything else is copied
-        snap = None if hasattr(self.cache, "crop") or hasattr(self.cache, "length") else copy.deepcopy(self.cache)
-        return self.length, len(self.chunks), self.logits, snap
+        return self.length, len(self.chunks), self.logits
 
     def rewind(self, mark):
-        length, n_chunks, logits, snap = mark
-        if snap is not None:
-            self.cache = snap
-        elif hasattr(self.cache, "crop"):
-            # a negative count removes that many tokens in every transformers version
-            extra = self.cache.get_seq_length() - length
-            if extra > 0:
-                self.cache.crop(-extra)
-        else:
-            self.cache.length = length
+        length, n_chunks, logits = mark
+        self.cache = self.b.truncate(self.cache, length)
         self.length, self.logits = length, logits
         del self.chunks[n_chunks:]
 

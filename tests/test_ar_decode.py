@@ -58,6 +58,9 @@ class Spy:
     def new_cache(self):
         return self.b.new_cache()
 
+    def truncate(self, cache, length):
+        return self.b.truncate(cache, length)
+
     def prefill(self, ids, cache):
         logits, hidden, cache = self.b.prefill(ids, cache)
         self.calls.append([int(i) for i in ids])
