@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-
 # Bump when a pass's output changes for the same inputs, so quantized artifacts are redone.
 PASSES_VERSION = 4  # 2: FP8 leaves MatMul outputs unquantized; 3, 4: FP8 activation, then weight scales from max|x|
+
 
 def _check_paths(src: str | Path, dst: str | Path) -> tuple[Path, Path]:
     src, dst = Path(src), Path(dst)
@@ -202,8 +202,6 @@ def int8_static(src, dst, reader: TrunkCalibrationReader, per_channel: bool = Tr
 
 
 FP8_OPSET = 19  # QuantizeLinear/DequantizeLinear take float8 types from opset 19
-
-
 FP8_E4M3_MAX = 448.0
 
 
@@ -240,17 +238,20 @@ def fp8(src, dst, reader: TrunkCalibrationReader) -> dict:
                 # (2% greedy-token agreement on SmolLM2-135M with it).
                 extra_options={"OpTypesToExcludeOutputQuantization": ["MatMul"]},
             )
-        rescaled = _fp8_max_scales(staged, dst, reader)
+        rescaled = _fp8_max_scales(staged, dst, reader, Path(tmp))
     return {"api": "quantize_static", "format": "QDQ", "activation_type": "QFLOAT8E4M3FN",
-            "weight_type": "QFLOAT8E4M3FN", "calibrate_method": "Distribution, then activation scales max|x|/448",
+            "weight_type": "QFLOAT8E4M3FN", "calibrate_method": "Distribution, then scales max|x|/448 (activations), max|w|/448 (weights)",
             "activation_scales_rescaled": rescaled, "opset": FP8_OPSET, "output_quantized": False,
             "calibration_prompts": len(reader), "nodes": len(nodes)}
 
 
-def _fp8_max_scales(fp32_model: Path, quantized: Path, reader: TrunkCalibrationReader) -> int:
+def _fp8_max_scales(fp32_model: Path, quantized: Path, reader: TrunkCalibrationReader, work: Path) -> int:
     """Set each activation QuantizeLinear's scale in `quantized` to max|x| / FP8_E4M3_MAX, x its
     input in `fp32_model` over the reader's prompts, and requantize each weight with the scale
-    max|w| / FP8_E4M3_MAX. Returns how many activation scales were set."""
+    max|w| / FP8_E4M3_MAX. The probe model (every activation an output) goes to `work` as a file,
+    external weights and all, so models past protobuf's 2 GiB load too. Returns how many
+    activation scales were set. ORT accepts only its Distribution calibration for float8, so the
+    calibration prompts run twice; writing the Q/DQ graph here instead would save that."""
     import onnx
     import onnxruntime as ort
     from onnx import numpy_helper
@@ -269,7 +270,9 @@ def _fp8_max_scales(fp32_model: Path, quantized: Path, reader: TrunkCalibrationR
             src.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # keep every tensor as named
-    sess = ort.InferenceSession(src.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    probe = work / "fp8-probe.onnx"
+    onnx.save(src, str(probe), save_as_external_data=_external(fp32_model))
+    sess = ort.InferenceSession(str(probe), opts, providers=["CPUExecutionProvider"])
     names = list(acts)
     peak = dict.fromkeys(names, 0.0)
     reader.rewind()
