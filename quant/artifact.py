@@ -257,7 +257,7 @@ def quantize_artifact(src_dir: str | Path, dst_dir: str | Path, cfg: QuantConfig
         kv = base.kv
         return passes.TrunkCalibrationReader(calib_ids, kv.num_layers, kv.kv_heads, kv.head_dim,
                                              kv.past_key, kv.past_value, same_length,
-                                             any(i.name == "logits_index" for i in base.graphs["trunk"].inputs))
+                                             base.graphs["trunk"].has_input("logits_index"))
 
     log(f"fp32 reference: {len(prompts)} dev prompts × {cfg.new_tokens} greedy tokens")
     fp32 = measure.open_trunk(src_dir, threads=cfg.threads, verify=False)

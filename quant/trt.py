@@ -54,7 +54,7 @@ def _profiles(builder, manifest, cfg: EngineConfig) -> list:
         prof = builder.create_optimization_profile()
         for name in ("input_ids", "position_ids"):
             prof.set_shape(name, (1, s0), (1, s1), (1, s2))
-        if any(i.name == "logits_index" for i in manifest.graphs["trunk"].inputs):
+        if manifest.graphs["trunk"].has_input("logits_index"):
             prof.set_shape("logits_index", (1,), (1,), (s2,))  # the runtime asks for the last position
         for name in past_names:
             prof.set_shape(name, (1, kv.kv_heads, p0, kv.head_dim), (1, kv.kv_heads, p1, kv.head_dim),

@@ -48,6 +48,10 @@ class GraphSpec:
         return cls(file=d["file"], inputs=[TensorSpec(**t) for t in d["inputs"]],
                    outputs=[TensorSpec(**t) for t in d["outputs"]])
 
+    def has_input(self, name: str) -> bool:
+        """Whether the graph takes `name` (e.g. logits_index, which trunk graphs of version 1 lack)."""
+        return any(i.name == name for i in self.inputs)
+
 
 @dataclass
 class KVLayout:

@@ -73,7 +73,7 @@ class OrtTrunk:
         )
         self._out_names = [o.name for o in self.graph.outputs]
         # graph version 1 had no logits_index and gave logits at every position
-        self._logits_index = any(i.name == "logits_index" for i in self.graph.inputs)
+        self._logits_index = self.graph.has_input("logits_index")
 
     def new_cache(self, max_len: int | None = None) -> KVCache:
         return KVCache.allocate(self.kv, max_len or self.max_len)
