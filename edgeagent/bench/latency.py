@@ -47,11 +47,14 @@ def builtin_requests() -> list[dict]:
              "tool_choice": "required"} for i, p in enumerate(PROMPTS)]
 
 
-def dev_requests(n: int, data_dir=None) -> list[dict]:
-    """``n`` tool examples of the dev split as requests, at an even stride over the split."""
-    from edgeagent.data.mix import build_mix
+def dev_requests(n: int, data_dir=None, mix=None) -> list[dict]:
+    """``n`` tool examples of the dev split as requests, at an even stride over the split (`mix`: a
+    prebuilt edgeagent.data.mix.Mix, built from `data_dir` when None)."""
+    if mix is None:
+        from edgeagent.data.mix import build_mix
 
-    tool = [ex for ex in build_mix(data_dir).dev if ex.mode == "tool" and ex.tools]
+        mix = build_mix(data_dir)
+    tool = [ex for ex in mix.dev if ex.mode == "tool" and ex.tools]
     if not tool or n <= 0:
         return []
     picks = np.linspace(0, len(tool) - 1, min(n, len(tool))).round().astype(int)

@@ -178,7 +178,7 @@ def parity(model, artifacts, heads, n_prompts, new_tokens, n_requests, data_dir,
             result["greedy"].append({"prompt_tokens": len(p), "same": a == b, "first_difference": first})
     cfg = PipelineConfig(prefix_cache=False)  # each request from scratch on both sides
     pipes = Pipeline(torch_b, cfg), Pipeline(ort_b, cfg)
-    requests = dev_requests(n_requests, data_dir) if n_requests else []
+    requests = dev_requests(n_requests, mix=mix) if n_requests else []
     for r in requests:
         r.pop("tool_choice", None)  # the mode head decides, so its decision is compared too
     with click.progressbar(requests, label="dev responses", file=click.get_text_stream("stderr")) as bar:
