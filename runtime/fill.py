@@ -97,6 +97,8 @@ def span_value(text_of, ctx_ids, first, last, kind):
     if kind == "string":
         return json.dumps(raw, ensure_ascii=False)[1:-1]
     if kind in ("number", "integer"):
+        if _GROUPED.fullmatch(raw):
+            raw = raw.replace(",", "")                  # "20,000" as written -> 20000
         try:
             v = json.loads(raw)
         except ValueError:
@@ -185,6 +187,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     return ids, info
 
 
+_GROUPED = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 

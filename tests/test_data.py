@@ -374,3 +374,99 @@ def test_real_small_files_load_clean():
     assert loaded.skipped == []
     assert len(loaded.records["glaive_en"]) == 261 and len(loaded.records["sealtools"]) == 617
     assert isinstance(loaded, Loaded)
+
+
+# --- counterfactual values and repeated calls ---------------------------------------------------
+
+AREA = tool("triangle_area", {"base": {"type": "number"}, "height": {"type": "integer", "maximum": 99},
+                              "unit": {"type": "string"}}, ["base", "height"])
+DICE = tool("roll", {"sides": {"type": "integer", "enum": [6, 20]}, "times": {"type": "integer"}}, ["sides"])
+
+
+def area_rec(i=0, base=10.5, height=4, unit="cm", text=None):
+    text = text or f"Find the area of a triangle with base {base} {unit} and height {height}."
+    return rec(f"a{i}", [{"role": "user", "content": text},
+                         {"role": "assistant", "content": "", "tool_calls": [call("triangle_area", base=base, height=height, unit=unit)]},
+                         {"role": "tool", "content": "21"},
+                         {"role": "assistant", "content": "It is 21 cm2."}],
+               [AREA, DICE], "glaive_en")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_counterfactual_changes_the_number_in_request_and_call_alike(seed):
+    r = area_rec()
+    before = copy.deepcopy(r)
+    cf = augment.resample_numbers(r, seed)
+    assert r == before  # pure
+    assert augment.resample_numbers(r, seed) == cf  # seeded
+    user, target = cf["messages"]
+    args = target["tool_calls"][0]["function"]["arguments"]
+    assert calls_valid(cf) and [e.mode for e in expand(cf)] == ["tool"]
+    assert args["unit"] == "cm" and "cm" in user["content"]
+    for key, old in (("base", 10.5), ("height", 4)):
+        new = args[key]
+        assert type(new) is type(old) and new != old
+        written = lambda v: augment._number_re(json.dumps(v)).search(user["content"])
+        assert written(new) and not written(old)
+    assert len(str(args["base"]).split(".")[1]) == 1      # written the same way: one decimal
+    assert args["height"] <= 99                            # the schema's bound holds
+    assert cf["meta"]["parent"] == r["id"] and cf["meta"]["split_keys"] == augment.split_keys(r)
+
+
+def test_counterfactual_leaves_unwritten_and_constrained_numbers_alone():
+    # the value is not written as JSON writes it ("ten"), so nothing can change
+    assert augment.resample_numbers(area_rec(text="Area for base ten and height four?", base=10, height=4), 0) is None
+    # a number that is part of a string argument stays (changing it would break that string)
+    r = area_rec(unit="4 cm")
+    cf = augment.resample_numbers(r, 0)
+    assert cf["messages"][1]["tool_calls"][0]["function"]["arguments"]["height"] == 4
+    # an enum'd number has nowhere to go; "times" still changes
+    dice = rec("d", [{"role": "user", "content": "Roll a 20-sided die 3 times."},
+                     {"role": "assistant", "content": "", "tool_calls": [call("roll", sides=20, times=3)]}], [DICE], "glaive_en")
+    cf = augment.resample_numbers(dice, 1)
+    args = cf["messages"][1]["tool_calls"][0]["function"]["arguments"]
+    assert args["sides"] == 20 and args["times"] != 3 and "20-sided" in cf["messages"][0]["content"]
+    # a dialogue whose call comes after the assistant asked something does not qualify
+    assert augment.resample_numbers(multi_turn_rec(), 0) is None
+
+
+def test_repeat_merge_calls_one_function_twice():
+    r = area_rec()
+    cf = augment.resample_numbers(r, 3)
+    m = augment.merge_repeat(r, cf)
+    user, target = m["messages"]
+    assert [c["function"]["name"] for c in target["tool_calls"]] == ["triangle_area", "triangle_area"]
+    a0, a1 = (c["function"]["arguments"] for c in target["tool_calls"])
+    assert a0 != a1 and calls_valid(m)
+    assert user["content"] == r["messages"][0]["content"] + " Also, " + cf["messages"][0]["content"][0].lower() \
+        + cf["messages"][0]["content"][1:]
+    with pytest.raises(ValueError, match="one function"):
+        augment.merge_repeat(r, email_rec())
+    with pytest.raises(ValueError, match="the same"):
+        augment.merge_repeat(r, r)
+
+
+def test_merged_second_request_loses_its_greeting():
+    assert augment._join("Hi, I need X.", "Hello there! What is 5 + 5?") == "Hi, I need X. Also, what is 5 + 5?"
+
+
+def test_mix_counts_counterfactuals_and_repeats_on_both_sides(tmp_path):
+    files = {"fc_glaive_lf_en": [area_rec(i, base=10.5 + i) for i in range(40)],
+             "fc_sealtools_dev": [email_rec(i) for i in range(10)],
+             "fc_sgd_train": [sgd_rec(f"1_{i:05d}") for i in range(10)],
+             "neg_sgd_irrelevance_derived": [sgd_rec("1_00000", irrel=True)],
+             "replay_chat": [replay_rec(i, "chat") for i in range(20)],
+             "replay_gsm8k_train": [replay_rec(i, "gsm8k") for i in range(20)]}
+    for stem, recs in files.items():
+        for r in recs:
+            r.pop("meta")
+        write_jsonl_gz(tmp_path / f"{stem}.jsonl.gz", recs)
+    mix = build_mix(tmp_path, MixConfig(counterfactuals=2, repeat_merges=5, dev_fraction=0.2))
+    aug = mix.report["augment"]
+    assert aug["repeat_merges"] == 5 and aug["counterfactuals"] > 0
+    train_keys = {k for ex in mix.train for k in ex.split_keys}
+    for ex in mix.dev:
+        assert not set(ex.split_keys) & train_keys
+    counts = mix.report["train"]["by_source"]
+    assert counts["glaive_en/counterfactual"]["tool"] == aug["counterfactuals"]
+    assert counts["repeat"]["tool"] == 5

@@ -109,3 +109,21 @@ def test_spans_snap_to_whole_words():
     assert snap_to_words(text_of, ids, 4, 4) == (4, 5)          # " Pan" -> " Panisse"
     assert snap_to_words(text_of, ids, 1, 1) == (1, 1)          # a whole word stays
     assert snap_to_words(text_of, ids, 7, 7) == (7, 8)          # " 7" + "pm": one word
+
+
+def test_a_copied_number_written_with_thousands_separators_fills_the_slot():
+    from edgeagent.runtime.fill import span_value
+
+    text_of = lambda ids: "".join(ids)
+    ctx = ["I", " invested", " $", "20", ",000", " at", " 1", ",5", "%"]
+    assert span_value(text_of, ctx, 3, 4, "integer") == "20000"
+    assert span_value(text_of, ctx, 3, 4, "number") == "20000"
+    assert span_value(text_of, ctx, 6, 7, "number") is None      # "1,5" is not a grouped number
+    assert span_value(text_of, ctx, 3, 4, "string") == "20,000"  # a string keeps what was written
+
+
+def test_prepared_span_label_finds_a_number_written_with_separators():
+    from edgeagent.train.prepare import grouped_number
+
+    assert grouped_number("20000") == "20,000" and grouped_number("-1234567.25") == "-1,234,567.25"
+    assert grouped_number("999") is None and grouped_number("1e5") is None and grouped_number("abc") is None

@@ -143,3 +143,74 @@ def test_distributed_launch_on_cpu(tmp_path):
     rows = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("result*.json"))]
     assert sorted(r["rank"] for r in rows) == [0, 1] and all(r["world"] == 2 for r in rows)
     np.testing.assert_allclose(rows[0]["w"], rows[1]["w"], rtol=1e-6)
+
+
+def test_token_logits_at_masked_positions_match_the_full_projection():
+    from edgeagent.heads.slot_filler import SlotFiller, SlotFillerConfig, mdlm_loss
+
+    torch.manual_seed(0)
+    cfg = SlotFillerConfig(vocab_size=50, trunk_hidden=16, d_model=16, n_layers=1, n_heads=4, ffn=32, dropout=0.0)
+    m = SlotFiller(cfg, torch.randn(50, 16)).eval()
+    ids, zeros = torch.randint(0, 52, (3, 9)), torch.zeros(3, 9, dtype=torch.long)
+    ctx, masked = torch.randn(3, 4, 16), torch.rand(3, 9) < 0.4
+    gold, t = torch.randint(0, 51, (3, 9)), torch.tensor([0.2, 0.7, 1.0])
+    with torch.no_grad():
+        full = m(ids, zeros, zeros, ctx)[0]
+        part = m(ids, zeros, zeros, ctx, token_at=masked)[0]
+    assert part.shape == (int(masked.sum()), 51)
+    torch.testing.assert_close(part, full[masked])
+    torch.testing.assert_close(mdlm_loss(part, gold, masked, t), mdlm_loss(full, gold, masked, t))
+
+
+def test_training_continues_from_init_heads(prepared, tmp_path):
+    """--init: every head starts from the given weights (no epochs: it is returned unchanged)."""
+    from edgeagent.heads.router import Router, RouterConfig
+    from edgeagent.heads.slot_filler import SlotFiller, SlotFillerConfig
+
+    tok, items = prepared
+    trunk = tiny_model("llama", vocab_size=tok.get_vocab_size(), max_position_embeddings=4096)
+    states = cache_states(trunk, [it.ids for it in items], tmp_path / "st", progress=False,
+                          keep_from=[keep_from(it, 1024) for it in items])
+    offsets = np.load(tmp_path / "st" / "offsets.npy")
+    xm, ym, _, _ = router_data(items, states, offsets)
+    init = Router(RouterConfig(trunk_hidden=xm.shape[1], n_classes=3))
+    still = train_router(xm, ym, 3, TrainConfig(router_epochs=0), [], "mode", init=init)[0]
+    for k, v in init.state_dict().items():
+        torch.testing.assert_close(still.state_dict()[k], v)
+    moved = train_router(xm, ym, 3, TrainConfig(router_epochs=2), [], "mode", init=init)[0]
+    assert not torch.equal(moved.net[1].weight, init.net[1].weight)
+
+    emb = trunk.get_input_embeddings().weight.detach()
+    V, H = emb.shape
+    sf_cfg = SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H, n_layers=1, n_heads=4, ffn=64)
+    sf_init = SlotFiller(sf_cfg, emb)
+    sf = train_slot_filler(items, states, offsets, emb, TrainConfig(epochs=0), sf_cfg, V + 1, V, [],
+                           progress=False, init=sf_init)
+    torch.testing.assert_close(sf.state_dict()["action.weight"], sf_init.state_dict()["action.weight"])
+
+
+def test_recipes_name_real_settings():
+    from edgeagent.data.mix import MixConfig
+    from edgeagent.train.run import RunConfig, recipe
+
+    for name in ("full", "cpu"):
+        rec = dict(recipe(name))
+        rec.pop("init", None)
+        TrainConfig(**rec.pop("train", {}))
+        cfg = RunConfig(**rec)
+        MixConfig(**cfg.mix)
+    with pytest.raises(ValueError, match="unknown recipe"):
+        recipe("tpu")
+
+
+def test_a_number_written_with_separators_is_labelled_as_a_span():
+    tok = tiny_tokenizer()
+    prep = Preparer(tok, "smollm2", max_len=2048)
+    msgs = [{"role": "user", "content": "Weather in Lima for the next 12,000 days?"}]
+    call = {"role": "assistant", "content": "", "tool_calls": [
+        {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Lima", "days": 12000}}}]}
+    it = prep(Example("g", "synthetic", 1, "tool", msgs, [WEATHER], call, ["g"]))
+    c = it.calls[0]
+    spans = sorted(span_text(TokenText(tok), it.ids, int(a), int(b)) for (a, b), act in zip(c.span, c.action)
+                   if act == ACTION_SPAN)
+    assert spans == ["12,000", "Lima"]

@@ -56,10 +56,13 @@ def router_data(items, states, offsets):
     return f(ms), np.asarray(ml), f(cs).reshape(-1, states.shape[1]), np.asarray(cl)
 
 
-def train_router(x, y, n_classes, cfg: TrainConfig, log, name, class_weights=True):
+def train_router(x, y, n_classes, cfg: TrainConfig, log, name, class_weights=True, init=None):
+    """A router on states ``x`` and labels ``y``; ``init`` (a Router) continues from its weights."""
     _seed(cfg.seed)
-    rcfg = RouterConfig(trunk_hidden=x.shape[1], n_classes=n_classes)
+    rcfg = init.cfg if init is not None else RouterConfig(trunk_hidden=x.shape[1], n_classes=n_classes)
     model = Router(rcfg).to(cfg.device)
+    if init is not None:
+        model.load_state_dict(init.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.router_lr, weight_decay=cfg.weight_decay)
     X, Y = torch.from_numpy(x).to(cfg.device), torch.from_numpy(y).long().to(cfg.device)
     counts = torch.bincount(Y, minlength=n_classes).float().clamp(min=1)
@@ -159,7 +162,7 @@ class CallBatcher:
 
 def slot_filler_loss(model, b):
     """MDLM loss on masked slot positions + route (span|gen|null) + span start/end, as a sum."""
-    tok, act, start, end = model(b["ids"], b["kinds"], b["spos"], b["ctx"], b["ipad"], b["cpad"])
+    tok, act, start, end = model(b["ids"], b["kinds"], b["spos"], b["ctx"], b["ipad"], b["cpad"], token_at=b["masked"])
     gen = mdlm_loss(tok, b["gold"], b["masked"], b["t"])
     route = F.cross_entropy(act.transpose(1, 2), b["action"], ignore_index=-100)
     has_span = (b["sstart"] >= 0).any()
@@ -171,10 +174,10 @@ def slot_filler_loss(model, b):
 
 
 def train_slot_filler(items, states, offsets, embedding, cfg: TrainConfig, sf_cfg: SlotFillerConfig,
-                      mask_id, null_id, log, out_dir: Path | None = None, progress=True):
+                      mask_id, null_id, log, out_dir: Path | None = None, progress=True, init=None):
     """Train the slot filler. Runs under ``accelerate`` so that ``accelerate launch`` spreads it over
     several GPUs (each process takes every n-th batch; gradients are averaged); a plain call is
-    one process on ``cfg.device``."""
+    one process on ``cfg.device``. ``init`` (a SlotFiller) continues from its weights."""
     from accelerate import Accelerator, DistributedDataParallelKwargs
     from tqdm import tqdm
 
@@ -185,9 +188,11 @@ def train_slot_filler(items, states, offsets, embedding, cfg: TrainConfig, sf_cf
     device = acc.device if acc.num_processes > 1 else torch.device(cfg.device)
     batcher = CallBatcher(items, states, offsets, cfg.max_ctx, mask_id, null_id, str(device))
     model = SlotFiller(sf_cfg, embedding).to(device)
+    if init is not None:
+        model.load_state_dict(init.state_dict(), strict=False)
     opt = torch.optim.AdamW(model.trainable_parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     per_epoch = math.ceil(len(batcher) / (cfg.batch_size * acc.num_processes))
-    steps = per_epoch * cfg.epochs
+    steps = max(1, per_epoch * cfg.epochs)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 50) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     start_epoch = 0

@@ -17,6 +17,7 @@ boundaries, and so the trunk states the heads read, identical. From that one for
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,6 +103,14 @@ def find_span(text: TokenText, ctx_ids, value: str, search_from: int = 0) -> tup
         pos -= 1
         if pos < lo:
             return None
+
+
+def grouped_number(text: str) -> str | None:
+    """A JSON number of 1000 or more written with thousands separators ("20000" -> "20,000")."""
+    m = re.fullmatch(r"(-?)([0-9]{4,})(\.[0-9]+)?", text)
+    if not m:
+        return None
+    return f"{m.group(1)}{int(m.group(2)):,}{m.group(3) or ''}"
 
 
 def slot_value_text(kind: str, text: str):
@@ -206,9 +215,11 @@ class Preparer:
             found = None
             if slot.kind in ("string", "number", "integer", "json"):
                 value = slot_value_text(slot.kind, self.tok.decode(toks, skip_special_tokens=False))
-                if isinstance(value, str):
-                    # copy from the conversation (after the tool list), not from the schemas
-                    found = find_span(self.text, ctx, value, search_from=0) if value else None
+                if isinstance(value, str) and value:
+                    found = find_span(self.text, ctx, value, search_from=0)
+                    grouped = grouped_number(value) if slot.kind != "string" else None
+                    if found is None and grouped:
+                        found = find_span(self.text, ctx, grouped, search_from=0)  # "20000" written "20,000"
             action.append(ACTION_SPAN if found else ACTION_GEN)
             span.append(found or (-1, -1))
         return CallLabels(tool=name, schema=json.dumps(sc_schema), ctx_end=ctx_end, end=end, another=another, ids=gold, kinds=kinds,

@@ -33,6 +33,30 @@ class RunConfig:
     device: str = "cpu"
     lora: bool = False
     lora_tokens: int = 3_000_000         # LoRA baseline budget (tokens of sequences seen)
+    mix: dict = field(default_factory=dict)  # MixConfig fields that differ from its defaults
+
+
+# Recipes. "full": the whole mix, every head from scratch (a GPU run: the trunk pass over ~25M
+# tokens takes about 15 hours on 2 CPU cores). "cpu": a continuation that fits this 2-core
+# machine: a ~1.5M-token mix weighted towards what the full mix lacks (number arguments read
+# from the request: counterfactuals; one function called twice: repeat merges; few SGD turns),
+# trained from existing heads (--init) at a lower learning rate.
+RECIPES = {
+    "full": {},
+    "cpu": {"max_len": 1400, "cap_per_mode": {"tool": 1400, "chat": 600, "think": 100},
+            "dev_cap_per_mode": {"tool": 150, "chat": 60, "think": 10},
+            "mix": {"sgd_dialogues": 100, "sgd_dev_dialogues": 20, "counterfactuals": 3, "repeat_merges": 300,
+                    "replay_share": 0.2},
+            "train": {"epochs": 3, "lr": 1e-4, "router_epochs": 10, "router_lr": 3e-4},
+            "init": "shipped"},
+}
+
+
+def recipe(name: str) -> dict:
+    """The recipe's settings: RunConfig fields, plus "train" (TrainConfig fields) and "init"."""
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; known: {sorted(RECIPES)}")
+    return RECIPES[name]
 
 
 def _cap(examples, caps, seed):
@@ -63,7 +87,7 @@ def prepare(cfg: RunConfig, work: Path, data_dir=None, progress=True) -> dict:
     path = resolve(cfg.model)
     family = describe(path).family
     tok = _tokenizer(cfg.model)
-    mix = build_mix(data_dir, MixConfig(seed=cfg.seed, include_sgd=cfg.include_sgd))
+    mix = build_mix(data_dir, MixConfig(**{**cfg.mix, "seed": cfg.seed, "include_sgd": cfg.include_sgd}))
     sides = {"train": _cap(mix.train, cfg.cap_per_mode, cfg.seed),
              "dev": _cap(mix.dev, cfg.dev_cap_per_mode, cfg.seed)}
     prep = Preparer(tok, family, max_len=cfg.max_len)
@@ -112,8 +136,11 @@ def load_prepared(work: Path) -> dict:
         return pickle.load(f)
 
 
-def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, train_cfg=None) -> dict:
-    """Cache states, train the heads, write them to ``out_dir``; returns the dev report."""
+def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, train_cfg=None, init=None) -> dict:
+    """Cache states, train the heads, write them to ``out_dir``; returns the dev report.
+
+    ``init``: a heads directory to continue from (every head starts from its weights) instead of
+    a fresh start."""
     import torch
 
     from edgeagent.heads.slot_filler import SlotFillerConfig
@@ -140,17 +167,24 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
     t_states = time.time() - t0
     log: list = []
     t1 = time.time()
-    xm, ym, xc, yc = router_data(items["train"], states["train"], offsets["train"])
-    mode_head, mode_cfg = train_router(xm, ym, len(MODES), tcfg, log, "mode")
-    cont_head, cont_cfg = train_router(xc, yc, 2, tcfg, log, "another")
     emb = trunk.get_input_embeddings().weight.detach().float().cpu()
     V, H = emb.shape
-    sf_cfg = SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H)
+    start = {"slot_filler": None, "mode": None, "another": None}
+    if init is not None:
+        from edgeagent.heads.io import load_heads
+
+        start = dict(zip(start, load_heads(Path(init), emb)))
+    xm, ym, xc, yc = router_data(items["train"], states["train"], offsets["train"])
+    mode_head, mode_cfg = train_router(xm, ym, len(MODES), tcfg, log, "mode", init=start["mode"])
+    cont_head, cont_cfg = train_router(xc, yc, 2, tcfg, log, "another", init=start["another"])
+    sf_cfg = start["slot_filler"].cfg if init is not None else SlotFillerConfig(vocab_size=V, trunk_hidden=H, d_model=H)
     slot_filler = train_slot_filler(items["train"], states["train"], offsets["train"], emb, tcfg, sf_cfg,
-                                    mask_id=V + 1, null_id=V, log=log, out_dir=work, progress=progress)
+                                    mask_id=V + 1, null_id=V, log=log, out_dir=work, progress=progress,
+                                    init=start["slot_filler"])
     t_fit = time.time() - t1
     files = save_heads(out_dir, slot_filler, sf_cfg, mode_head, mode_cfg, cont_head, cont_cfg,
-                       meta={"model": cfg.model, "seed": cfg.seed, "train_config": asdict(tcfg)})
+                       meta={"model": cfg.model, "seed": cfg.seed, "train_config": asdict(tcfg),
+                             "run_config": asdict(cfg), "init": _init_meta(init)})
     (out_dir / "train_log.json").write_text(json.dumps(log, indent=1))
     report = {"seconds": {"states": round(t_states, 1), "fit": round(t_fit, 1)}, "files": files,
               "dev": dev_report(items["dev"], states["dev"], offsets["dev"], mode_head, cont_head,
@@ -162,6 +196,14 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
     (out_dir / "train_report.json").write_text(json.dumps(report, indent=2))
     del torch
     return report
+
+
+def _init_meta(init):
+    """What a continued run started from: the heads' own meta (their training chain)."""
+    if init is None:
+        return None
+    meta = json.loads((Path(init) / "heads.json").read_text())
+    return {k: meta[k] for k in ("model", "seed", "train_config", "run_config", "init") if k in meta}
 
 
 def fit_lora(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True) -> dict:

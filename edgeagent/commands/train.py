@@ -13,21 +13,29 @@ STAGES = ("prepare", "fit", "all", "lora", "dev")
               help="prepare: the mix and token sequences (CPU); fit: trunk states, heads, dev report; "
                    "lora: only the LoRA AR baseline (on the prepared examples); "
                    "dev: dev-split metrics of trained heads (--heads, default the shipped ones).")
-@click.option("--work", type=click.Path(path_type=Path), default=Path("runs/train"), show_default=True,
-              help="Work dir: prepared data, cached trunk states, resumable checkpoints.")
+@click.option("--recipe", type=click.Choice(("full", "cpu")), default="full", show_default=True,
+              help="full: the whole mix (~25M trunk tokens), every head from scratch: a GPU run. "
+                   "cpu: a ~1.5M-token mix weighted to number arguments and repeated calls, continued "
+                   "from --init heads (default the shipped ones): about 2 hours on 2 CPU cores.")
+@click.option("--init", "init", default=None,
+              help="Heads directory to continue from ('shipped': the packaged heads). Default: none for "
+                   "--recipe full, shipped for --recipe cpu.")
+@click.option("--work", type=click.Path(path_type=Path), default=None,
+              help="Work dir: prepared data, cached trunk states, resumable checkpoints "
+                   "[default: runs/train, or runs/train-cpu with --recipe cpu].")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Where the trained heads go (default: WORK/heads).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Training data (default: ../shared/data or $EDGEAGENT_DATA).")
 @click.option("--no-sgd", is_flag=True, help="Leave the SGD files out (the BFCL-live ablation arm).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
-@click.option("--epochs", type=int, default=4, show_default=True, help="Slot-filler epochs.")
+@click.option("--epochs", type=int, default=None, help="Slot-filler epochs [default: 4; 3 with --recipe cpu].")
 @click.option("--lora", is_flag=True, help="Also train the LoRA AR baseline on the same examples.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--heads", type=click.Path(path_type=Path), default=None, help="Heads to score with --stage dev.")
 @click.option("--dev-sample", default="tool=100,chat=60,think=20", show_default=True,
               help="With --stage dev: how many dev items of each mode to score.")
-def train(model, stage, work, out, data_dir, no_sgd, device, epochs, lora, seed, heads, dev_sample):
+def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epochs, lora, seed, heads, dev_sample):
     """Train the mode head, the another-call head and the slot filler on a frozen trunk.
 
     The trunk's states are computed once and cached in WORK; the heads train on the cache.
@@ -35,9 +43,20 @@ def train(model, stage, work, out, data_dir, no_sgd, device, epochs, lora, seed,
     and scored at the end (train_report.json beside the heads).
     """
     from edgeagent.train.heads_train import TrainConfig
-    from edgeagent.train.run import RunConfig, fit, prepare
+    from edgeagent.train.run import RunConfig
+    from edgeagent.train.run import fit, prepare
+    from edgeagent.train.run import recipe as get_recipe
 
-    cfg = RunConfig(model=model, seed=seed, include_sgd=not no_sgd, device=device, lora=lora)
+    rec = dict(get_recipe(recipe))
+    train_over, init = rec.pop("train", {}), init or rec.pop("init", None)
+    rec.pop("init", None)
+    cfg = RunConfig(model=model, seed=seed, include_sgd=not no_sgd, device=device, lora=lora, **rec)
+    tcfg = TrainConfig(seed=seed, device=device, **{**train_over, **({"epochs": epochs} if epochs else {})})
+    if init == "shipped":
+        from edgeagent.heads.io import heads_dir
+
+        init = heads_dir(model, None)
+    work = work or Path("runs/train" if recipe == "full" else f"runs/train-{recipe}")
     out = out or work / "heads"
     if stage in ("prepare", "all"):
         rep = prepare(cfg, work, data_dir)
@@ -45,7 +64,7 @@ def train(model, stage, work, out, data_dir, no_sgd, device, epochs, lora, seed,
     if stage in ("fit", "all"):
         if not (work / "prepared.pkl.gz").exists():
             raise click.ClickException(f"{work}/prepared.pkl.gz is missing: run --stage prepare first")
-        rep = fit(cfg, work, out, train_cfg=TrainConfig(seed=seed, device=device, epochs=epochs))
+        rep = fit(cfg, work, out, train_cfg=tcfg, init=init)
         click.echo(f"heads written to {out}; dev: {rep['dev']}")
     if stage == "dev":
         import json

@@ -6,6 +6,9 @@ returns a new record (or None when the record does not qualify) and never mutate
 - :func:`make_negative`: MediaTek-style negative (arXiv 2412.01130): the same query with every
   called function removed from the tools; the target is a templated refusal (:data:`REFUSALS`).
 - :func:`merge_parallel`: two independent single-call requests joined into one parallel request.
+- :func:`resample_numbers`: a counterfactual: the numbers the user wrote, changed in the request
+  and in the call alike.
+- :func:`merge_repeat`: a request and its counterfactual joined: one function called twice.
 
 "Cannot answer" is decided by a heuristic, :func:`related`: two tools are related when they
 share a domain (the SGD service group, else the dataset) or a content word of their names
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import random
 import re
 from dataclasses import dataclass
@@ -56,6 +60,8 @@ _GENERIC = frozenset(
     "to and in on from with new my api tool tools service all current".split()
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# "Hi, " / "Hello there! " opening the second half of a merged request
+_GREETING = re.compile(r"^(?:hi|hello|hey|greetings|good (?:morning|afternoon|evening))(?: there)?[,!.]?\s+", re.I)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -246,7 +252,7 @@ def _join(first: str, second: str) -> str:
     """'A. Also, b.' -- lower-case b's first letter unless it looks like a name or 'I'."""
     if _CJK.search(first + second):
         return first.strip() + " 另外，" + second.strip()
-    first, second = first.strip(), second.strip()
+    first, second = first.strip(), _GREETING.sub("", second.strip()) or second.strip()
     if first and first[-1] not in ".!?":
         first += "."
     word = second.split(" ", 1)[0]
@@ -277,4 +283,198 @@ def merge_parallel(a: dict, b: dict) -> dict:
     out["tools"] = copy.deepcopy(a["tools"] + [t for t in b["tools"] if t["function"]["name"] not in names])
     if dataset_of(a) != dataset_of(b):
         out["meta"]["datasets"] = sorted({dataset_of(a), dataset_of(b)})
+    return out
+
+
+# --- counterfactual values -------------------------------------------------------------------
+
+def _opening_call_turn(rec: dict) -> int | None:
+    """Index of the first assistant turn when it calls tools and only user/system turns precede it."""
+    msgs = rec["messages"]
+    first = next((i for i, m in enumerate(msgs) if m["role"] == "assistant"), None)
+    if first is None or not msgs[first].get("tool_calls"):
+        return None
+    if any(m["role"] not in ("user", "system") for m in msgs[:first]):
+        return None
+    return first
+
+
+def _number_re(text: str) -> re.Pattern:
+    """A number written on its own: not part of a longer number, word or decimal."""
+    return re.compile(r"(?<![\w.,])" + re.escape(text) + r"(?![\w]|[.,]\d)")
+
+
+def _numbers(value, out: list) -> None:
+    """Every int/float (not bool) inside a JSON value."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        out.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _numbers(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _numbers(v, out)
+
+
+def _strings(value, out: list) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _strings(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _strings(v, out)
+
+
+def _swap_numbers(value, new: dict):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return new.get((type(value), value), value)
+    if isinstance(value, dict):
+        return {k: _swap_numbers(v, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap_numbers(v, new) for v in value]
+    return value
+
+
+def _resample(v, rng: random.Random):
+    """Another number written the same way: a year stays a year, digits and decimals are kept."""
+    if isinstance(v, int):
+        a = abs(v)
+        if 1900 <= v <= 2100:
+            return rng.randint(1950, 2035)
+        if a < 10:
+            n = rng.randint(2, 9)
+        else:
+            d = len(str(a))
+            n = rng.randint(10 ** (d - 1), 10 ** d - 1)
+            if a % 10 == 0:                       # round numbers stay round ("500 dollars")
+                n = max(10 ** (d - 1), n - n % (10 ** (len(str(a)) - len(str(a).rstrip("0")))))
+        return -n if v < 0 else n
+    text = repr(v)
+    if "e" in text or "inf" in text or "nan" in text:
+        return None
+    whole, _, frac = text.partition(".")
+    digits = len(whole.lstrip("-"))
+    lo = 0 if digits == 1 else 10 ** (digits - 1)
+    n = rng.randint(lo, 10 ** digits - 1) + round(rng.random(), len(frac))
+    n = round(n, len(frac))
+    return -n if v < 0 else n
+
+
+def resample_numbers(rec: dict, seed: int, validator=None) -> dict | None:
+    """A counterfactual of ``rec``'s opening call: every number argument that the user wrote
+    (exactly as JSON writes it, on its own) is replaced by another number of the same form, in
+    the user's words and in the call alike. The call stays true to the request, and a head can
+    no longer guess the value from the function alone: it must read it.
+
+    Returns a single-turn record (the user turn(s) and the call turn), or None when no number
+    qualifies. A number that also appears inside a string argument, in the system prompt, or
+    whose replacement breaks the tool's schema (enum, bounds) is left alone.
+    """
+    turn = _opening_call_turn(rec)
+    if turn is None:
+        return None
+    rng = random.Random(seed)
+    msgs = rec["messages"]
+    users = [m["content"] for m in msgs[:turn] if m["role"] == "user"]
+    system = " ".join(m["content"] for m in msgs[:turn] if m["role"] == "system")
+    calls = msgs[turn]["tool_calls"]
+    found, strings = [], []
+    for c in calls:
+        _numbers(c["function"]["arguments"], found)
+        _strings(c["function"]["arguments"], strings)
+    schemas = {t["function"]["name"]: t["function"].get("parameters") or {} for t in rec["tools"]}
+    new: dict = {}
+    taken = {json.dumps(v) for v in found}
+    for v in dict.fromkeys((type(v), v) for v in found):
+        text = json.dumps(v[1])
+        pat = _number_re(text)
+        if not any(pat.search(u) for u in users) or pat.search(system) or any(text in s for s in strings):
+            continue
+        for _ in range(20):
+            n = _resample(v[1], rng)
+            if n is None:
+                break
+            nt = json.dumps(n)
+            if nt not in taken and not any(_number_re(nt).search(u) for u in users):
+                trial = {**new, v: n}
+                if all(_valid_args(schemas.get(c["function"]["name"]), _swap_numbers(c["function"]["arguments"], trial),
+                                   validator) for c in calls):
+                    new[v] = n
+                    taken.add(nt)
+                break
+    if not new:
+        return None
+    out = _derived(rec, f"{rec['id']}#cf{seed % 1000}", "counterfactual", [rec], target_only=True,
+                   parent=rec["id"], swapped={json.dumps(k[1]): v for k, v in new.items()})
+    ctx = []
+    for m in msgs[:turn]:
+        if m["role"] == "user":
+            content = m["content"]
+            for (_, old), n in new.items():
+                content = _number_re(json.dumps(old)).sub(json.dumps(n), content)
+            m = {**m, "content": content}
+        ctx.append(m)
+    out["messages"] = ctx + [{"role": "assistant", "content": "", "tool_calls": [
+        {**c, "function": {**c["function"], "arguments": _swap_numbers(c["function"]["arguments"], new)}}
+        for c in calls]}]
+    out["tools"] = rec["tools"]
+    return out
+
+
+def _valid_args(schema, args, validator) -> bool:
+    if schema is None:
+        return False
+    if validator is None:
+        validator = _default_validator()
+    try:
+        validator.schema_validator(schema).validate(args)
+    except Exception:  # jsonschema.ValidationError, or a schema the validator refuses
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def _default_validator():
+    from .records import Validator
+
+    return Validator()
+
+
+def opening_request(rec: dict) -> tuple[str, dict] | None:
+    """(user text, call) when ``rec`` opens with one user turn answered by exactly one call."""
+    turn = _opening_call_turn(rec)
+    if turn is None:
+        return None
+    users = [m for m in rec["messages"][:turn] if m["role"] == "user"]
+    calls = rec["messages"][turn]["tool_calls"]
+    if len(users) != 1 or len(calls) != 1:
+        return None
+    return users[0]["content"], calls[0]
+
+
+def merge_repeat(a: dict, b: dict) -> dict:
+    """One parallel request that calls the same function twice. ``a`` and ``b`` open with one
+    request to the same function, with the same tools (a record and its counterfactual, or two
+    counterfactuals). User turn "A. Also, B", target = both calls; later turns are dropped."""
+    oa, ob = opening_request(a), opening_request(b)
+    if oa is None or ob is None:
+        raise ValueError(f"cannot merge {a['id']} and {b['id']}: both must open with one request answered by one call")
+    if oa[1]["function"]["name"] != ob[1]["function"]["name"] or a["tools"] != b["tools"]:
+        raise ValueError(f"cannot merge {a['id']} and {b['id']}: they must call one function with the same tools")
+    if oa[0].strip() == ob[0].strip():
+        raise ValueError(f"cannot merge {a['id']} and {b['id']}: the two requests are the same")
+    out = _derived(a, f"repeat:{a['id']}+{b['id']}", "repeat", [a, b], target_only=True,
+                   parents=[a["id"], b["id"]])
+    system = [m for m in a["messages"] if m["role"] == "system"]
+    out["messages"] = copy.deepcopy(system) + [
+        {"role": "user", "content": _join(oa[0], ob[0])},
+        {"role": "assistant", "content": "", "tool_calls": [copy.deepcopy(oa[1]), copy.deepcopy(ob[1])]},
+    ]
+    out["tools"] = copy.deepcopy(a["tools"])
     return out

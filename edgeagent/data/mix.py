@@ -19,7 +19,9 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .augment import add_distractors, make_negative, merge_parallel, merge_reason, shuffle_tools, single_call, tool_pool
+from .augment import (add_distractors, make_negative, merge_parallel, merge_reason, merge_repeat, opening_request,
+                      resample_numbers,
+                      shuffle_tools, single_call, tool_pool)
 from .examples import Example, expand, record_mode
 from .records import Loaded, load
 from .split import DEV_FRACTION, split_records
@@ -39,8 +41,11 @@ class MixConfig:
     include_sgd: bool = True            # False: the BFCL-live ablation arm (no SGD, no SGD negatives)
     include_glaive_zh: bool = False
     sgd_dialogues: int = 4000           # train-side SGD dialogues kept (down-sampled)
+    sgd_dev_dialogues: int | None = None  # dev-side SGD dialogues kept (None: all)
     negative_rate: float = 0.5          # share of train tool records that also give a negative
     merges: int = 200                   # parallel requests merged from single-call records
+    counterfactuals: int = 2            # number-resampled variants per record whose user wrote a number argument
+    repeat_merges: int = 200            # parallel requests calling one function twice (a record + its counterfactual)
     distractor_rate: float = 0.5        # share of tool records offered 1..max_distractors extra tools
     max_distractors: int = 3
     shuffle_tools: bool = True
@@ -72,6 +77,10 @@ def source_label(ex: Example) -> str:
     """Row of the report: the dataset, or ``<dataset>/negative`` and ``merge`` for derived ones."""
     if "merge" in ex.augment:
         return "merge"
+    if "repeat" in ex.augment:
+        return "repeat"
+    if "counterfactual" in ex.augment:
+        return f"{ex.dataset}/counterfactual"
     if "negative" in ex.augment:
         return f"{ex.dataset}/negative"
     return ex.dataset
@@ -116,9 +125,11 @@ def _augment_train(fc: list[dict], cfg: MixConfig, report: dict) -> list[dict]:
                 used.update((a["id"], b["id"]))
                 break
 
+    variants, repeats = _counterfactuals(fc, cfg)
+
     out = []
     n_distract = 0
-    for rec in fc + merged:
+    for rec in fc + merged + variants + repeats:
         if rec["tools"] and random.Random(seed_for(cfg.seed, rec["id"], "dis?")).random() < cfg.distractor_rate:
             k = 1 + seed_for(cfg.seed, rec["id"], "k") % cfg.max_distractors
             aug = add_distractors(rec, pool, seed_for(cfg.seed, rec["id"], "dis"), k=k)
@@ -131,8 +142,32 @@ def _augment_train(fc: list[dict], cfg: MixConfig, report: dict) -> list[dict]:
     if cfg.shuffle_tools:
         out = [shuffle_tools(r, seed_for(cfg.seed, r["id"], "shuffle")) if len(r["tools"]) > 1 else r for r in out]
     report["augment"] = {"negatives": len(negatives), "merges": len(merged), "with_distractors": n_distract,
-                         "single_call_candidates": len(singles)}
+                         "single_call_candidates": len(singles), "counterfactuals": len(variants),
+                         "repeat_merges": len(repeats)}
     return out
+
+
+def _counterfactuals(recs: list[dict], cfg: MixConfig) -> tuple[list[dict], list[dict]]:
+    """Number-resampled variants of ``recs`` (up to ``cfg.counterfactuals`` distinct ones each) and
+    up to ``cfg.repeat_merges`` same-function parallel requests: a record that opens with a single
+    call + one of its variants, and two of its variants."""
+    variants, repeats = [], []
+    for rec in recs:
+        own, seen = [], set()
+        for j in range(cfg.counterfactuals):
+            cf = resample_numbers(rec, seed_for(cfg.seed, rec["id"], f"cf{j}"))
+            if cf is None:
+                break
+            key = json.dumps(cf["meta"]["swapped"], sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                own.append(cf)
+        variants += own
+        if own and opening_request(rec) is not None:
+            for a, b in [(rec, own[0])] + ([(own[1], own[2])] if len(own) > 2 else []):
+                if len(repeats) < cfg.repeat_merges:
+                    repeats.append(merge_repeat(a, b))
+    return variants, repeats
 
 
 def build_mix(data: Loaded | str | Path | None = None, config: MixConfig | None = None) -> Mix:
@@ -183,11 +218,18 @@ def build_mix(data: Loaded | str | Path | None = None, config: MixConfig | None 
     report["replay"] = replay_report
     random.Random(seed_for(cfg.seed, "order")).shuffle(train)
 
-    dev_recs = [r for d in fc_names for r in sides[d][1]]
+    dev_recs = []
+    for d in fc_names:
+        recs = sides[d][1]
+        if d == "sgd" and cfg.sgd_dev_dialogues is not None and len(recs) > cfg.sgd_dev_dialogues:
+            keep = set(random.Random(seed_for(cfg.seed, "sgd-dev-sample")).sample(range(len(recs)), cfg.sgd_dev_dialogues))
+            recs = [r for i, r in enumerate(recs) if i in keep]
+        dev_recs += recs
     dev_pool = tool_pool(dev_recs)
     dev_negs = [n for r in dev_recs if record_mode(r) == "tool"
                 for n in [make_negative(r, seed_for(cfg.seed, r["id"], "neg"), dev_pool)] if n]
-    dev_recs += dev_negs + [r for d in neg_names + list(REPLAY_DATASETS) for r in sides[d][1]]
+    dev_variants, dev_repeats = _counterfactuals(dev_recs, cfg)
+    dev_recs += dev_negs + dev_variants + dev_repeats + [r for d in neg_names + list(REPLAY_DATASETS) for r in sides[d][1]]
     dev = [ex for r in dev_recs for ex in expand(r)]
 
     report["train"] = _counts(train)

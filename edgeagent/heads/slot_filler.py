@@ -106,10 +106,12 @@ class SlotFiller(nn.Module):
         special = self.special[(ids - V).clamp(min=0, max=1)]
         return torch.where((ids >= V).unsqueeze(-1), special, tok)
 
-    def forward(self, ids, kinds, slot_pos, ctx, ids_pad=None, ctx_pad=None):
+    def forward(self, ids, kinds, slot_pos, ctx, ids_pad=None, ctx_pad=None, token_at=None):
         """ids/kinds/slot_pos [B, L] int64; ctx [B, T, trunk_hidden]; pads bool (True = padding).
 
         Returns token_logits [B, L, V+1], action_logits [B, L, 3], start/end_logits [B, L, T].
+        ``token_at`` [B, L] bool: token logits only there, as [N, V+1] (training reads the
+        masked positions only; the vocabulary projection is most of the head's compute).
         """
         B, L = ids.shape
         positions = torch.arange(L, device=ids.device).unsqueeze(0).expand(B, L)
@@ -119,7 +121,7 @@ class SlotFiller(nn.Module):
         for block in self.blocks:
             x = block(x, c, ids_pad, ctx_pad)
         x = self.norm(x)
-        out = self.out_proj(x)                                                  # [B, L, H]
+        out = self.out_proj(x if token_at is None else x[token_at])             # [B, L, H] or [N, H]
         token_logits = torch.cat(
             [out @ self.embedding.T, (out @ self.null_out).unsqueeze(-1)], dim=-1)
         scale = 1.0 / math.sqrt(x.shape[-1])
@@ -138,9 +140,12 @@ class SlotFiller(nn.Module):
 def mdlm_loss(token_logits, targets, masked, t):
     """MDLM objective: cross-entropy on the masked slot positions, weighted 1/t per example.
 
-    token_logits [B, L, V+1]; targets [B, L] (gold token or NULL id); masked [B, L] bool;
-    t [B] masking rate of each example.
+    token_logits [B, L, V+1], or [N, V+1] at the masked positions only (``token_at=masked``);
+    targets [B, L] (gold token or NULL id); masked [B, L] bool; t [B] masking rate of each example.
     """
+    w = (masked.float() / t.clamp(min=0.05).unsqueeze(1))
+    if token_logits.dim() == 2:
+        ce = F.cross_entropy(token_logits, targets[masked].clamp(min=0), reduction="none")
+        return (ce * w[masked]).sum() / masked.float().sum().clamp(min=1.0)
     ce = F.cross_entropy(token_logits.transpose(1, 2), targets.clamp(min=0), reduction="none")
-    w = masked.float() / t.clamp(min=0.05).unsqueeze(1)
     return (ce * w).sum() / masked.float().sum().clamp(min=1.0)
