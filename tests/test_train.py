@@ -214,3 +214,12 @@ def test_a_number_written_with_separators_is_labelled_as_a_span():
     spans = sorted(span_text(TokenText(tok), it.ids, int(a), int(b)) for (a, b), act in zip(c.span, c.action)
                    if act == ACTION_SPAN)
     assert spans == ["12,000", "Lima"]
+
+
+def test_dev_report_groups_sources_by_dataset_or_augmentation():
+    from edgeagent.train.evaluate import source_group
+
+    assert source_group("glaive_en/counterfactual+repeat+shuffle") == "repeat"
+    assert source_group("sealtools/counterfactual+distractors") == "counterfactual"
+    assert source_group("sgd/distractors+shuffle") == "sgd" and source_group("chat") == "chat"
+    assert source_group("glaive_en/merge+shuffle") == "merge"

@@ -4,7 +4,8 @@
 - another: accuracy of "another call" vs "end" after each call;
 - slot filler, per call with the gold function given: every value exact (the call's arguments
   equal the gold ones), share of values exact, share that assembles; for T = 1, 2, 4 diffusion
-  steps, and the ablation without the span path.
+  steps, and the ablation without the span path; at T = 1 also per source group (dataset, or
+  the augmentation that made the example: counterfactual, repeat).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max
     variants = [(f"T={t}", t, True) for t in steps] + ([("T=2 no-span", 2, False)] if ablate_span else [])
     res = {name: {"calls": 0, "exact": 0, "values": 0, "values_exact": 0, "assembled": 0, "ms": 0.0}
            for name, _, _ in variants}
+    by_group: dict = {}
     cache = {}
     for n, k in calls:
         c = items[n].calls[k]
@@ -81,11 +83,29 @@ def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max
             pv = _values(args) if args is not None else {}
             r["values"] += len(gv)
             r["values_exact"] += sum(1 for p, v in gv.items() if p in pv and pv[p] == v)
+            if name == variants[0][0]:
+                g = by_group.setdefault(source_group(items[n].source), {"calls": 0, "exact": 0, "values": 0,
+                                                                        "values_exact": 0})
+                g["calls"] += 1
+                g["exact"] += args == gold
+                g["values"] += len(gv)
+                g["values_exact"] += sum(1 for p, v in gv.items() if p in pv and pv[p] == v)
+    for g in by_group.values():
+        g.update(exact=g["exact"] / g["calls"], values_exact=g["values_exact"] / max(g["values"], 1))
     for r in res.values():
         n = max(r.pop("calls"), 1)
         r.update(calls=n, exact=r["exact"] / n, assembled=r["assembled"] / n,
                  values_exact=r["values_exact"] / max(r["values"], 1), ms_per_call=r.pop("ms") / n)
+    res[f"{variants[0][0]} by source"] = dict(sorted(by_group.items()))
     return res
+
+
+def source_group(source: str) -> str:
+    """'glaive_en/counterfactual+repeat+shuffle' -> 'repeat'; 'sgd/distractors' -> 'sgd'."""
+    for aug in ("repeat", "merge", "counterfactual", "negative"):
+        if aug in source.split("/", 1)[-1].split("+") and "/" in source:
+            return aug
+    return source.split("/", 1)[0] or "?"
 
 
 def dev_report(items, states, offsets, mode_head, cont_head, slot_filler, tcfg, vocab_size, tokenizer=None):
@@ -109,7 +129,11 @@ def dev_report(items, states, offsets, mode_head, cont_head, slot_filler, tcfg, 
     if xc:
         with torch.inference_mode():
             pc = cont_head(torch.from_numpy(np.asarray(xc, dtype=np.float32)).to(device)).argmax(-1).cpu().numpy()
-        out["another_accuracy"] = float((pc == np.asarray(yc)).mean())
+        yc = np.asarray(yc)
+        out["another_accuracy"] = float((pc == yc).mean())
+        out["another_by_label"] = {lab: {"items": int((yc == v).sum()),
+                                         "accuracy": float((pc[yc == v] == v).mean()) if (yc == v).any() else None}
+                                   for lab, v in (("end", 0), ("another", 1))}
     if tokenizer is not None and xc:
         out["slot_fill"] = slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, tcfg.max_ctx)
     return out

@@ -233,6 +233,7 @@ def dev_eval(cfg: RunConfig, work: Path, heads, limit_per_mode: dict | None = No
     from edgeagent.train.heads_train import TrainConfig
 
     items = load_prepared(work)["items"]["dev"]
+    n_all = len(items)
     if limit_per_mode:
         picked, seen = [], {}
         for it in items:
@@ -246,10 +247,12 @@ def dev_eval(cfg: RunConfig, work: Path, heads, limit_per_mode: dict | None = No
         from edgeagent.models.load import load_trunk
 
         trunk, _ = load_trunk(cfg.model, dtype="fp32", device=cfg.device)
-    tag = "-".join(f"{m}{n}" for m, n in sorted((limit_per_mode or {}).items())) or "all"
-    states = cache_states(trunk, [it.ids for it in items], work / f"states-dev-{tag}", device=cfg.device,
+    # the whole dev set: the states `fit` cached for its own dev report
+    tag = "-".join(f"{m}{n}" for m, n in sorted((limit_per_mode or {}).items()))
+    where = work / ("states-dev" if len(items) == n_all else f"states-dev-{tag}")
+    states = cache_states(trunk, [it.ids for it in items], where, device=cfg.device,
                           progress=progress, keep_from=[keep_from(it, tcfg.max_ctx) for it in items])
-    offsets = np.load(work / f"states-dev-{tag}" / "offsets.npy")
+    offsets = np.load(where / "offsets.npy")
     emb = trunk.get_input_embeddings().weight.detach().float()
     sf, mode, another = load_heads(heads_dir(cfg.model, heads), emb, cfg.device)
     with torch.inference_mode():

@@ -34,8 +34,11 @@ STAGES = ("prepare", "fit", "all", "lora", "dev")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--heads", type=click.Path(path_type=Path), default=None, help="Heads to score with --stage dev.")
 @click.option("--dev-sample", default="tool=100,chat=60,think=20", show_default=True,
-              help="With --stage dev: how many dev items of each mode to score.")
-def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epochs, lora, seed, heads, dev_sample):
+              help="With --stage dev: how many dev items of each mode to score ('all': the whole dev set).")
+@click.option("--report", type=click.Path(path_type=Path), default=None,
+              help="With --stage dev: where the JSON report goes [default: WORK/dev_report.json].")
+def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epochs, lora, seed, heads, dev_sample,
+          report):
     """Train the mode head, the another-call head and the slot filler on a frozen trunk.
 
     The trunk's states are computed once and cached in WORK; the heads train on the cache.
@@ -72,11 +75,13 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epoch
         from edgeagent.train.run import dev_eval
 
         try:
-            sample = {k: int(v) for k, v in (p.split("=") for p in dev_sample.split(","))}
+            sample = None if dev_sample == "all" else {k: int(v) for k, v in (p.split("=") for p in dev_sample.split(","))}
         except ValueError:
-            raise click.BadParameter("expected mode=count pairs, e.g. tool=100,chat=60", param_hint="--dev-sample")
+            raise click.BadParameter("expected 'all' or mode=count pairs, e.g. tool=100,chat=60",
+                                     param_hint="--dev-sample")
         rep = dev_eval(cfg, work, heads, sample)
-        (work / "dev_report.json").write_text(json.dumps(rep, indent=2))
+        report = report or work / "dev_report.json"
+        report.write_text(json.dumps(rep, indent=2))
         click.echo(json.dumps(rep, indent=2))
     if stage == "lora":
         from edgeagent.train.run import fit_lora
