@@ -304,29 +304,20 @@ def _number_re(text: str) -> re.Pattern:
     return re.compile(r"(?<![\w.,])" + re.escape(text) + r"(?![\w]|[.,]\d)")
 
 
-def _numbers(value, out: list) -> None:
-    """Every int/float (not bool) inside a JSON value."""
-    if isinstance(value, bool):
-        return
-    if isinstance(value, (int, float)):
-        out.append(value)
-    elif isinstance(value, dict):
+def _leaves(value):
+    """Every scalar inside a JSON value."""
+    if isinstance(value, dict):
         for v in value.values():
-            _numbers(v, out)
+            yield from _leaves(v)
     elif isinstance(value, list):
         for v in value:
-            _numbers(v, out)
+            yield from _leaves(v)
+    else:
+        yield value
 
 
-def _strings(value, out: list) -> None:
-    if isinstance(value, str):
-        out.append(value)
-    elif isinstance(value, dict):
-        for v in value.values():
-            _strings(v, out)
-    elif isinstance(value, list):
-        for v in value:
-            _strings(v, out)
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _swap_numbers(value, new: dict):
@@ -384,10 +375,9 @@ def resample_numbers(rec: dict, seed: int, validator=None) -> dict | None:
     users = [m["content"] for m in msgs[:turn] if m["role"] == "user"]
     system = " ".join(m["content"] for m in msgs[:turn] if m["role"] == "system")
     calls = msgs[turn]["tool_calls"]
-    found, strings = [], []
-    for c in calls:
-        _numbers(c["function"]["arguments"], found)
-        _strings(c["function"]["arguments"], strings)
+    leaves = [v for c in calls for v in _leaves(c["function"]["arguments"])]
+    found = [v for v in leaves if _is_number(v)]
+    strings = [v for v in leaves if isinstance(v, str)]
     schemas = {t["function"]["name"]: t["function"].get("parameters") or {} for t in rec["tools"]}
     new: dict = {}
     taken = {json.dumps(v) for v in found}
