@@ -223,3 +223,42 @@ def test_dev_report_groups_sources_by_dataset_or_augmentation():
     assert source_group("sealtools/counterfactual+distractors") == "counterfactual"
     assert source_group("sgd/distractors+shuffle") == "sgd" and source_group("chat") == "chat"
     assert source_group("glaive_en/merge+shuffle") == "merge"
+
+
+def test_lora_baseline_resumes_where_it_stopped(prepared, tmp_path, monkeypatch):
+    """A LoRA run stopped mid-way continues from its checkpoint to the same adapters."""
+    from safetensors.torch import load_file
+
+    from edgeagent.train.lora_train import train_lora_baseline
+    from edgeagent.train.run import RunConfig
+
+    tok, items = prepared
+    cfg = RunConfig(lora_tokens=3_000)
+
+    def run(out, fail_at=None):
+        torch.manual_seed(1)
+        trunk = tiny_model("llama", vocab_size=tok.get_vocab_size(), max_position_embeddings=4096)
+        if fail_at is not None:
+            real, calls = torch.optim.AdamW.step, []
+
+            def step(self, *a, **k):
+                calls.append(1)
+                if len(calls) == fail_at:
+                    raise KeyboardInterrupt
+                return real(self, *a, **k)
+
+            monkeypatch.setattr(torch.optim.AdamW, "step", step)
+            with pytest.raises(KeyboardInterrupt):
+                train_lora_baseline(trunk, items, cfg, out, max_tokens_per_batch=256, progress=False, checkpoint_every=1)
+            monkeypatch.undo()
+            assert (out / "lora.train.pt").exists()
+            return run(out)
+        rep = train_lora_baseline(trunk, items, cfg, out, max_tokens_per_batch=256, progress=False, checkpoint_every=1)
+        return rep, load_file(str(out / "lora.safetensors"))
+
+    rep_a, a = run(tmp_path / "a")
+    rep_b, b = run(tmp_path / "b", fail_at=3)
+    assert rep_a["steps"] == rep_b["steps"] > 3 and rep_a["tokens"] == rep_b["tokens"]
+    assert not (tmp_path / "b" / "lora.train.pt").exists()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k])

@@ -26,7 +26,12 @@ def lora_sequences(items):
 
 
 def train_lora_baseline(trunk, items, run_cfg, out_dir: Path, lr: float = 2e-4, max_tokens_per_batch: int = 16384,
-                        progress: bool = True) -> dict:
+                        progress: bool = True, checkpoint_every: int = 25) -> dict:
+    """Train LoRA adapters on ``items``; writes lora.safetensors + lora.json to ``out_dir``.
+
+    Resumable: every ``checkpoint_every`` batches the adapters, optimizer and schedule go to
+    ``out_dir/lora.train.pt``; a run with the same plan (batches) continues from there.
+    """
     import torch
     import torch.nn.functional as F
     from safetensors.torch import save_file
@@ -64,9 +69,21 @@ def train_lora_baseline(trunk, items, run_cfg, out_dir: Path, lr: float = 2e-4, 
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     total = len(batches)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 20) * 0.5 * (1 + math.cos(math.pi * s / total)))
-    log, t0, seen = [], time.time(), 0
+    log, t0, seen, first = [], time.time(), 0, 0
+    plan = _digest(batches)
+    ck = out_dir / "lora.train.pt"
+    if ck.exists():
+        state = torch.load(ck, map_location=device)
+        if state.get("plan") == plan:
+            trunk.load_state_dict(state["lora"], strict=False)
+            opt.load_state_dict(state["opt"])
+            sched.load_state_dict(state["sched"])
+            first, seen, log = state["next"], state["seen"], state["log"]
+            torch.set_rng_state(state["rng"])  # LoRA dropout continues as if never stopped
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else torch.autocast("cpu", enabled=False)
-    for b, idx in enumerate(tqdm(batches, desc="LoRA baseline", disable=not progress)):
+    bar = tqdm(total=total, initial=first, desc="LoRA baseline", disable=not progress)
+    for b in range(first, total):
+        idx = batches[b]
         T = max(len(seqs[i][0]) for i in idx)
         ids = torch.zeros(len(idx), T, dtype=torch.long)
         labels = torch.full((len(idx), T), -100, dtype=torch.long)
@@ -88,6 +105,13 @@ def train_lora_baseline(trunk, items, run_cfg, out_dir: Path, lr: float = 2e-4, 
         seen += int(attn.sum())
         if b % 10 == 0 or b == total - 1:
             log.append({"step": b, "loss": float(loss), "tokens": seen})
+        bar.update(1)
+        if (b + 1) % checkpoint_every == 0 and b + 1 < total:
+            tmp = ck.with_suffix(".tmp")
+            torch.save({"plan": plan, "next": b + 1, "seen": seen, "log": log, "lora": lora_state_dict(trunk),
+                        "opt": opt.state_dict(), "sched": sched.state_dict(), "rng": torch.get_rng_state()}, tmp)
+            tmp.replace(ck)
+    bar.close()
     trunk.eval()
     state = {k: v.to(torch.float16).contiguous() for k, v in lora_state_dict(trunk).items()}
     save_file(state, str(out_dir / "lora.safetensors"))
@@ -95,4 +119,11 @@ def train_lora_baseline(trunk, items, run_cfg, out_dir: Path, lr: float = 2e-4, 
     report = {"steps": total, "tokens": seen, "seconds": round(time.time() - t0, 1), "config": asdict(cfg),
               "final_loss": log[-1]["loss"] if log else None}
     (out_dir / "lora_log.json").write_text(json.dumps(log, indent=1))
+    ck.unlink(missing_ok=True)
     return report
+
+
+def _digest(batches) -> str:
+    import hashlib
+
+    return hashlib.sha1(json.dumps(batches).encode()).hexdigest()
