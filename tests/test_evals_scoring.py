@@ -200,3 +200,13 @@ def test_plot_writes_a_png(tmp_path, oracle):
     reports["no-call"] = evaluate(get_predictor("no-call"), categories=cats, limit=3, progress=False)
     path = plot(reports, tmp_path / "p.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_says_that_artifacts_bring_their_own_heads(tmp_path):
+    (tmp_path / "art").mkdir()
+    (tmp_path / "heads").mkdir()
+    r = CliRunner().invoke(main, ["eval", "bfcl", "--baseline", "no-call", "--categories", "irrelevance", "--limit", "1",
+                                  "--artifacts", str(tmp_path / "art"), "--heads", str(tmp_path / "heads"),
+                                  "--out", str(tmp_path / "ev"), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "not --heads" in r.output and "edgeagent export --heads" in r.output

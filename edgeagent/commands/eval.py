@@ -79,6 +79,9 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
         click.secho("!" * 78 + "\nORACLE: answers come from BFCL's gold files. This checks the harness; "
                     "its numbers are NOT a model result.\n" + "!" * 78, fg="red", bold=True, err=True)
 
+    if artifacts is not None and heads is not None and any(n != "lora-ar" for n in names):
+        click.secho(f"note: predictors on --artifacts use the heads exported into {artifacts}, not --heads; "
+                    f"to score other heads, `edgeagent export --heads {heads} --out DIR` first", fg="yellow", err=True)
     opts = {k: v for k, v in {"model": model, "artifacts": artifacts, "heads": heads}.items() if v is not None}
     runs: list[tuple[str, str, dict]] = []  # (run name, predictor name, predictor options)
     for name in names:
