@@ -46,13 +46,12 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epoch
     and scored at the end (train_report.json beside the heads).
     """
     from edgeagent.train.heads_train import TrainConfig
-    from edgeagent.train.run import RunConfig
-    from edgeagent.train.run import fit, prepare
+    from edgeagent.train.run import RunConfig, fit, prepare
     from edgeagent.train.run import recipe as get_recipe
 
     rec = dict(get_recipe(recipe))
-    train_over, init = rec.pop("train", {}), init or rec.pop("init", None)
-    rec.pop("init", None)
+    train_over, recipe_init = rec.pop("train", {}), rec.pop("init", None)
+    init = init or recipe_init
     cfg = RunConfig(model=model, seed=seed, include_sgd=not no_sgd, device=device, lora=lora, **rec)
     tcfg = TrainConfig(seed=seed, device=device, **{**train_over, **({"epochs": epochs} if epochs else {})})
     if init == "shipped":
