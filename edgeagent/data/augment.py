@@ -263,6 +263,15 @@ def _join(first: str, second: str) -> str:
     return f"{first} Also, {second}"
 
 
+def _joined_turns(a: dict, first: str, second: str, calls: list[dict]) -> list[dict]:
+    """``a``'s system turns, the user turn "first. Also, second", and one assistant turn with ``calls``."""
+    system = [m for m in a["messages"] if m["role"] == "system"]
+    return copy.deepcopy(system) + [
+        {"role": "user", "content": _join(first, second)},
+        {"role": "assistant", "content": "", "tool_calls": copy.deepcopy(calls)},
+    ]
+
+
 def merge_parallel(a: dict, b: dict) -> dict:
     """One parallel request from two independent single-call records: user turn "A. Also, B",
     tools = union (a's, then b's new ones), target = a's call then b's call. Tool results and
@@ -273,12 +282,7 @@ def merge_parallel(a: dict, b: dict) -> dict:
         raise ValueError(f"cannot merge {a['id']} and {b['id']}: {reason}")
     out = _derived(a, f"merge:{a['id']}+{b['id']}", "merge", [a, b], target_only=True,
                    parents=[a["id"], b["id"]])
-    system = [m for m in a["messages"] if m["role"] == "system"]
-    calls = [copy.deepcopy(_first_call(a)), copy.deepcopy(_first_call(b))]
-    out["messages"] = copy.deepcopy(system) + [
-        {"role": "user", "content": _join(_user(a), _user(b))},
-        {"role": "assistant", "content": "", "tool_calls": calls},
-    ]
+    out["messages"] = _joined_turns(a, _user(a), _user(b), [_first_call(a), _first_call(b)])
     names = set(tool_names(a))
     out["tools"] = copy.deepcopy(a["tools"] + [t for t in b["tools"] if t["function"]["name"] not in names])
     if dataset_of(a) != dataset_of(b):
@@ -461,10 +465,6 @@ def merge_repeat(a: dict, b: dict) -> dict:
         raise ValueError(f"cannot merge {a['id']} and {b['id']}: the two requests are the same")
     out = _derived(a, f"repeat:{a['id']}+{b['id']}", "repeat", [a, b], target_only=True,
                    parents=[a["id"], b["id"]])
-    system = [m for m in a["messages"] if m["role"] == "system"]
-    out["messages"] = copy.deepcopy(system) + [
-        {"role": "user", "content": _join(oa[0], ob[0])},
-        {"role": "assistant", "content": "", "tool_calls": [copy.deepcopy(oa[1]), copy.deepcopy(ob[1])]},
-    ]
+    out["messages"] = _joined_turns(a, oa[0], ob[0], [oa[1], ob[1]])
     out["tools"] = copy.deepcopy(a["tools"])
     return out

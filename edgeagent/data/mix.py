@@ -20,8 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .augment import (add_distractors, make_negative, merge_parallel, merge_reason, merge_repeat, opening_request,
-                      resample_numbers,
-                      shuffle_tools, single_call, tool_pool)
+                      resample_numbers, shuffle_tools, single_call, tool_pool)
 from .examples import Example, expand, record_mode
 from .records import Loaded, load
 from .split import DEV_FRACTION, split_records
@@ -147,6 +146,14 @@ def _augment_train(fc: list[dict], cfg: MixConfig, report: dict) -> list[dict]:
     return out
 
 
+def _down_sample(recs: list[dict], k: int, seed: int) -> list[dict]:
+    """``k`` of ``recs`` drawn with ``seed``, in their order (all of them if there are no more)."""
+    if len(recs) <= k:
+        return recs
+    keep = set(random.Random(seed).sample(range(len(recs)), k))
+    return [r for i, r in enumerate(recs) if i in keep]
+
+
 def _counterfactuals(recs: list[dict], cfg: MixConfig) -> tuple[list[dict], list[dict]]:
     """Number-resampled variants of ``recs`` (up to ``cfg.counterfactuals`` distinct ones each) and
     up to ``cfg.repeat_merges`` same-function parallel requests: a record that opens with a single
@@ -195,9 +202,8 @@ def build_mix(data: Loaded | str | Path | None = None, config: MixConfig | None 
     fc_train = []
     for d in fc_names:
         recs = sides[d][0]
-        if d == "sgd" and len(recs) > cfg.sgd_dialogues:
-            keep = set(random.Random(seed_for(cfg.seed, "sgd-sample")).sample(range(len(recs)), cfg.sgd_dialogues))
-            recs = [r for i, r in enumerate(recs) if i in keep]
+        if d == "sgd":
+            recs = _down_sample(recs, cfg.sgd_dialogues, seed_for(cfg.seed, "sgd-sample"))
         fc_train += recs
     fc_train = _augment_train(fc_train, cfg, report)
     for d in neg_names:
@@ -221,9 +227,8 @@ def build_mix(data: Loaded | str | Path | None = None, config: MixConfig | None 
     dev_recs = []
     for d in fc_names:
         recs = sides[d][1]
-        if d == "sgd" and cfg.sgd_dev_dialogues is not None and len(recs) > cfg.sgd_dev_dialogues:
-            keep = set(random.Random(seed_for(cfg.seed, "sgd-dev-sample")).sample(range(len(recs)), cfg.sgd_dev_dialogues))
-            recs = [r for i, r in enumerate(recs) if i in keep]
+        if d == "sgd" and cfg.sgd_dev_dialogues is not None:
+            recs = _down_sample(recs, cfg.sgd_dev_dialogues, seed_for(cfg.seed, "sgd-dev-sample"))
         dev_recs += recs
     dev_pool = tool_pool(dev_recs)
     dev_negs = [n for r in dev_recs if record_mode(r) == "tool"
