@@ -77,19 +77,17 @@ def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max
             args, _, _, err = fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps=t, use_span=span)
             r = res[name]
             r["ms"] += (time.perf_counter() - t0) * 1000
-            r["calls"] += 1
             r["assembled"] += args is not None
-            r["exact"] += args == gold
             pv = _values(args) if args is not None else {}
-            r["values"] += len(gv)
-            r["values_exact"] += sum(1 for p, v in gv.items() if p in pv and pv[p] == v)
+            tallies = [r]
             if name == variants[0][0]:
-                g = by_group.setdefault(source_group(items[n].source), {"calls": 0, "exact": 0, "values": 0,
-                                                                        "values_exact": 0})
-                g["calls"] += 1
-                g["exact"] += args == gold
-                g["values"] += len(gv)
-                g["values_exact"] += sum(1 for p, v in gv.items() if p in pv and pv[p] == v)
+                tallies.append(by_group.setdefault(source_group(items[n].source),
+                                                   {"calls": 0, "exact": 0, "values": 0, "values_exact": 0}))
+            for tally in tallies:
+                tally["calls"] += 1
+                tally["exact"] += args == gold
+                tally["values"] += len(gv)
+                tally["values_exact"] += sum(1 for p, v in gv.items() if p in pv and pv[p] == v)
     for g in by_group.values():
         g.update(exact=g["exact"] / g["calls"], values_exact=g["values_exact"] / max(g["values"], 1))
     for r in res.values():
@@ -102,10 +100,11 @@ def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max
 
 def source_group(source: str) -> str:
     """'glaive_en/counterfactual+repeat+shuffle' -> 'repeat'; 'sgd/distractors' -> 'sgd'."""
+    dataset, _, augments = source.partition("/")
     for aug in ("repeat", "merge", "counterfactual", "negative"):
-        if aug in source.split("/", 1)[-1].split("+") and "/" in source:
+        if aug in augments.split("+"):
             return aug
-    return source.split("/", 1)[0] or "?"
+    return dataset or "?"
 
 
 def dev_report(items, states, offsets, mode_head, cont_head, slot_filler, tcfg, vocab_size, tokenizer=None):
