@@ -262,3 +262,33 @@ def test_lora_baseline_resumes_where_it_stopped(prepared, tmp_path, monkeypatch)
     assert not (tmp_path / "b" / "lora.train.pt").exists()
     for k in a:
         torch.testing.assert_close(a[k], b[k])
+
+
+def test_lora_micro_batches_give_the_padded_batch_step(prepared):
+    """One sequence per forward (the CPU default: no padding, no mask, output layer at the target
+    positions only) gives the loss and gradients of the whole padded batch in one pass."""
+    from edgeagent.train.lora import LoraConfig, add_lora
+    from edgeagent.train.lora_train import batch_loss, lora_sequences
+
+    tok, items = prepared
+    torch.manual_seed(2)
+    trunk = tiny_model("llama", vocab_size=tok.get_vocab_size(), max_position_embeddings=4096)
+    add_lora(trunk, LoraConfig())
+    for name, p in trunk.named_parameters():
+        if "lora_b" in name:  # B starts at zero: give the adapters a gradient path through A as well
+            torch.nn.init.normal_(p, std=0.02)
+    trunk.eval()  # no dropout: the two runs must see the same function
+    seqs = lora_sequences(items[:5])
+    assert len({len(s) for s, _ in seqs}) > 1  # padding is exercised
+
+    def grads(micro):
+        trunk.zero_grad()
+        loss, run = batch_loss(trunk, seqs, micro, "cpu")
+        return loss, run, {n: p.grad.clone() for n, p in trunk.named_parameters() if p.requires_grad}
+
+    loss_1, run_1, g_1 = grads(1)
+    loss_all, run_all, g_all = grads(10 ** 6)
+    assert run_1 == run_all == sum(len(s) for s, _ in seqs)
+    assert loss_1 == pytest.approx(loss_all, rel=1e-4) and loss_1 > 0
+    for n in g_1:
+        torch.testing.assert_close(g_1[n], g_all[n], rtol=1e-3, atol=1e-6)

@@ -26,14 +26,16 @@ def lora_sequences(items):
 
 
 def train_lora_baseline(trunk, items, run_cfg, out_dir: Path, lr: float = 2e-4, max_tokens_per_batch: int = 16384,
-                        progress: bool = True, checkpoint_every: int = 25) -> dict:
+                        progress: bool = True, checkpoint_every: int = 25, micro_tokens: int | None = None) -> dict:
     """Train LoRA adapters on ``items``; writes lora.safetensors + lora.json to ``out_dir``.
 
     Resumable: every ``checkpoint_every`` batches the adapters, optimizer and schedule go to
     ``out_dir/lora.train.pt``; a run with the same plan (batches) continues from there.
+    ``micro_tokens``: padded tokens per forward pass; a batch's gradients accumulate over its
+    micro-batches (default: one sequence at a time on the CPU, no padding and no attention mask;
+    the whole batch on a GPU). The step is the same either way (tested).
     """
     import torch
-    import torch.nn.functional as F
     from safetensors.torch import save_file
     from tqdm import tqdm
 
@@ -81,28 +83,17 @@ def train_lora_baseline(trunk, items, run_cfg, out_dir: Path, lr: float = 2e-4, 
             first, seen, log = state["next"], state["seen"], state["log"]
             torch.set_rng_state(state["rng"])  # LoRA dropout continues as if never stopped
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else torch.autocast("cpu", enabled=False)
+    if micro_tokens is None:
+        micro_tokens = max_tokens_per_batch if device.startswith("cuda") else 1
     bar = tqdm(total=total, initial=first, desc="LoRA baseline", disable=not progress)
     for b in range(first, total):
-        idx = batches[b]
-        T = max(len(seqs[i][0]) for i in idx)
-        ids = torch.zeros(len(idx), T, dtype=torch.long)
-        labels = torch.full((len(idx), T), -100, dtype=torch.long)
-        attn = torch.zeros(len(idx), T, dtype=torch.long)
-        for r, i in enumerate(idx):
-            s, start = seqs[i]
-            ids[r, : len(s)] = torch.from_numpy(s)
-            labels[r, start: len(s)] = torch.from_numpy(s[start:])
-            attn[r, : len(s)] = 1
-        ids, labels, attn = ids.to(device), labels.to(device), attn.to(device)
-        with autocast:
-            logits = trunk(input_ids=ids, attention_mask=attn).logits
-        loss = F.cross_entropy(logits[:, :-1].float().transpose(1, 2), labels[:, 1:], ignore_index=-100)
         opt.zero_grad()
-        loss.backward()
+        with autocast:
+            loss, n_tokens = batch_loss(trunk, [seqs[i] for i in batches[b]], micro_tokens, device)
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()
-        seen += int(attn.sum())
+        seen += n_tokens
         if b % 10 == 0 or b == total - 1:
             log.append({"step": b, "loss": float(loss), "tokens": seen})
         bar.update(1)
@@ -121,6 +112,46 @@ def train_lora_baseline(trunk, items, run_cfg, out_dir: Path, lr: float = 2e-4, 
     (out_dir / "lora_log.json").write_text(json.dumps(log, indent=1))
     ck.unlink(missing_ok=True)
     return report
+
+
+def batch_loss(trunk, seqs, micro_tokens: int, device) -> tuple[float, int]:
+    """Mean next-token loss over the target tokens of ``seqs`` [(ids, first target index)], its
+    gradient accumulated into the trainable parameters; (loss, tokens run).
+
+    Forward passes take ``micro_tokens`` padded tokens at most (at least one sequence); the output
+    layer runs only where a target token is predicted (a tenth of the positions here).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    decoder, head = trunk.get_decoder(), trunk.get_output_embeddings()
+    n_target = sum(len(s) - start for s, start in seqs)
+    groups, cur = [], []
+    for seq in seqs:
+        if cur and max(len(s) for s, _ in cur + [seq]) * (len(cur) + 1) > micro_tokens:
+            groups.append(cur)
+            cur = []
+        cur.append(seq)
+    groups.append(cur)
+    total, run = 0.0, 0
+    for group in groups:
+        T = max(len(s) for s, _ in group)
+        ids = torch.zeros(len(group), T, dtype=torch.long)
+        at = torch.zeros(len(group), T, dtype=torch.bool)  # position p predicts token p + 1
+        attn = torch.zeros(len(group), T, dtype=torch.long)
+        for r, (s, start) in enumerate(group):
+            ids[r, : len(s)] = torch.from_numpy(s)
+            at[r, start - 1: len(s) - 1] = True
+            attn[r, : len(s)] = 1
+        labels = torch.roll(ids, -1, dims=1)[at].to(device)
+        mask = attn.to(device) if len(group) > 1 else None  # one sequence: no padding, no mask
+        hidden = decoder(input_ids=ids.to(device), attention_mask=mask).last_hidden_state
+        logits = head(hidden[at.to(device)])
+        loss = F.cross_entropy(logits.float(), labels, reduction="sum") / n_target
+        loss.backward()
+        total += loss.item()
+        run += int(attn.sum())
+    return total, run
 
 
 def _digest(batches) -> str:
