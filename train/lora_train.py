@@ -26,7 +26,7 @@ def lora_sequences(items):
 
 
 def train_lora_baseline(trunk, items, run_cfg, out_dir: Path, lr: float = 2e-4, max_tokens_per_batch: int = 16384,
-                        progress: bool = True, checkpoint_every: int = 25, micro_tokens: int | None = None) -> dict:
+                        progress: bool = True, checkpoint_every: int = 10, micro_tokens: int | None = None) -> dict:
     """Train LoRA adapters on ``items``; writes lora.safetensors + lora.json to ``out_dir``.
 
     Resumable: every ``checkpoint_every`` batches the adapters, optimizer and schedule go to
