@@ -219,11 +219,11 @@ class Pipeline:
             return lg
 
         for k in range(self.cfg.max_calls):
-            logits = feed(self.seg((self.syntax.separator if k else "") + self.syntax.header))
+            header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
             if forced_name is not None:
-                name, pending = forced_name, self.seg(json.dumps(forced_name, ensure_ascii=False)[1:-1])
-            else:
-                name, pending = trie.decode(logits, feed, end_token)
+                name, pending = forced_name, header + self.seg(json.dumps(forced_name, ensure_ascii=False)[1:-1])
+            else:  # the header goes in with the name's first stretch (all of it, for one tool)
+                name, pending = trie.decode(feed, end_token, before=header)
             logits = feed(list(pending) + self.seg(self.syntax.name_end))
             index, schema = by_name[name]
             sc = self.scaffold(schema, f"tools[{index}].function.parameters")

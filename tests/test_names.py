@@ -10,6 +10,7 @@ from edgeagent.runtime.names import NameTrie
 
 NAMES = ["get_weather", "get_time", "search", "search_music"]
 END = 0
+HEADER = [1, 2, 3]  # the call header, fed with the name's first stretch
 
 
 def tokenize(text):
@@ -32,10 +33,12 @@ def walk(trie, prefer, end_bias=0.0):
     def advance(tokens):
         chunks.append(list(tokens))
         pos[0] += len(tokens)
-        return logits_at(pos[0])
+        return logits_at(pos[0] - len(HEADER))
 
-    name, pending = trie.decode(logits_at(0), advance, END)
-    return name, chunks, [t for c in chunks for t in c] + list(pending)
+    name, pending = trie.decode(advance, END, before=HEADER)
+    seen = [t for c in chunks for t in c] + list(pending)
+    assert seen[:len(HEADER)] == HEADER
+    return name, chunks, seen[len(HEADER):]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -48,11 +51,15 @@ def test_the_preferred_name_comes_out_and_every_token_reaches_the_trunk(name):
 def test_forced_stretches_are_one_call():
     trie = NameTrie(NAMES, tokenize)
     _, chunks, _ = walk(trie, "get_weather")
-    # "g" is a choice among g/s and "et_" forced after it: one call; "w" (among w/t) and the forced
-    # "eather" end the only name left, so they come back unfed, to go in with the name's end
-    assert chunks == [[ord(c) for c in "get_"]]
+    # the header is one call (g/s is the first choice); "g" and the forced "et_" after it are the
+    # next; "w" (among w/t) and the forced "eather" end the only name left, so they come back
+    # unfed, to go in with the name's end
+    assert chunks == [HEADER, [ord(c) for c in "get_"]]
     _, chunks, _ = walk(trie, "search")
-    assert chunks == [[ord(c) for c in "search"]]  # "search" may end or go on: the trunk's logits decide
+    assert chunks == [HEADER, [ord(c) for c in "search"]]  # "search" may end or go on: the logits decide
+    # names that share their start: the shared stretch goes in with the header
+    _, chunks, _ = walk(NameTrie(["get_weather", "get_time"], tokenize), "get_time")
+    assert chunks == [HEADER + [ord(c) for c in "get_"]]
 
 
 def test_an_unknown_preference_still_gives_an_available_name():
@@ -64,4 +71,4 @@ def test_an_unknown_preference_still_gives_an_available_name():
 def test_a_single_tool_needs_no_trunk_step():
     trie = NameTrie(["only_tool"], tokenize)
     name, chunks, seen = walk(trie, "")
-    assert name == "only_tool" and chunks == [] and seen == tokenize("only_tool")
+    assert name == "only_tool" and chunks == [] and seen == tokenize("only_tool")  # header + name come back unfed

@@ -88,3 +88,26 @@ def test_a_scaffold_longer_than_the_slot_filler_reads_is_written_by_the_trunk(pi
     assert "errors" not in resp and resp["tool_calls"], resp
     assert all(r == {"": "ar-long-scaffold"} for r in resp["routes"])
     jsonschema.validate(json.loads(resp["tool_calls"][0]["function"]["arguments"]), tool["function"]["parameters"])
+
+
+@pytest.mark.parametrize("choice", ["required", "named"])
+def test_a_determined_name_goes_in_with_the_call_header_in_one_trunk_call(pipeline, monkeypatch, choice):
+    """One tool (or a forced one): the trunk has nothing to choose, so header, name and the name's
+    end are one prefill, not a header pass whose logits nobody reads."""
+    seen = []
+    real = pipeline.b.prefill
+
+    def prefill(ids, cache):
+        seen.append([int(t) for t in ids])
+        return real(ids, cache)
+
+    monkeypatch.setattr(pipeline.b, "prefill", prefill)
+    tool = TOOLS[0]
+    name = tool["function"]["name"]
+    tool_choice = "required" if choice == "required" else {"type": "function", "function": {"name": name}}
+    resp = pipeline.respond({"messages": USER, "tools": [tool] if choice == "required" else TOOLS,
+                             "tool_choice": tool_choice})
+    syntax = pipeline.syntax
+    want = pipeline.seg(syntax.header) + pipeline.seg(json.dumps(name)[1:-1]) + pipeline.seg(syntax.name_end)
+    assert resp["tool_calls"][0]["function"]["name"] == name
+    assert seen[1] == want  # seen[0] is the prompt
