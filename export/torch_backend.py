@@ -9,25 +9,13 @@ import numpy as np
 import torch
 
 
-class TorchBackend:
-    def __init__(self, model: str = "smollm2-135m", heads=None, device: str = "cpu", dtype: str = "fp32",
-                 trunk=None, tokenizer=None, family: str | None = None):
-        from edgeagent.heads.io import heads_dir, load_heads
-        from edgeagent.models.registry import describe, resolve
+class TorchTrunk:
+    """The trunk half of the backend: new_cache / prefill / truncate / max_len on an HF causal LM."""
 
-        if trunk is None:
-            from edgeagent.models.load import load_trunk
-
-            trunk, tokenizer = load_trunk(model, dtype=dtype, device=device)
-            family = family or describe(resolve(model)).family
+    def __init__(self, trunk, device: str = "cpu"):
         self.trunk = trunk.eval()
-        self.tokenizer = getattr(tokenizer, "backend_tokenizer", tokenizer)
-        self.family = family
         self.device = device
         self.max_len = int(getattr(trunk.config, "max_position_embeddings", 2048))
-        emb = trunk.get_input_embeddings().weight.detach().float()
-        self.slot_filler, self.mode_head, self.another_head = load_heads(heads_dir(model, heads), emb, device)
-        self.max_scaffold_len = self.slot_filler.cfg.max_len
 
     def new_cache(self):
         from transformers import DynamicCache
@@ -50,6 +38,27 @@ class TorchBackend:
         if have > length:
             cache.crop(length - have)  # a negative count removes that many tokens in every transformers version
         return cache
+
+
+class TorchBackend(TorchTrunk):
+    """The trunk and the heads: the whole backend protocol."""
+
+    def __init__(self, model: str = "smollm2-135m", heads=None, device: str = "cpu", dtype: str = "fp32",
+                 trunk=None, tokenizer=None, family: str | None = None):
+        from edgeagent.heads.io import heads_dir, load_heads
+        from edgeagent.models.registry import describe, resolve
+
+        if trunk is None:
+            from edgeagent.models.load import load_trunk
+
+            trunk, tokenizer = load_trunk(model, dtype=dtype, device=device)
+            family = family or describe(resolve(model)).family
+        super().__init__(trunk, device)
+        self.tokenizer = getattr(tokenizer, "backend_tokenizer", tokenizer)
+        self.family = family
+        emb = trunk.get_input_embeddings().weight.detach().float()
+        self.slot_filler, self.mode_head, self.another_head = load_heads(heads_dir(model, heads), emb, device)
+        self.max_scaffold_len = self.slot_filler.cfg.max_len
 
     @torch.inference_mode()
     def mode_logits(self, state):

@@ -115,11 +115,14 @@ def span_value(text_of, ctx_ids, first, last, kind):
     return None
 
 
-def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 48, use_span: bool = True):
+def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 48, use_span: bool = True,
+         anchors: dict | None = None, anchor_weight: float = 0.0):
     """Fill every slot of scaffold ``sc``. Returns (ids [L], FillInfo).
 
     tokenize(text) -> token ids of a slot's text; text_of(ids) -> the text of context tokens.
     ``use_span=False`` is the ablation without the span path (every value generated).
+    ``anchors``: slot index -> [T] the trunk's score of each context token as the value's first
+    token (runtime/anchor.py); a span's start score gets ``anchor_weight`` times it.
     """
     ids = np.array(sc.masked(), dtype=np.int64)
     kinds, spos = layout(sc)
@@ -153,7 +156,10 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
             acts[ACTION_SPAN] = -np.inf
         route = int(np.argmax(acts))
         if route == ACTION_SPAN:
-            first, last = snap_to_words(text_of, ctx_ids, *best_span(start[s.start], end[s.start], span_max))
+            starts = start[s.start]
+            if anchors is not None and anchor_weight and s.index in anchors:
+                starts = starts + anchor_weight * anchors[s.index]
+            first, last = snap_to_words(text_of, ctx_ids, *best_span(starts, end[s.start], span_max))
             text = span_value(text_of, ctx_ids, first, last, s.kind)
             toks = list(tokenize(text)) if text is not None else []
             if 0 < len(toks) <= s.budget and allowed[s.index][toks].all():
@@ -242,7 +248,8 @@ def repair_string(text: str, budget: int, tokenize, null_id: int) -> list[int]:
         value = value[: max(0, min(len(value) - 1, len(value) * budget // len(toks)))]
 
 
-def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_span: bool = True):
+def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_span: bool = True,
+                    anchors: dict | None = None, anchor_weight: float = 0.0):
     """``fill`` then assemble: (arguments dict or None, ids, FillInfo, error message or None).
 
     A fill that does not assemble is repaired slot by slot, as the compiler names them: a string
@@ -250,7 +257,8 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
     re-decoded left to right under a JSON-number prefix check. What still fails is reported, never
     returned as a call.
     """
-    ids, info = fill(sc, step, ctx_ids, tokenize, text_of, steps, use_span=use_span)
+    ids, info = fill(sc, step, ctx_ids, tokenize, text_of, steps, use_span=use_span, anchors=anchors,
+                     anchor_weight=anchor_weight)
     logits = None
     for _ in range(len(sc.slots) + 1):
         try:

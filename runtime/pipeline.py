@@ -20,6 +20,7 @@ import numpy as np
 
 from edgeagent.formats import call_syntax, render_prompt, resolve_mode
 from edgeagent.heads.spec import MODES
+from edgeagent.runtime.anchor import TokenTexts, slot_anchors
 from edgeagent.runtime.fill import fill_and_decode
 from edgeagent.runtime.names import NameTrie
 from edgeagent.scaffold import SchemaError, compile_schema
@@ -42,6 +43,7 @@ class PipelineConfig:
     use_span: bool = True       # False: the ablation without the span path
     args_decoder: str = "diffusion"  # "ar": the trunk decodes the arguments under the schema (baseline)
     prefix_cache: bool = True   # reuse the trunk's cache for the prompt prefix shared with the last request
+    anchor_weight: float = 0.0  # > 0: span starts steered by the trunk's guess at each value's first token
 
 
 def _tools(request) -> list:
@@ -83,6 +85,7 @@ class Pipeline:
         self.syntax = call_syntax(backend.family)
         self._seg: dict[str, list[int]] = {}
         self._scaffolds: dict[str, object] = {}
+        self._texts: TokenTexts | None = None   # built on the first anchored call
         # (prompt ids, their cache, their hidden states) of the last request: a prompt that starts
         # the same way (a multi-turn chat, a fixed tool list) prefills only what is new.
         self._prefix: tuple[list[int], object, np.ndarray] | None = None
@@ -201,6 +204,13 @@ class Pipeline:
             on_token(text[len(sent):])
         return text.strip(), len(out)
 
+    def _anchors(self, sc, cache, length, logits, ctx_ids):
+        """(slot index -> the trunk's score of each context token as the value's first token, cache
+        as it was): runtime/anchor.py."""
+        if self._texts is None:
+            self._texts = TokenTexts(self.tok, min(len(logits), self.tok.get_vocab_size()))
+        return slot_anchors(self.b, cache, length, sc, self.tokenize, self._texts, ctx_ids)
+
     def _calls(self, ids, hidden, cache, tools, forced_name):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}
         seq = list(ids)
@@ -245,8 +255,12 @@ class Pipeline:
                 def step(s_ids, kinds, spos, _ctx=ctx):
                     return self.b.fill_step(s_ids, kinds, spos, _ctx)
 
+                anchors = None
+                if self.cfg.anchor_weight and self.cfg.use_span:
+                    anchors, cache = self._anchors(sc, cache, len(seq), logits, ctx_ids)
                 args, _, info, err = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of,
-                                                     steps=self.cfg.steps, use_span=self.cfg.use_span)
+                                                     steps=self.cfg.steps, use_span=self.cfg.use_span,
+                                                     anchors=anchors, anchor_weight=self.cfg.anchor_weight)
                 route, written = info.routes, False
             if args is None:
                 errors.append({"call": k, "function": name, "error": err})

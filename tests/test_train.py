@@ -292,3 +292,38 @@ def test_lora_micro_batches_give_the_padded_batch_step(prepared):
     assert loss_1 == pytest.approx(loss_all, rel=1e-4) and loss_1 > 0
     for n in g_1:
         torch.testing.assert_close(g_1[n], g_all[n], rtol=1e-3, atol=1e-6)
+
+
+def test_dev_anchors_score_every_top_level_value_and_are_reused(prepared, tmp_path, monkeypatch):
+    """The dev report's anchored variants: one score per context token for each top-level value
+    slot of each dev call, cached for the same calls (no trunk pass the second time)."""
+    from edgeagent.export.torch_backend import TorchTrunk
+    from edgeagent.heads.slot_filler import SlotFiller, SlotFillerConfig
+    from edgeagent.train.evaluate import dev_anchors, slot_fill_scores
+
+    tok, items = prepared
+    torch.manual_seed(0)
+    trunk = tiny_model("llama", vocab_size=tok.get_vocab_size(), max_position_embeddings=4096)
+    tool_items = [it for it in items if it.calls][:3]
+    got = dev_anchors(trunk, tool_items, tok, "cpu", 1024, tmp_path / "anchors.pkl", progress=False)
+    assert set(got) == {(n, 0) for n in range(3)}
+    sc = compile_schema(WEATHER["function"]["parameters"], tok)
+    want = {s.index for s in sc.slots if s.kind in ("string", "integer")}  # not the enum, nor note's presence
+    assert len(want) == 3
+    for (n, k), anchors in got.items():
+        assert set(anchors) == want
+        assert all(a.shape == (tool_items[n].calls[k].ctx_end,) and np.isfinite(a).all() for a in anchors.values())
+    monkeypatch.setattr(TorchTrunk, "prefill", lambda *a: pytest.fail("the cached anchors were not reused"))
+    again = dev_anchors(trunk, tool_items, tok, "cpu", 1024, tmp_path / "anchors.pkl", progress=False)
+    assert all(np.array_equal(again[c][i], got[c][i]) for c in got for i in got[c])
+
+    keep = [keep_from(it, 1024) for it in tool_items]
+    states = cache_states(trunk, [it.ids for it in tool_items], tmp_path / "st", progress=False, keep_from=keep)
+    offsets = np.load(tmp_path / "st" / "offsets.npy")
+    H = trunk.config.hidden_size
+    sf = SlotFiller(SlotFillerConfig(vocab_size=tok.get_vocab_size(), trunk_hidden=H, d_model=32, n_layers=1, n_heads=4,
+                                    ffn=64),
+                    trunk.get_input_embeddings().weight.detach()).eval()
+    scores = slot_fill_scores(tool_items, states, offsets, sf, tok, "cpu", 1024, steps=(1,), ablate_span=False,
+                              anchors=got, anchor_weights=(1.0,))
+    assert scores["T=1 anchor=1"]["calls"] == scores["T=1"]["calls"] == 3

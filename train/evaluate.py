@@ -49,17 +49,61 @@ def _values(d, prefix=""):
     return {prefix: d}
 
 
-def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max_ctx, steps=(1, 2, 4),
-                     limit=300, ablate_span=True):
+def dev_calls(items, limit=300):
+    """(item, call) pairs the slot-filler scores read: the first ``limit`` ($EDGEAGENT_DEV_CALLS)."""
+    limit = int(os.environ.get("EDGEAGENT_DEV_CALLS", limit))
+    return [(n, k) for n, it in enumerate(items) for k in range(len(it.calls))][:limit]
+
+
+def dev_anchors(trunk, items, tokenizer, device, max_ctx, cache_path=None, progress=True) -> dict:
+    """(item, call) -> {slot index: [T] anchor scores} for the dev calls (runtime/anchor.py): the
+    trunk reads each call's context and each top-level value's opening. A trunk pass per call
+    (minutes on the CPU), so the result is kept in ``cache_path`` for the calls it was made for."""
+    import hashlib
+    import pickle
+
+    from tqdm import tqdm
+
+    from edgeagent.export.torch_backend import TorchTrunk
+    from edgeagent.runtime.anchor import TokenTexts, slot_anchors
     from edgeagent.scaffold import compile_schema
 
-    limit = int(os.environ.get("EDGEAGENT_DEV_CALLS", limit))
-    calls = [(n, k) for n, it in enumerate(items) for k in range(len(it.calls))][:limit]
+    calls = dev_calls(items)
+    key = hashlib.sha1(json.dumps([(list(map(int, items[n].ids[:items[n].calls[k].ctx_end])), items[n].calls[k].schema)
+                                   for n, k in calls]).encode()).hexdigest()
+    if cache_path is not None and cache_path.exists():
+        saved = pickle.loads(cache_path.read_bytes())
+        if saved["key"] == key:
+            return saved["anchors"]
+    backend = TorchTrunk(trunk, device)
+    texts = TokenTexts(tokenizer, min(trunk.config.vocab_size, tokenizer.get_vocab_size()))
+    tokenize = lambda text: tokenizer.encode(text, add_special_tokens=False).ids  # noqa: E731
+    out = {}
+    for n, k in tqdm(calls, desc="dev anchors", disable=not progress):
+        c = items[n].calls[k]
+        sc = compile_schema(json.loads(c.schema), tokenizer)
+        _, _, cache = backend.prefill(np.asarray(items[n].ids[:c.ctx_end], np.int64), backend.new_cache())
+        ctx_ids = np.asarray(items[n].ids[max(0, c.ctx_end - max_ctx): c.ctx_end], np.int64)
+        out[(n, k)] = slot_anchors(backend, cache, c.ctx_end, sc, tokenize, texts, ctx_ids)[0]
+    if cache_path is not None:
+        cache_path.write_bytes(pickle.dumps({"key": key, "anchors": out}))
+    return out
+
+
+def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max_ctx, steps=(1, 2, 4),
+                     limit=300, ablate_span=True, anchors=None, anchor_weights=()):
+    """Slot filling with the gold function given, per variant: T steps, no span path, and (with
+    ``anchors`` from dev_anchors) T = 1 with trunk-anchored spans at each weight."""
+    from edgeagent.scaffold import compile_schema
+
+    calls = dev_calls(items, limit)
     tokenize = lambda text: tokenizer.encode(text, add_special_tokens=False).ids
     text_of = lambda ids: tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)
-    variants = [(f"T={t}", t, True) for t in steps] + ([("T=2 no-span", 2, False)] if ablate_span else [])
+    variants = [(f"T={t}", t, True, 0.0) for t in steps] + ([("T=2 no-span", 2, False, 0.0)] if ablate_span else [])
+    if anchors is not None:
+        variants += [(f"T=1 anchor={w:g}", 1, True, float(w)) for w in anchor_weights]
     res = {name: {"calls": 0, "exact": 0, "values": 0, "values_exact": 0, "assembled": 0, "ms": 0.0}
-           for name, _, _ in variants}
+           for name, *_ in variants}
     by_group: dict = {}
     cache = {}
     for n, k in calls:
@@ -72,9 +116,10 @@ def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max
         ctx_ids = items[n].ids[lo: c.ctx_end]
         step = torch_step(slot_filler, ctx, device)
         gv = _values(gold)
-        for name, t, span in variants:
+        for name, t, span, weight in variants:
             t0 = time.perf_counter()
-            args, _, _, err = fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps=t, use_span=span)
+            args, _, _, err = fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps=t, use_span=span,
+                                              anchors=anchors.get((n, k)) if weight else None, anchor_weight=weight)
             r = res[name]
             r["ms"] += (time.perf_counter() - t0) * 1000
             r["assembled"] += args is not None
@@ -107,7 +152,8 @@ def source_group(source: str) -> str:
     return dataset or "?"
 
 
-def dev_report(items, states, offsets, mode_head, cont_head, slot_filler, tcfg, vocab_size, tokenizer=None):
+def dev_report(items, states, offsets, mode_head, cont_head, slot_filler, tcfg, vocab_size, tokenizer=None,
+               anchors=None, anchor_weights=()):
     device = tcfg.device
     out = {}
     xm = torch.from_numpy(np.asarray([states[int(offsets[n]) + it.mode_at] for n, it in enumerate(items)],
@@ -134,5 +180,6 @@ def dev_report(items, states, offsets, mode_head, cont_head, slot_filler, tcfg, 
                                          "accuracy": float((pc[yc == v] == v).mean()) if (yc == v).any() else None}
                                    for lab, v in (("end", 0), ("another", 1))}
     if tokenizer is not None and xc:
-        out["slot_fill"] = slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, tcfg.max_ctx)
+        out["slot_fill"] = slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, tcfg.max_ctx,
+                                            anchors=anchors, anchor_weights=anchor_weights)
     return out

@@ -221,9 +221,10 @@ def fit_lora(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=Tru
 
 
 def dev_eval(cfg: RunConfig, work: Path, heads, limit_per_mode: dict | None = None, trunk=None,
-             progress=True) -> dict:
+             progress=True, anchor_weights=()) -> dict:
     """Dev-split metrics of trained heads (the shipped ones by default) on a sample of the prepared
-    dev set: trunk states for the sample are cached under WORK/states-devsample."""
+    dev set: trunk states for the sample are cached under WORK/states-devsample. ``anchor_weights``:
+    also score trunk-anchored spans at these weights (the trunk's guesses cached beside the states)."""
     import torch
 
     from edgeagent.heads.io import heads_dir, load_heads
@@ -255,9 +256,15 @@ def dev_eval(cfg: RunConfig, work: Path, heads, limit_per_mode: dict | None = No
     offsets = np.load(where / "offsets.npy")
     emb = trunk.get_input_embeddings().weight.detach().float()
     sf, mode, another = load_heads(heads_dir(cfg.model, heads), emb, cfg.device)
+    tokenizer = _tokenizer(cfg.model)
+    anchors = None
+    if anchor_weights:
+        from edgeagent.train.evaluate import dev_anchors
+
+        anchors = dev_anchors(trunk, items, tokenizer, cfg.device, tcfg.max_ctx, where / "anchors.pkl", progress)
     with torch.inference_mode():
-        rep = dev_report(items, states, offsets, mode, another, sf, tcfg, emb.shape[0],
-                         tokenizer=_tokenizer(cfg.model))
+        rep = dev_report(items, states, offsets, mode, another, sf, tcfg, emb.shape[0], tokenizer=tokenizer,
+                         anchors=anchors, anchor_weights=anchor_weights)
     rep["sample"] = {"items": len(items), "calls": int(sum(len(i.calls) for i in items)),
                      "by_mode": _count(MODES[i.mode] for i in items)}
     return rep

@@ -37,8 +37,12 @@ STAGES = ("prepare", "fit", "all", "lora", "dev")
               help="With --stage dev: how many dev items of each mode to score ('all': the whole dev set).")
 @click.option("--report", type=click.Path(path_type=Path), default=None,
               help="With --stage dev: where the JSON report goes [default: WORK/dev_report.json].")
+@click.option("--anchor-weights", default="", show_default=False,
+              help="With --stage dev: also score trunk-anchored spans at these weights, e.g. 0.5,1,2 "
+                   "(a trunk pass per dev call, cached in the states folder); the pipeline's "
+                   "--anchor-weight is chosen from this.")
 def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epochs, lora, seed, heads, dev_sample,
-          report):
+          report, anchor_weights):
     """Train the mode head, the another-call head and the slot filler on a frozen trunk.
 
     The trunk's states are computed once and cached in WORK; the heads train on the cache.
@@ -78,7 +82,11 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epoch
         except ValueError:
             raise click.BadParameter("expected 'all' or mode=count pairs, e.g. tool=100,chat=60",
                                      param_hint="--dev-sample")
-        rep = dev_eval(cfg, work, heads, sample)
+        try:
+            weights = tuple(float(w) for w in anchor_weights.split(",") if w.strip())
+        except ValueError:
+            raise click.BadParameter("expected comma-separated numbers, e.g. 0.5,1,2", param_hint="--anchor-weights")
+        rep = dev_eval(cfg, work, heads, sample, anchor_weights=weights)
         report = report or work / "dev_report.json"
         report.write_text(json.dumps(rep, indent=2))
         click.echo(json.dumps(rep, indent=2))

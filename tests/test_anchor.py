@@ -1,0 +1,92 @@
+"""Trunk-anchored spans: context tokens scored by the trunk's guess at a value's first token,
+the guess steering the copied span, and the branch passes leaving the trunk's cache as it was."""
+
+import numpy as np
+import pytest
+
+from edgeagent.heads.spec import ACTION_SPAN
+from edgeagent.runtime.anchor import FLOOR, TokenTexts, slot_prefixes
+from edgeagent.runtime.fill import fill_and_decode
+from edgeagent.scaffold import compile_schema
+from edgeagent.scaffold.testing import tiny_tokenizer
+
+from test_fill import scripted_step
+
+CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return tiny_tokenizer()
+
+
+def enc(tok, text):
+    return np.asarray(tok.encode(text, add_special_tokens=False).ids)
+
+
+def test_context_tokens_score_by_their_text_without_spaces(tok):
+    texts = TokenTexts(tok, tok.get_vocab_size())
+    ctx = enc(tok, "weather in New York today")
+    new = int(enc(tok, "New")[0])                # "New" after a quote; the context has " New"
+    assert new != int(ctx[2])
+    logits = np.zeros(tok.get_vocab_size())
+    logits[new] = 12.0
+    scores = texts.scores(logits, ctx)
+    assert scores.argmax() == 2 and scores[2] > -0.01      # nearly all the mass, on the context's " New"
+    assert FLOOR <= scores.min() < scores[2]
+
+
+def test_the_trunk_guess_moves_the_span_start(tok):
+    sc = compile_schema(CITY, tok)
+    ctx = enc(tok, "weather in New York today")
+    text_of = lambda ids: tok.decode([int(i) for i in ids])  # noqa: E731
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids  # noqa: E731
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(0, 3), T=len(ctx))   # the head: "weather in New York"
+    anchors = {sc.slots[0].index: np.where(np.arange(len(ctx)) == 2, -0.1, -8.0)}  # the trunk: "New ..."
+    got = lambda w: fill_and_decode(sc, step, ctx, tokenize, text_of, anchors=anchors, anchor_weight=w)[0]  # noqa: E731
+    assert got(0.0) == {"city": "weather in New York"}
+    assert got(1.0) == {"city": "New York"}
+
+
+def test_prefixes_open_each_top_level_value_as_a_first_argument(tok):
+    schema = {"type": "object", "properties": {"a/b": {"type": "string"}, "n": {"type": "number"},
+                                               "o": {"type": "object", "properties": {"x": {"type": "number"}}},
+                                               "flag": {"type": "boolean"}}, "required": ["a/b", "n"]}
+    sc = compile_schema(schema, tok)
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids  # noqa: E731
+    got = {sc.slots[i].pointer: tok.decode(p) for i, p in slot_prefixes(sc, tokenize).items()}
+    assert got == {"/a~1b": '{"a/b": "', "/n": '{"n": '}      # nested and boolean slots get none
+
+
+def test_anchor_passes_leave_the_cache_as_it_was(tiny_backend):
+    from edgeagent.runtime.pipeline import Pipeline, PipelineConfig
+
+    p = Pipeline(tiny_backend, PipelineConfig(anchor_weight=1.0))
+    b = tiny_backend
+    prompt = p.tokenize("call the weather tool for New York please")
+    sc = compile_schema({"type": "object", "properties": {"city": {"type": "string"}, "n": {"type": "integer"}},
+                         "required": ["city"]}, p.tok)
+    logits, _, plain = b.prefill(np.asarray(prompt), b.new_cache())
+    _, _, branched = b.prefill(np.asarray(prompt), b.new_cache())
+    anchors, branched = p._anchors(sc, branched, len(prompt), logits, np.asarray(prompt))
+    assert set(anchors) == {s.index for s in sc.slots if s.pointer in ("/city", "/n")}
+    assert all(a.shape == (len(prompt),) for a in anchors.values())
+    nxt = np.asarray(p.tokenize(" and more"))
+    np.testing.assert_allclose(b.prefill(nxt, branched)[0], b.prefill(nxt, plain)[0], rtol=1e-5, atol=1e-5)
+
+
+def test_an_anchored_pipeline_gives_valid_calls(tiny_backend):
+    import json
+
+    import jsonschema
+
+    from conftest import TOOLS
+    from edgeagent.runtime.pipeline import Pipeline, PipelineConfig
+
+    p = Pipeline(tiny_backend, PipelineConfig(anchor_weight=2.0, max_calls=3))
+    resp = p.respond({"messages": [{"role": "user", "content": "Weather in Tokyo for 3 days?"}], "tools": TOOLS,
+                      "tool_choice": "required"})
+    schemas = {t["function"]["name"]: t["function"]["parameters"] for t in TOOLS}
+    assert resp["tool_calls"]
+    for c in resp["tool_calls"]:
+        jsonschema.validate(json.loads(c["function"]["arguments"]), schemas[c["function"]["name"]])
