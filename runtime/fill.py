@@ -116,13 +116,15 @@ def span_value(text_of, ctx_ids, first, last, kind):
 
 
 def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 48, use_span: bool = True,
-         anchors: dict | None = None, anchor_weight: float = 0.0):
+         anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None):
     """Fill every slot of scaffold ``sc``. Returns (ids [L], FillInfo).
 
     tokenize(text) -> token ids of a slot's text; text_of(ids) -> the text of context tokens.
     ``use_span=False`` is the ablation without the span path (every value generated).
     ``anchors``: slot index -> [T] the trunk's score of each context token as the value's first
-    token (runtime/anchor.py); a span's start score gets ``anchor_weight`` times it.
+    token (runtime/anchor.py); a span's start score gets ``anchor_weight`` times it, and with
+    ``anchor_route`` a value the head would generate is copied instead where the trunk's guess
+    matches a context token at that log-probability or more.
     """
     ids = np.array(sc.masked(), dtype=np.int64)
     kinds, spos = layout(sc)
@@ -155,6 +157,9 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
         if not use_span:
             acts[ACTION_SPAN] = -np.inf
         route = int(np.argmax(acts))
+        if (route == ACTION_GEN and use_span and anchor_route is not None and anchors is not None
+                and s.index in anchors and anchors[s.index].max() >= anchor_route):
+            route = ACTION_SPAN
         if route == ACTION_SPAN:
             starts = start[s.start]
             if anchors is not None and anchor_weight and s.index in anchors:
@@ -249,7 +254,7 @@ def repair_string(text: str, budget: int, tokenize, null_id: int) -> list[int]:
 
 
 def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_span: bool = True,
-                    anchors: dict | None = None, anchor_weight: float = 0.0):
+                    anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None):
     """``fill`` then assemble: (arguments dict or None, ids, FillInfo, error message or None).
 
     A fill that does not assemble is repaired slot by slot, as the compiler names them: a string
@@ -258,7 +263,7 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
     returned as a call.
     """
     ids, info = fill(sc, step, ctx_ids, tokenize, text_of, steps, use_span=use_span, anchors=anchors,
-                     anchor_weight=anchor_weight)
+                     anchor_weight=anchor_weight, anchor_route=anchor_route)
     logits = None
     for _ in range(len(sc.slots) + 1):
         try:

@@ -44,6 +44,7 @@ class PipelineConfig:
     args_decoder: str = "diffusion"  # "ar": the trunk decodes the arguments under the schema (baseline)
     prefix_cache: bool = True   # reuse the trunk's cache for the prompt prefix shared with the last request
     anchor_weight: float = 0.0  # > 0: span starts steered by the trunk's guess at each value's first token
+    anchor_route: float | None = None  # copy, not generate, where that guess (log-prob) matches the context
 
 
 def _tools(request) -> list:
@@ -256,11 +257,12 @@ class Pipeline:
                     return self.b.fill_step(s_ids, kinds, spos, _ctx)
 
                 anchors = None
-                if self.cfg.anchor_weight and self.cfg.use_span:
+                if (self.cfg.anchor_weight or self.cfg.anchor_route is not None) and self.cfg.use_span:
                     anchors, cache = self._anchors(sc, cache, len(seq), logits, ctx_ids)
                 args, _, info, err = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of,
                                                      steps=self.cfg.steps, use_span=self.cfg.use_span,
-                                                     anchors=anchors, anchor_weight=self.cfg.anchor_weight)
+                                                     anchors=anchors, anchor_weight=self.cfg.anchor_weight,
+                                                     anchor_route=self.cfg.anchor_route)
                 route, written = info.routes, False
             if args is None:
                 errors.append({"call": k, "function": name, "error": err})

@@ -90,3 +90,22 @@ def test_an_anchored_pipeline_gives_valid_calls(tiny_backend):
     assert resp["tool_calls"]
     for c in resp["tool_calls"]:
         jsonschema.validate(json.loads(c["function"]["arguments"]), schemas[c["function"]["name"]])
+
+
+def test_a_confident_trunk_guess_turns_generation_into_a_copy(tok):
+    from edgeagent.heads.spec import ACTION_GEN
+
+    sc = compile_schema(CITY, tok)
+    ctx = enc(tok, "weather in New York today")
+    text_of = lambda ids: tok.decode([int(i) for i in ids])  # noqa: E731
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids  # noqa: E731
+    step = scripted_step(sc, {}, ACTION_GEN, span=(2, 3), T=len(ctx))     # the head would generate
+    anchors = {sc.slots[0].index: np.where(np.arange(len(ctx)) == 2, -0.5, -8.0)}
+
+    def run(route):
+        args, _, info, _ = fill_and_decode(sc, step, ctx, tokenize, text_of, anchors=anchors, anchor_weight=1.0,
+                                           anchor_route=route)
+        return args, info.routes["/city"]
+
+    assert run(-0.7) == ({"city": "New York"}, "span")           # the guess (-0.5) clears the bar
+    assert run(-0.1)[1] == "gen" and run(None)[1] == "gen"        # it does not, or no route threshold

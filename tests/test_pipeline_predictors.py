@@ -72,9 +72,18 @@ def test_predictors_answer_good_and_bad_requests(backend, factory):
 def test_registry_and_steps_sweep():
     assert PREDICTORS["diffusion"].sweeps_steps
     assert not PREDICTORS["ar-constrained"].sweeps_steps and not PREDICTORS["lora-ar"].sweeps_steps
-    for name in ("diffusion", "diffusion-nospan", "ar-constrained", "lora-ar"):
+    assert PREDICTORS["diffusion-noanchor"].sweeps_steps
+    for name in ("diffusion", "diffusion-noanchor", "diffusion-nospan", "ar-constrained", "lora-ar"):
         module, _, attr = PREDICTORS[name].target.partition(":")
         assert callable(getattr(__import__(module, fromlist=[attr]), attr))
+
+
+def test_the_anchor_ablation_turns_only_the_anchors_off(backend):
+    from edgeagent.runtime.pipeline import PipelineConfig
+
+    on, off = pp.diffusion(backend=backend, steps=1).pipeline.cfg, pp.diffusion_noanchor(backend=backend).pipeline.cfg
+    assert on.anchor_weight == PipelineConfig().anchor_weight and off.anchor_weight == 0.0
+    assert {**vars(on), "anchor_weight": 0.0} == vars(off)
 
 
 def test_steps_reach_the_pipeline(backend):

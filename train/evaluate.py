@@ -91,17 +91,20 @@ def dev_anchors(trunk, items, tokenizer, device, max_ctx, cache_path=None, progr
 
 
 def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max_ctx, steps=(1, 2, 4),
-                     limit=300, ablate_span=True, anchors=None, anchor_weights=()):
+                     limit=300, ablate_span=True, anchors=None, anchor_weights=(), anchor_routes=()):
     """Slot filling with the gold function given, per variant: T steps, no span path, and (with
-    ``anchors`` from dev_anchors) T = 1 with trunk-anchored spans at each weight."""
+    ``anchors`` from dev_anchors) T = 1 with trunk-anchored spans at each weight, alone and with
+    each anchor route threshold (runtime/fill.py)."""
     from edgeagent.scaffold import compile_schema
 
     calls = dev_calls(items, limit)
     tokenize = lambda text: tokenizer.encode(text, add_special_tokens=False).ids
     text_of = lambda ids: tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)
-    variants = [(f"T={t}", t, True, 0.0) for t in steps] + ([("T=2 no-span", 2, False, 0.0)] if ablate_span else [])
+    variants = [(f"T={t}", t, True, 0.0, None) for t in steps]
+    variants += [("T=2 no-span", 2, False, 0.0, None)] if ablate_span else []
     if anchors is not None:
-        variants += [(f"T=1 anchor={w:g}", 1, True, float(w)) for w in anchor_weights]
+        variants += [(f"T=1 anchor={w:g}" + (f" route>={r:g}" if r is not None else ""), 1, True, float(w), r)
+                     for w in anchor_weights for r in (None, *anchor_routes)]
     res = {name: {"calls": 0, "exact": 0, "values": 0, "values_exact": 0, "assembled": 0, "ms": 0.0}
            for name, *_ in variants}
     by_group: dict = {}
@@ -116,10 +119,11 @@ def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max
         ctx_ids = items[n].ids[lo: c.ctx_end]
         step = torch_step(slot_filler, ctx, device)
         gv = _values(gold)
-        for name, t, span, weight in variants:
+        for name, t, span, weight, route in variants:
             t0 = time.perf_counter()
             args, _, _, err = fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps=t, use_span=span,
-                                              anchors=anchors.get((n, k)) if weight else None, anchor_weight=weight)
+                                              anchors=anchors.get((n, k)) if anchors is not None else None,
+                                              anchor_weight=weight, anchor_route=route)
             r = res[name]
             r["ms"] += (time.perf_counter() - t0) * 1000
             r["assembled"] += args is not None
@@ -153,7 +157,7 @@ def source_group(source: str) -> str:
 
 
 def dev_report(items, states, offsets, mode_head, cont_head, slot_filler, tcfg, vocab_size, tokenizer=None,
-               anchors=None, anchor_weights=()):
+               anchors=None, anchor_weights=(), anchor_routes=()):
     device = tcfg.device
     out = {}
     xm = torch.from_numpy(np.asarray([states[int(offsets[n]) + it.mode_at] for n, it in enumerate(items)],
@@ -181,5 +185,6 @@ def dev_report(items, states, offsets, mode_head, cont_head, slot_filler, tcfg, 
                                    for lab, v in (("end", 0), ("another", 1))}
     if tokenizer is not None and xc:
         out["slot_fill"] = slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, tcfg.max_ctx,
-                                            anchors=anchors, anchor_weights=anchor_weights)
+                                            anchors=anchors, anchor_weights=anchor_weights,
+                                            anchor_routes=anchor_routes)
     return out

@@ -221,10 +221,11 @@ def fit_lora(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=Tru
 
 
 def dev_eval(cfg: RunConfig, work: Path, heads, limit_per_mode: dict | None = None, trunk=None,
-             progress=True, anchor_weights=()) -> dict:
+             progress=True, anchor_weights=(), anchor_routes=()) -> dict:
     """Dev-split metrics of trained heads (the shipped ones by default) on a sample of the prepared
-    dev set: trunk states for the sample are cached under WORK/states-devsample. ``anchor_weights``:
-    also score trunk-anchored spans at these weights (the trunk's guesses cached beside the states)."""
+    dev set: trunk states for the sample are cached under WORK/states-devsample. ``anchor_weights``
+    (and ``anchor_routes``): also score trunk-anchored spans at these settings (the trunk's guesses
+    are cached beside the states)."""
     import torch
 
     from edgeagent.heads.io import heads_dir, load_heads
@@ -264,7 +265,7 @@ def dev_eval(cfg: RunConfig, work: Path, heads, limit_per_mode: dict | None = No
         anchors = dev_anchors(trunk, items, tokenizer, cfg.device, tcfg.max_ctx, where / "anchors.pkl", progress)
     with torch.inference_mode():
         rep = dev_report(items, states, offsets, mode, another, sf, tcfg, emb.shape[0], tokenizer=tokenizer,
-                         anchors=anchors, anchor_weights=anchor_weights)
+                         anchors=anchors, anchor_weights=anchor_weights, anchor_routes=anchor_routes)
     rep["sample"] = {"items": len(items), "calls": int(sum(len(i.calls) for i in items)),
                      "by_mode": _count(MODES[i.mode] for i in items)}
     return rep

@@ -40,9 +40,13 @@ STAGES = ("prepare", "fit", "all", "lora", "dev")
 @click.option("--anchor-weights", default="", show_default=False,
               help="With --stage dev: also score trunk-anchored spans at these weights, e.g. 0.5,1,2 "
                    "(a trunk pass per dev call, cached in the states folder); the pipeline's "
-                   "--anchor-weight is chosen from this.")
+                   "anchor weight is chosen from this.")
+@click.option("--anchor-routes", default="", show_default=False,
+              help="With --anchor-weights: also score each weight with these route thresholds, e.g. "
+                   "-0.7,-2.3 (copy instead of generating where the trunk's guess at the value's first "
+                   "token matches the context with at least this log-probability).")
 def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epochs, lora, seed, heads, dev_sample,
-          report, anchor_weights):
+          report, anchor_weights, anchor_routes):
     """Train the mode head, the another-call head and the slot filler on a frozen trunk.
 
     The trunk's states are computed once and cached in WORK; the heads train on the cache.
@@ -82,11 +86,10 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epoch
         except ValueError:
             raise click.BadParameter("expected 'all' or mode=count pairs, e.g. tool=100,chat=60",
                                      param_hint="--dev-sample")
-        try:
-            weights = tuple(float(w) for w in anchor_weights.split(",") if w.strip())
-        except ValueError:
-            raise click.BadParameter("expected comma-separated numbers, e.g. 0.5,1,2", param_hint="--anchor-weights")
-        rep = dev_eval(cfg, work, heads, sample, anchor_weights=weights)
+        weights, routes = _numbers(anchor_weights, "--anchor-weights"), _numbers(anchor_routes, "--anchor-routes")
+        if routes and not weights:
+            raise click.BadParameter("needs --anchor-weights (0 scores the route alone)", param_hint="--anchor-routes")
+        rep = dev_eval(cfg, work, heads, sample, anchor_weights=weights, anchor_routes=routes)
         report = report or work / "dev_report.json"
         report.write_text(json.dumps(rep, indent=2))
         click.echo(json.dumps(rep, indent=2))
@@ -95,3 +98,10 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epoch
 
         rep = fit_lora(cfg, work, out)
         click.echo(f"LoRA baseline written to {out / 'lora'}: {rep}")
+
+
+def _numbers(text: str, hint: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(w) for w in text.split(",") if w.strip())
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers, got {text!r}", param_hint=hint) from None
