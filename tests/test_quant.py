@@ -181,7 +181,10 @@ def test_quantized_artifact_records_choice_and_runs(int8_artifact):
     chosen, met = select(ran, cfg.min_agreement)
     assert info["method"] == chosen["name"] and info["met_min_agreement"] == met
     assert info["measured"]["agreement"] == chosen["agreement"] and info["measured"]["positions"] == 12
-    assert (info["warning"] is None) == met and info["min_agreement"] == MIN_AGREEMENT
+    # the agreement warning comes iff the bar is missed; a note that the int8 artifact decodes no
+    # faster than fp32 may join it, depending on this machine's load (timings are not asserted)
+    assert ("greedy-token agreement" in (info["warning"] or "")) == (not met)
+    assert info["min_agreement"] == MIN_AGREEMENT
     assert info["chosen_by"].startswith("among candidates with greedy-token agreement >= 95%")
     for c in ran:  # every candidate's numbers are recorded
         assert 0 <= c["agreement"] <= 1 and c["decode_tok_s"] > 0 and c["size_mb"] > 0
