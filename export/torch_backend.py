@@ -23,12 +23,12 @@ class TorchTrunk:
         return DynamicCache()
 
     @torch.inference_mode()
-    def prefill(self, ids, cache):
+    def prefill(self, ids, cache, all_logits: bool = False):
         t = torch.as_tensor(np.asarray(ids, dtype=np.int64), device=self.device).unsqueeze(0)
         out = self.trunk.model(input_ids=t, past_key_values=cache, use_cache=True)
         h = out.last_hidden_state
-        logits = self.trunk.lm_head(h[:, -1])
-        return logits[0].float().cpu().numpy(), h[0].float().cpu().numpy(), out.past_key_values
+        logits = self.trunk.lm_head(h[0] if all_logits else h[0, -1])
+        return logits.float().cpu().numpy(), h[0].float().cpu().numpy(), out.past_key_values
 
     def truncate(self, cache, length: int):
         """Keep positions [0, length) of a DynamicCache."""

@@ -20,6 +20,7 @@ import numpy as np
 
 TOP_K = 256          # trunk tokens read per slot; the rest count as FLOOR
 FLOOR = -20.0        # log-probability of a context token none of the top tokens matches
+END_REACH = 24       # context tokens a span's end is looked for in, from its start
 
 
 class TokenTexts:
@@ -28,10 +29,24 @@ class TokenTexts:
     def __init__(self, tokenizer, vocab_size: int):
         groups: dict[str, int] = {}
         self.group = np.empty(vocab_size, np.int64)
+        # tokens that close a value: a string's quote; a number's "," or "}"
+        self.closes = {"string": np.zeros(vocab_size, bool), "number": np.zeros(vocab_size, bool)}
         for t in range(vocab_size):
-            text = tokenizer.decode([t], skip_special_tokens=False).strip()
+            raw = tokenizer.decode([t], skip_special_tokens=False)
+            text = raw.strip()
             self.group[t] = groups.setdefault(text, len(groups)) if text else -1
+            self.closes["string"][t] = raw.startswith('"')
+            self.closes["number"][t] = text[:1] in (",", "}")
+        self.closes["integer"] = self.closes["number"]
         self.n_groups = len(groups)
+
+    def close_logp(self, logits: np.ndarray, kind: str) -> np.ndarray:
+        """[n] log-probability that the value ends after each of ``logits`` [n, V]' positions."""
+        logits = np.asarray(logits, np.float64)[:, : len(self.group)]
+        z = logits - logits.max(-1, keepdims=True)
+        total = np.log(np.exp(z).sum(-1))
+        close = np.log(np.exp(z[:, self.closes[kind]]).sum(-1) + 1e-30)
+        return np.maximum(close - total, FLOOR)
 
     def scores(self, logits: np.ndarray, ctx_ids: np.ndarray) -> np.ndarray:
         """[T] the log-probability the trunk gives each context token's text (FLOOR if none)."""
@@ -62,18 +77,40 @@ def slot_prefixes(sc, tokenize) -> dict[int, list[int]]:
     return out
 
 
-def slot_anchors(backend, cache, length: int, sc, tokenize, texts: TokenTexts, ctx_ids) -> tuple[dict, object]:
+def slot_anchors(backend, cache, length: int, prefixes: dict, texts: TokenTexts, ctx_ids) -> tuple[dict, object]:
     """(slot index -> ``texts.scores`` of the trunk's guess at the value's first token, cache).
 
     ``backend``: prefill / truncate / max_len as in runtime/backend.py; ``cache`` holds ``length``
-    positions (the call so far). One short pass per top-level value slot, on a branch of the
-    cache that is rewound after: the cache comes back as it was.
+    positions (the call so far); ``prefixes`` from slot_prefixes. One short pass per slot, on a
+    branch of the cache that is rewound after: the cache comes back as it was.
     """
     out = {}
-    for index, prefix in slot_prefixes(sc, tokenize).items():
+    for index, prefix in prefixes.items():
         if length + len(prefix) > backend.max_len:
             continue
         logits, _, cache = backend.prefill(np.asarray(prefix, np.int64), cache)
         cache = backend.truncate(cache, length)
         out[index] = texts.scores(logits, ctx_ids)
+    return out, cache
+
+
+def end_scores(backend, cache, length: int, prefix, kind: str, ctx_ids, first: int, texts: TokenTexts,
+               tokenize, text_of) -> tuple[np.ndarray | None, object]:
+    """([T] the trunk's log-probability that a value copied from context token ``first`` ends at
+    each context token (FLOOR outside the reach), cache as it was).
+
+    One pass on a branch of the cache: the slot's prefix, then the context from ``first`` on as
+    the value's text (the first token without its leading space), reading at every position the
+    probability of what closes the value (a quote; a comma or brace after a number).
+    """
+    lead = list(tokenize(text_of(ctx_ids[first:first + 1]).lstrip())) or [int(ctx_ids[first])]
+    run = [int(t) for t in ctx_ids[first + 1: first + END_REACH]]
+    ids = list(prefix) + lead + run
+    if length + len(ids) > backend.max_len:
+        return None, cache
+    logits, _, cache = backend.prefill(np.asarray(ids, np.int64), cache, all_logits=True)
+    cache = backend.truncate(cache, length)
+    rows = np.asarray(logits)[len(prefix) + len(lead) - 1:]      # row j: the value is context[first..first+j]
+    out = np.full(len(ctx_ids), FLOOR)
+    out[first:first + len(rows)] = texts.close_logp(rows, kind)
     return out, cache

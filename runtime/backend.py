@@ -9,7 +9,8 @@ PyTorch reference (``edgeagent.export.torch_backend``) and the ONNX Runtime one;
     max_len          longest sequence the cache holds
     max_scaffold_len longest scaffold the slot filler reads (a longer one is decoded by the trunk)
     new_cache()      an empty KV cache
-    prefill(ids, cache) -> (logits [V] of the last token, hidden [n, H] of the new tokens, cache)
+    prefill(ids, cache, all_logits=False) -> (logits [V] of the last token, or [n, V] of every
+                     new token with all_logits; hidden [n, H] of the new tokens; cache)
                      appends ``ids`` to the cache (works for one token too: that is decode)
     truncate(cache, n) -> cache          keeps positions [0, n) (in place allowed): prefix reuse
     mode_logits(state [H]) -> [3]        chat | think | tool
@@ -33,7 +34,7 @@ class Backend(Protocol):
 
     def new_cache(self) -> Any: ...
 
-    def prefill(self, ids: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, Any]: ...
+    def prefill(self, ids: np.ndarray, cache: Any, all_logits: bool = False) -> tuple[np.ndarray, np.ndarray, Any]: ...
 
     def truncate(self, cache: Any, length: int) -> Any: ...
 

@@ -116,7 +116,8 @@ def span_value(text_of, ctx_ids, first, last, kind):
 
 
 def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 48, use_span: bool = True,
-         anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None):
+         anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None,
+         end_anchor=None, end_weight: float = 0.0):
     """Fill every slot of scaffold ``sc``. Returns (ids [L], FillInfo).
 
     tokenize(text) -> token ids of a slot's text; text_of(ids) -> the text of context tokens.
@@ -124,7 +125,9 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     ``anchors``: slot index -> [T] the trunk's score of each context token as the value's first
     token (runtime/anchor.py); a span's start score gets ``anchor_weight`` times it, and with
     ``anchor_route`` a value the head would generate is copied instead where the trunk's guess
-    matches a context token at that log-probability or more.
+    matches a context token at that log-probability or more. ``end_anchor(slot, first)`` -> [T] (or
+    None): the trunk's score of each context token as the end of a value copied from ``first``; the
+    span's end score gets ``end_weight`` times it.
     """
     ids = np.array(sc.masked(), dtype=np.int64)
     kinds, spos = layout(sc)
@@ -164,7 +167,12 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
             starts = start[s.start]
             if anchors is not None and anchor_weight and s.index in anchors:
                 starts = starts + anchor_weight * anchors[s.index]
-            first, last = snap_to_words(text_of, ctx_ids, *best_span(starts, end[s.start], span_max))
+            first, last = best_span(starts, end[s.start], span_max)
+            extra = end_anchor(s, first) if end_anchor is not None and end_weight else None
+            if extra is not None:
+                ends = end[s.start][first: first + span_max] + end_weight * extra[first: first + span_max]
+                last = first + int(np.argmax(ends))
+            first, last = snap_to_words(text_of, ctx_ids, first, last)
             text = span_value(text_of, ctx_ids, first, last, s.kind)
             toks = list(tokenize(text)) if text is not None else []
             if 0 < len(toks) <= s.budget and allowed[s.index][toks].all():
@@ -254,7 +262,8 @@ def repair_string(text: str, budget: int, tokenize, null_id: int) -> list[int]:
 
 
 def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_span: bool = True,
-                    anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None):
+                    anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None,
+                    end_anchor=None, end_weight: float = 0.0):
     """``fill`` then assemble: (arguments dict or None, ids, FillInfo, error message or None).
 
     A fill that does not assemble is repaired slot by slot, as the compiler names them: a string
@@ -263,7 +272,8 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
     returned as a call.
     """
     ids, info = fill(sc, step, ctx_ids, tokenize, text_of, steps, use_span=use_span, anchors=anchors,
-                     anchor_weight=anchor_weight, anchor_route=anchor_route)
+                     anchor_weight=anchor_weight, anchor_route=anchor_route, end_anchor=end_anchor,
+                     end_weight=end_weight)
     logits = None
     for _ in range(len(sc.slots) + 1):
         try:

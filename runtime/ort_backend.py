@@ -88,9 +88,9 @@ class OrtBackend:
     def new_cache(self) -> KVCache:
         return self.trunk.new_cache()
 
-    def prefill(self, ids, cache: KVCache):
-        logits, hidden = self.trunk.forward(np.asarray(ids, dtype=np.int64), cache)
-        return logits[-1], hidden, cache
+    def prefill(self, ids, cache: KVCache, all_logits: bool = False):
+        logits, hidden = self.trunk.forward(np.asarray(ids, dtype=np.int64), cache, all_logits)
+        return (logits if all_logits else logits[-1]), hidden, cache
 
     def truncate(self, cache: KVCache, length: int) -> KVCache:
         if not 0 <= length <= cache.length:

@@ -20,7 +20,7 @@ import numpy as np
 
 from edgeagent.formats import call_syntax, render_prompt, resolve_mode
 from edgeagent.heads.spec import MODES
-from edgeagent.runtime.anchor import TokenTexts, slot_anchors
+from edgeagent.runtime.anchor import TokenTexts, end_scores, slot_anchors, slot_prefixes
 from edgeagent.runtime.fill import fill_and_decode
 from edgeagent.runtime.names import NameTrie
 from edgeagent.scaffold import SchemaError, compile_schema
@@ -49,6 +49,7 @@ class PipelineConfig:
     # --anchor-routes=-0.7,-2.3`): values exact 31.3% -> 37.6%, calls 11.9% -> 18.5%. 0 / None: off
     anchor_weight: float = 2.0
     anchor_route: float | None = -2.3
+    end_weight: float = 0.0     # > 0: a copied span's end steered by the trunk's chance of closing the value there
 
 
 def _tools(request) -> list:
@@ -210,11 +211,24 @@ class Pipeline:
         return text.strip(), len(out)
 
     def _anchors(self, sc, cache, length, logits, ctx_ids):
-        """(slot index -> the trunk's score of each context token as the value's first token, cache
-        as it was): runtime/anchor.py."""
+        """(slot index -> the trunk's score of each context token as the value's first token, the
+        end scorer for fill (None if off), cache as it was): runtime/anchor.py."""
         if self._texts is None:
             self._texts = TokenTexts(self.tok, min(len(logits), self.tok.get_vocab_size()))
-        return slot_anchors(self.b, cache, length, sc, self.tokenize, self._texts, ctx_ids)
+        prefixes = slot_prefixes(sc, self.tokenize)
+        starts, cache = slot_anchors(self.b, cache, length, prefixes, self._texts, ctx_ids)
+        if not self.cfg.end_weight:
+            return starts, None, cache
+        branch = [cache]
+
+        def end_anchor(slot, first):
+            if slot.index not in prefixes:
+                return None
+            scores, branch[0] = end_scores(self.b, branch[0], length, prefixes[slot.index], slot.kind, ctx_ids,
+                                           first, self._texts, self.tokenize, self.text_of)
+            return scores
+
+        return starts, end_anchor, cache
 
     def _calls(self, ids, hidden, cache, tools, forced_name):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}
@@ -260,13 +274,15 @@ class Pipeline:
                 def step(s_ids, kinds, spos, _ctx=ctx):
                     return self.b.fill_step(s_ids, kinds, spos, _ctx)
 
-                anchors = None
-                if (self.cfg.anchor_weight or self.cfg.anchor_route is not None) and self.cfg.use_span:
-                    anchors, cache = self._anchors(sc, cache, len(seq), logits, ctx_ids)
+                anchors = end_anchor = None
+                if (self.cfg.anchor_weight or self.cfg.anchor_route is not None or self.cfg.end_weight) \
+                        and self.cfg.use_span:
+                    anchors, end_anchor, cache = self._anchors(sc, cache, len(seq), logits, ctx_ids)
                 args, _, info, err = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of,
                                                      steps=self.cfg.steps, use_span=self.cfg.use_span,
                                                      anchors=anchors, anchor_weight=self.cfg.anchor_weight,
-                                                     anchor_route=self.cfg.anchor_route)
+                                                     anchor_route=self.cfg.anchor_route, end_anchor=end_anchor,
+                                                     end_weight=self.cfg.end_weight)
                 route, written = info.routes, False
             if args is None:
                 errors.append({"call": k, "function": name, "error": err})

@@ -68,9 +68,12 @@ def test_anchor_passes_leave_the_cache_as_it_was(tiny_backend):
                          "required": ["city"]}, p.tok)
     logits, _, plain = b.prefill(np.asarray(prompt), b.new_cache())
     _, _, branched = b.prefill(np.asarray(prompt), b.new_cache())
-    anchors, branched = p._anchors(sc, branched, len(prompt), logits, np.asarray(prompt))
+    p.cfg.end_weight = 1.0
+    anchors, end_anchor, branched = p._anchors(sc, branched, len(prompt), logits, np.asarray(prompt))
     assert set(anchors) == {s.index for s in sc.slots if s.pointer in ("/city", "/n")}
     assert all(a.shape == (len(prompt),) for a in anchors.values())
+    ends = end_anchor(sc.slots[0], 3)                   # a value copied from the 4th context token on
+    assert ends.shape == (len(prompt),) and (ends[:3] == FLOOR).all() and (ends[3:] > FLOOR).any()
     nxt = np.asarray(p.tokenize(" and more"))
     np.testing.assert_allclose(b.prefill(nxt, branched)[0], b.prefill(nxt, plain)[0], rtol=1e-5, atol=1e-5)
 
@@ -109,3 +112,29 @@ def test_a_confident_trunk_guess_turns_generation_into_a_copy(tok):
 
     assert run(-0.7) == ({"city": "New York"}, "span")           # the guess (-0.5) clears the bar
     assert run(-0.1)[1] == "gen" and run(None)[1] == "gen"        # it does not, or no route threshold
+
+
+def test_the_trunk_close_moves_the_span_end(tok):
+    sc = compile_schema(CITY, tok)
+    ctx = enc(tok, "weather in New York today")
+    text_of = lambda ids: tok.decode([int(i) for i in ids])  # noqa: E731
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids  # noqa: E731
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(2, 4), T=len(ctx))   # the head: "New York to"
+    seen = []
+
+    def end_anchor(slot, first):
+        seen.append(first)
+        return np.where(np.arange(len(ctx)) == 3, -0.1, -6.0)            # the trunk closes after "York"
+
+    got = lambda w: fill_and_decode(sc, step, ctx, tokenize, text_of, end_anchor=end_anchor, end_weight=w)[0]  # noqa: E731
+    assert got(0.0) == {"city": "New York today"} and not seen     # "to" snaps to the word "today"
+    assert got(1.0) == {"city": "New York"} and seen == [2]
+
+
+def test_close_logp_reads_the_quote_for_strings_and_the_comma_for_numbers(tok):
+    texts = TokenTexts(tok, tok.get_vocab_size())
+    quote, comma = int(enc(tok, '"')[0]), int(enc(tok, ",")[0])
+    logits = np.zeros((2, tok.get_vocab_size()))
+    logits[0, quote] = logits[1, comma] = 12.0
+    s, n = texts.close_logp(logits, "string"), texts.close_logp(logits, "number")
+    assert s[0] > -0.01 and s[1] < -5 and n[1] > -0.01 and n[0] < -5

@@ -136,10 +136,11 @@ def test_routers_match_pytorch(pair):
     np.testing.assert_allclose(ort_b.another_logits(state), ref.another_logits(state), atol=ATOL, rtol=0)
 
 
-@pytest.mark.parametrize("anchor_weight", [0.0, 1.0])
-def test_pipeline_gives_the_same_calls_and_text(pair, anchor_weight):
+@pytest.mark.parametrize("anchors", [0.0, 1.0])
+def test_pipeline_gives_the_same_calls_and_text(pair, anchors):
     ref, ort_b, _ = pair
-    cfg = PipelineConfig(max_new_tokens=12, max_calls=3, anchor_weight=anchor_weight)
+    cfg = PipelineConfig(max_new_tokens=12, max_calls=3, anchor_weight=anchors, anchor_route=None,
+                         end_weight=anchors)
     torch_pipe, ort_pipe = Pipeline(ref, cfg), Pipeline(ort_b, cfg)
     n_calls = n_text = 0
     for req in REQUESTS:

@@ -325,5 +325,6 @@ def test_dev_anchors_score_every_top_level_value_and_are_reused(prepared, tmp_pa
                                     ffn=64),
                     trunk.get_input_embeddings().weight.detach()).eval()
     scores = slot_fill_scores(tool_items, states, offsets, sf, tok, "cpu", 1024, steps=(1,), ablate_span=False,
-                              anchors=got, anchor_weights=(1.0,))
-    assert scores["T=1 anchor=1"]["calls"] == scores["T=1"]["calls"] == 3
+                              anchors=got, anchor_weights=(1.0,), trunk=trunk, end_weights=(2.0,))
+    ends = [k for k in scores if k.endswith("end=2")]
+    assert len(ends) == 1 and scores["T=1 anchor=1"]["calls"] == scores[ends[0]]["calls"] == scores["T=1"]["calls"] == 3

@@ -65,7 +65,7 @@ def dev_anchors(trunk, items, tokenizer, device, max_ctx, cache_path=None, progr
     from tqdm import tqdm
 
     from edgeagent.export.torch_backend import TorchTrunk
-    from edgeagent.runtime.anchor import TokenTexts, slot_anchors
+    from edgeagent.runtime.anchor import TokenTexts, slot_anchors, slot_prefixes
     from edgeagent.scaffold import compile_schema
 
     calls = dev_calls(items)
@@ -84,27 +84,37 @@ def dev_anchors(trunk, items, tokenizer, device, max_ctx, cache_path=None, progr
         sc = compile_schema(json.loads(c.schema), tokenizer)
         _, _, cache = backend.prefill(np.asarray(items[n].ids[:c.ctx_end], np.int64), backend.new_cache())
         ctx_ids = np.asarray(items[n].ids[max(0, c.ctx_end - max_ctx): c.ctx_end], np.int64)
-        out[(n, k)] = slot_anchors(backend, cache, c.ctx_end, sc, tokenize, texts, ctx_ids)[0]
+        out[(n, k)] = slot_anchors(backend, cache, c.ctx_end, slot_prefixes(sc, tokenize), texts, ctx_ids)[0]
     if cache_path is not None:
         cache_path.write_bytes(pickle.dumps({"key": key, "anchors": out}))
     return out
 
 
 def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max_ctx, steps=(1, 2, 4),
-                     limit=300, ablate_span=True, anchors=None, anchor_weights=(), anchor_routes=()):
+                     limit=300, ablate_span=True, anchors=None, anchor_weights=(), anchor_routes=(),
+                     trunk=None, end_weights=()):
     """Slot filling with the gold function given, per variant: T steps, no span path, and (with
     ``anchors`` from dev_anchors) T = 1 with trunk-anchored spans at each weight, alone and with
-    each anchor route threshold (runtime/fill.py)."""
+    each anchor route threshold (runtime/fill.py). With ``trunk`` and ``end_weights``: also the
+    pipeline's default anchors with span ends anchored at each end weight (a trunk pass per call)."""
     from edgeagent.scaffold import compile_schema
 
     calls = dev_calls(items, limit)
     tokenize = lambda text: tokenizer.encode(text, add_special_tokens=False).ids
     text_of = lambda ids: tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)
-    variants = [(f"T={t}", t, True, 0.0, None) for t in steps]
-    variants += [("T=2 no-span", 2, False, 0.0, None)] if ablate_span else []
+    # (name, T, span path, anchor weight, anchor route, end weight)
+    variants = [(f"T={t}", t, True, 0.0, None, 0.0) for t in steps]
+    variants += [("T=2 no-span", 2, False, 0.0, None, 0.0)] if ablate_span else []
     if anchors is not None:
-        variants += [(f"T=1 anchor={w:g}" + (f" route>={r:g}" if r is not None else ""), 1, True, float(w), r)
+        variants += [(f"T=1 anchor={w:g}" + (f" route>={r:g}" if r is not None else ""), 1, True, float(w), r, 0.0)
                      for w in anchor_weights for r in (None, *anchor_routes)]
+    if anchors is not None and trunk is not None:
+        from edgeagent.runtime.pipeline import PipelineConfig
+
+        d = PipelineConfig()
+        variants += [(f"T=1 anchor={d.anchor_weight:g} route>={d.anchor_route:g} end={w:g}", 1, True,
+                      d.anchor_weight, d.anchor_route, float(w)) for w in end_weights]
+        ends = _EndScorer(trunk, tokenizer, device, text_of, tokenize)
     res = {name: {"calls": 0, "exact": 0, "values": 0, "values_exact": 0, "assembled": 0, "ms": 0.0}
            for name, *_ in variants}
     by_group: dict = {}
@@ -119,11 +129,13 @@ def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max
         ctx_ids = items[n].ids[lo: c.ctx_end]
         step = torch_step(slot_filler, ctx, device)
         gv = _values(gold)
-        for name, t, span, weight, route in variants:
+        end_anchor = ends.call(items[n].ids[:c.ctx_end], sc, ctx_ids) if any(v[5] for v in variants) else None
+        for name, t, span, weight, route, end_weight in variants:
             t0 = time.perf_counter()
             args, _, _, err = fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps=t, use_span=span,
                                               anchors=anchors.get((n, k)) if anchors is not None else None,
-                                              anchor_weight=weight, anchor_route=route)
+                                              anchor_weight=weight, anchor_route=route,
+                                              end_anchor=end_anchor if end_weight else None, end_weight=end_weight)
             r = res[name]
             r["ms"] += (time.perf_counter() - t0) * 1000
             r["assembled"] += args is not None
@@ -147,6 +159,38 @@ def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max
     return res
 
 
+class _EndScorer:
+    """Span-end anchors for the dev report: the trunk reads a call's context once; each (slot, start)
+    is scored once on a branch of that cache, whatever the end weight."""
+
+    def __init__(self, trunk, tokenizer, device, text_of, tokenize):
+        from edgeagent.export.torch_backend import TorchTrunk
+        from edgeagent.runtime.anchor import TokenTexts
+
+        self.backend = TorchTrunk(trunk, device)
+        self.texts = TokenTexts(tokenizer, min(trunk.config.vocab_size, tokenizer.get_vocab_size()))
+        self.text_of, self.tokenize = text_of, tokenize
+
+    def call(self, ids, sc, ctx_ids):
+        from edgeagent.runtime.anchor import end_scores, slot_prefixes
+
+        prefixes = slot_prefixes(sc, self.tokenize)
+        state, memo = {}, {}
+
+        def end_anchor(slot, first):
+            if slot.index not in prefixes:
+                return None
+            if (slot.index, first) not in memo:
+                if "cache" not in state:  # the context pass, only for calls that copy a value
+                    state["cache"] = self.backend.prefill(np.asarray(ids, np.int64), self.backend.new_cache())[2]
+                memo[slot.index, first], state["cache"] = end_scores(
+                    self.backend, state["cache"], len(ids), prefixes[slot.index], slot.kind, ctx_ids, first,
+                    self.texts, self.tokenize, self.text_of)
+            return memo[slot.index, first]
+
+        return end_anchor
+
+
 def source_group(source: str) -> str:
     """'glaive_en/counterfactual+repeat+shuffle' -> 'repeat'; 'sgd/distractors' -> 'sgd'."""
     dataset, _, augments = source.partition("/")
@@ -157,7 +201,7 @@ def source_group(source: str) -> str:
 
 
 def dev_report(items, states, offsets, mode_head, cont_head, slot_filler, tcfg, vocab_size, tokenizer=None,
-               anchors=None, anchor_weights=(), anchor_routes=()):
+               anchors=None, anchor_weights=(), anchor_routes=(), trunk=None, end_weights=()):
     device = tcfg.device
     out = {}
     xm = torch.from_numpy(np.asarray([states[int(offsets[n]) + it.mode_at] for n, it in enumerate(items)],
@@ -186,5 +230,5 @@ def dev_report(items, states, offsets, mode_head, cont_head, slot_filler, tcfg, 
     if tokenizer is not None and xc:
         out["slot_fill"] = slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, tcfg.max_ctx,
                                             anchors=anchors, anchor_weights=anchor_weights,
-                                            anchor_routes=anchor_routes)
+                                            anchor_routes=anchor_routes, trunk=trunk, end_weights=end_weights)
     return out

@@ -221,7 +221,7 @@ def fit_lora(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=Tru
 
 
 def dev_eval(cfg: RunConfig, work: Path, heads, limit_per_mode: dict | None = None, trunk=None,
-             progress=True, anchor_weights=(), anchor_routes=()) -> dict:
+             progress=True, anchor_weights=(), anchor_routes=(), end_weights=()) -> dict:
     """Dev-split metrics of trained heads (the shipped ones by default) on a sample of the prepared
     dev set: trunk states for the sample are cached under WORK/states-devsample. ``anchor_weights``
     (and ``anchor_routes``): also score trunk-anchored spans at these settings (the trunk's guesses
@@ -259,13 +259,14 @@ def dev_eval(cfg: RunConfig, work: Path, heads, limit_per_mode: dict | None = No
     sf, mode, another = load_heads(heads_dir(cfg.model, heads), emb, cfg.device)
     tokenizer = _tokenizer(cfg.model)
     anchors = None
-    if anchor_weights:
+    if anchor_weights or end_weights:
         from edgeagent.train.evaluate import dev_anchors
 
         anchors = dev_anchors(trunk, items, tokenizer, cfg.device, tcfg.max_ctx, where / "anchors.pkl", progress)
     with torch.inference_mode():
         rep = dev_report(items, states, offsets, mode, another, sf, tcfg, emb.shape[0], tokenizer=tokenizer,
-                         anchors=anchors, anchor_weights=anchor_weights, anchor_routes=anchor_routes)
+                         anchors=anchors, anchor_weights=anchor_weights, anchor_routes=anchor_routes,
+                         trunk=trunk if end_weights else None, end_weights=end_weights)
     rep["sample"] = {"items": len(items), "calls": int(sum(len(i.calls) for i in items)),
                      "by_mode": _count(MODES[i.mode] for i in items)}
     return rep

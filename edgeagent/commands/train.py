@@ -45,8 +45,12 @@ STAGES = ("prepare", "fit", "all", "lora", "dev")
               help="With --anchor-weights: also score each weight with these route thresholds, e.g. "
                    "-0.7,-2.3 (copy instead of generating where the trunk's guess at the value's first "
                    "token matches the context with at least this log-probability).")
+@click.option("--end-weights", default="", show_default=False,
+              help="With --stage dev: also score the pipeline's anchors with span ends anchored at these "
+                   "weights, e.g. 1,2 (the trunk's chance of closing the value at each end; a trunk pass "
+                   "per dev call, not cached).")
 def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epochs, lora, seed, heads, dev_sample,
-          report, anchor_weights, anchor_routes):
+          report, anchor_weights, anchor_routes, end_weights):
     """Train the mode head, the another-call head and the slot filler on a frozen trunk.
 
     The trunk's states are computed once and cached in WORK; the heads train on the cache.
@@ -89,7 +93,8 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epoch
         weights, routes = _numbers(anchor_weights, "--anchor-weights"), _numbers(anchor_routes, "--anchor-routes")
         if routes and not weights:
             raise click.BadParameter("needs --anchor-weights (0 scores the route alone)", param_hint="--anchor-routes")
-        rep = dev_eval(cfg, work, heads, sample, anchor_weights=weights, anchor_routes=routes)
+        rep = dev_eval(cfg, work, heads, sample, anchor_weights=weights, anchor_routes=routes,
+                       end_weights=_numbers(end_weights, "--end-weights"))
         report = report or work / "dev_report.json"
         report.write_text(json.dumps(rep, indent=2))
         click.echo(json.dumps(rep, indent=2))

@@ -149,9 +149,9 @@ class DecisionTokenBackend:
     def truncate(self, cache, length):
         return self.b.truncate(cache, length)
 
-    def prefill(self, ids, cache):
-        logits, hidden, cache = self.b.prefill(ids, cache)
-        self._last = np.asarray(logits, dtype=np.float64)
+    def prefill(self, ids, cache, all_logits: bool = False):
+        logits, hidden, cache = self.b.prefill(ids, cache, all_logits)
+        self._last = np.asarray(logits[-1] if all_logits else logits, dtype=np.float64)
         return logits, hidden, cache
 
     def _split(self, token):
