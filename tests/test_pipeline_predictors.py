@@ -82,8 +82,8 @@ def test_the_anchor_ablation_turns_only_the_anchors_off(backend):
     from edgeagent.runtime.pipeline import PipelineConfig
 
     on, off = pp.diffusion(backend=backend, steps=1).pipeline.cfg, pp.diffusion_noanchor(backend=backend).pipeline.cfg
-    assert on.anchor_weight == PipelineConfig().anchor_weight and off.anchor_weight == 0.0
-    assert {**vars(on), "anchor_weight": 0.0} == vars(off)
+    assert on.anchor_weight == PipelineConfig().anchor_weight and on.end_weight == PipelineConfig().end_weight
+    assert {**vars(on), "anchor_weight": 0.0, "anchor_route": None, "end_weight": 0.0} == vars(off)
 
 
 def test_steps_reach_the_pipeline(backend):

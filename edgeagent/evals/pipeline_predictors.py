@@ -1,7 +1,7 @@
 """BFCL predictors on the routed pipeline: the system and its AR baselines, on the same trunk.
 
     diffusion         the routed pipeline (mode head, trie names, span/diffusion slot filler), T steps
-    diffusion-noanchor  the same with span starts from the slot filler alone (no trunk anchors)
+    diffusion-noanchor  the same with spans from the slot filler alone (no trunk anchors)
     diffusion-nospan  the same without the span path (every value generated): the ablation
     ar-constrained    baseline (a): same trunk, same mode head; the arguments decoded token by token by
                       the trunk itself under the scaffold's JSON-schema constraint (runtime/ar_decode.py)
@@ -104,8 +104,9 @@ def diffusion(model=None, artifacts=None, steps: int = 2, heads=None, max_new_to
 
 def diffusion_noanchor(model=None, artifacts=None, steps: int = 1, heads=None, max_new_tokens: int = 32,
                        backend=None, **_):
-    """The ablation: span starts chosen by the slot filler alone (no trunk-anchored spans)."""
-    cfg = _config(steps=int(steps), max_new_tokens=max_new_tokens, anchor_weight=0.0)
+    """The ablation: spans chosen by the slot filler alone (no trunk anchors for their start, end or route)."""
+    cfg = _config(steps=int(steps), max_new_tokens=max_new_tokens, anchor_weight=0.0, anchor_route=None,
+                  end_weight=0.0)
     return _build("diffusion-noanchor", model, artifacts, heads, cfg, backend)
 
 

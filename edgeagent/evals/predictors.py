@@ -40,8 +40,8 @@ PREDICTORS: dict[str, PredictorSpec] = {
                                "the routed pipeline: mode head, trie names, span/diffusion slot filler (T steps)",
                                sweeps_steps=True),
     "diffusion-noanchor": PredictorSpec("edgeagent.evals.pipeline_predictors:diffusion_noanchor",
-                                        "ablation: the routed pipeline with span starts from the slot filler "
-                                        "alone (no trunk anchors; T steps)", sweeps_steps=True),
+                                        "ablation: the routed pipeline with spans from the slot filler alone "
+                                        "(no trunk anchors for start, end or route; T steps)", sweeps_steps=True),
     "diffusion-nospan": PredictorSpec("edgeagent.evals.pipeline_predictors:diffusion_nospan",
                                       "ablation: the routed pipeline without the span path (T = 2)"),
     "ar-constrained": PredictorSpec("edgeagent.evals.pipeline_predictors:ar_constrained",
