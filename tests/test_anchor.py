@@ -24,6 +24,12 @@ def enc(tok, text):
     return np.asarray(tok.encode(text, add_special_tokens=False).ids)
 
 
+def city_case(tok):
+    """(scaffold with one string slot, context "weather in New York today", tokenize, text_of)."""
+    return (compile_schema(CITY, tok), enc(tok, "weather in New York today"),
+            lambda t: tok.encode(t, add_special_tokens=False).ids, lambda ids: tok.decode([int(i) for i in ids]))
+
+
 def test_context_tokens_score_by_their_text_without_spaces(tok):
     texts = TokenTexts(tok, tok.get_vocab_size())
     ctx = enc(tok, "weather in New York today")
@@ -37,10 +43,7 @@ def test_context_tokens_score_by_their_text_without_spaces(tok):
 
 
 def test_the_trunk_guess_moves_the_span_start(tok):
-    sc = compile_schema(CITY, tok)
-    ctx = enc(tok, "weather in New York today")
-    text_of = lambda ids: tok.decode([int(i) for i in ids])  # noqa: E731
-    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids  # noqa: E731
+    sc, ctx, tokenize, text_of = city_case(tok)
     step = scripted_step(sc, {}, ACTION_SPAN, span=(0, 3), T=len(ctx))   # the head: "weather in New York"
     anchors = {sc.slots[0].index: np.where(np.arange(len(ctx)) == 2, -0.1, -8.0)}  # the trunk: "New ..."
     got = lambda w: fill_and_decode(sc, step, ctx, tokenize, text_of, anchors=anchors, anchor_weight=w)[0]  # noqa: E731
@@ -98,10 +101,7 @@ def test_an_anchored_pipeline_gives_valid_calls(tiny_backend):
 def test_a_confident_trunk_guess_turns_generation_into_a_copy(tok):
     from edgeagent.heads.spec import ACTION_GEN
 
-    sc = compile_schema(CITY, tok)
-    ctx = enc(tok, "weather in New York today")
-    text_of = lambda ids: tok.decode([int(i) for i in ids])  # noqa: E731
-    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids  # noqa: E731
+    sc, ctx, tokenize, text_of = city_case(tok)
     step = scripted_step(sc, {}, ACTION_GEN, span=(2, 3), T=len(ctx))     # the head would generate
     anchors = {sc.slots[0].index: np.where(np.arange(len(ctx)) == 2, -0.5, -8.0)}
 
@@ -115,10 +115,7 @@ def test_a_confident_trunk_guess_turns_generation_into_a_copy(tok):
 
 
 def test_the_trunk_close_moves_the_span_end(tok):
-    sc = compile_schema(CITY, tok)
-    ctx = enc(tok, "weather in New York today")
-    text_of = lambda ids: tok.decode([int(i) for i in ids])  # noqa: E731
-    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids  # noqa: E731
+    sc, ctx, tokenize, text_of = city_case(tok)
     step = scripted_step(sc, {}, ACTION_SPAN, span=(2, 4), T=len(ctx))   # the head: "New York to"
     seen = []
 

@@ -61,8 +61,8 @@ class Spy:
     def truncate(self, cache, length):
         return self.b.truncate(cache, length)
 
-    def prefill(self, ids, cache):
-        logits, hidden, cache = self.b.prefill(ids, cache)
+    def prefill(self, ids, cache, all_logits=False):
+        logits, hidden, cache = self.b.prefill(ids, cache, all_logits)
         self.calls.append([int(i) for i in ids])
         logits = logits + self.noise * self.rng.standard_normal(logits.shape)
         for t, v in self.boost.items():

@@ -197,10 +197,10 @@ def test_prefix_reuse_changes_no_answer(pair, which):
         def __getattr__(self, name):
             return getattr(self.b, name)
 
-        def prefill(self, ids, cache):
+        def prefill(self, ids, cache, all_logits=False):
             if self.fail:
                 raise RuntimeError("device lost")
-            return self.b.prefill(ids, cache)
+            return self.b.prefill(ids, cache, all_logits)
 
     broken = Broken(backend)
     pipe = Pipeline(broken, PipelineConfig(**cfg))

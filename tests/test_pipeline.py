@@ -97,9 +97,9 @@ def test_a_determined_name_goes_in_with_the_call_header_in_one_trunk_call(pipeli
     seen = []
     real = pipeline.b.prefill
 
-    def prefill(ids, cache):
+    def prefill(ids, cache, all_logits=False):
         seen.append([int(t) for t in ids])
-        return real(ids, cache)
+        return real(ids, cache, all_logits)
 
     monkeypatch.setattr(pipeline.b, "prefill", prefill)
     tool = TOOLS[0]
