@@ -114,3 +114,25 @@ def end_scores(backend, cache, length: int, prefix, kind: str, ctx_ids, first: i
     out = np.full(len(ctx_ids), FLOOR)
     out[first:first + len(rows)] = texts.close_logp(rows, kind)
     return out, cache
+
+
+class EndAnchors:
+    """``fill``'s ``end_anchor(slot, first)`` for one call: ``end_scores`` on a branch of the call's
+    cache, once per (slot, start). ``cache``: the call's cache, or a function that makes it on first
+    use (the dev report pays the context pass only for calls that copy a value)."""
+
+    def __init__(self, backend, cache, length: int, prefixes: dict, ctx_ids, texts: TokenTexts, tokenize, text_of):
+        self.b, self.cache, self.length, self.prefixes, self.ctx_ids = backend, cache, length, prefixes, ctx_ids
+        self.texts, self.tokenize, self.text_of = texts, tokenize, text_of
+        self.memo: dict = {}
+
+    def __call__(self, slot, first: int):
+        if slot.index not in self.prefixes:
+            return None
+        if (slot.index, first) not in self.memo:
+            if callable(self.cache):
+                self.cache = self.cache()
+            self.memo[slot.index, first], self.cache = end_scores(
+                self.b, self.cache, self.length, self.prefixes[slot.index], slot.kind, self.ctx_ids, first,
+                self.texts, self.tokenize, self.text_of)
+        return self.memo[slot.index, first]

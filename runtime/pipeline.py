@@ -20,7 +20,7 @@ import numpy as np
 
 from edgeagent.formats import call_syntax, render_prompt, resolve_mode
 from edgeagent.heads.spec import MODES
-from edgeagent.runtime.anchor import TokenTexts, end_scores, slot_anchors, slot_prefixes
+from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
 from edgeagent.runtime.fill import fill_and_decode
 from edgeagent.runtime.names import NameTrie
 from edgeagent.scaffold import SchemaError, compile_schema
@@ -219,18 +219,9 @@ class Pipeline:
             self._texts = TokenTexts(self.tok, min(len(logits), self.tok.get_vocab_size()))
         prefixes = slot_prefixes(sc, self.tokenize)
         starts, cache = slot_anchors(self.b, cache, length, prefixes, self._texts, ctx_ids)
-        if not self.cfg.end_weight:
-            return starts, None, cache
-        branch = [cache]
-
-        def end_anchor(slot, first):
-            if slot.index not in prefixes:
-                return None
-            scores, branch[0] = end_scores(self.b, branch[0], length, prefixes[slot.index], slot.kind, ctx_ids,
-                                           first, self._texts, self.tokenize, self.text_of)
-            return scores
-
-        return starts, end_anchor, cache
+        ends = EndAnchors(self.b, cache, length, prefixes, ctx_ids, self._texts, self.tokenize, self.text_of) \
+            if self.cfg.end_weight else None
+        return starts, ends, cache
 
     def _calls(self, ids, hidden, cache, tools, forced_name):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}

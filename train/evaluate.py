@@ -172,23 +172,13 @@ class _EndScorer:
         self.text_of, self.tokenize = text_of, tokenize
 
     def call(self, ids, sc, ctx_ids):
-        from edgeagent.runtime.anchor import end_scores, slot_prefixes
+        from edgeagent.runtime.anchor import EndAnchors, slot_prefixes
 
-        prefixes = slot_prefixes(sc, self.tokenize)
-        state, memo = {}, {}
+        def context():
+            return self.backend.prefill(np.asarray(ids, np.int64), self.backend.new_cache())[2]
 
-        def end_anchor(slot, first):
-            if slot.index not in prefixes:
-                return None
-            if (slot.index, first) not in memo:
-                if "cache" not in state:  # the context pass, only for calls that copy a value
-                    state["cache"] = self.backend.prefill(np.asarray(ids, np.int64), self.backend.new_cache())[2]
-                memo[slot.index, first], state["cache"] = end_scores(
-                    self.backend, state["cache"], len(ids), prefixes[slot.index], slot.kind, ctx_ids, first,
-                    self.texts, self.tokenize, self.text_of)
-            return memo[slot.index, first]
-
-        return end_anchor
+        return EndAnchors(self.backend, context, len(ids), slot_prefixes(sc, self.tokenize), ctx_ids, self.texts,
+                          self.tokenize, self.text_of)
 
 
 def source_group(source: str) -> str:

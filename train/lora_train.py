@@ -53,21 +53,10 @@ def train_lora_baseline(trunk, items, run_cfg, out_dir: Path, lr: float = 2e-4, 
         p.data = p.data.float()
     seqs = lora_sequences(items)
     rng = np.random.default_rng(run_cfg.seed)
-    order = rng.permutation(len(seqs))
-    batches, cur, cur_max, budget = [], [], 0, 0
-    for i in order:
-        n = len(seqs[i][0])
-        m = max(cur_max, n)
-        if cur and m * (len(cur) + 1) > max_tokens_per_batch:
-            batches.append(cur)
-            cur, m = [], n
-        cur.append(int(i))
-        cur_max = m
-        budget += n
-        if budget >= run_cfg.lora_tokens:
-            break
-    if cur:
-        batches.append(cur)
+    order = [int(i) for i in rng.permutation(len(seqs))]
+    seen_tokens = np.cumsum([len(seqs[i][0]) for i in order])
+    order = order[: int(np.searchsorted(seen_tokens, run_cfg.lora_tokens)) + 1]  # up to the token budget
+    batches = [[order[j] for j in group] for group in pack([len(seqs[i][0]) for i in order], max_tokens_per_batch)]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     total = len(batches)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 20) * 0.5 * (1 + math.cos(math.pi * s / total)))
@@ -126,15 +115,8 @@ def batch_loss(trunk, seqs, micro_tokens: int, device) -> tuple[float, int]:
 
     decoder, head = trunk.get_decoder(), trunk.get_output_embeddings()
     n_target = sum(len(s) - start for s, start in seqs)
-    groups, cur = [], []
-    for seq in seqs:
-        if cur and max(len(s) for s, _ in cur + [seq]) * (len(cur) + 1) > micro_tokens:
-            groups.append(cur)
-            cur = []
-        cur.append(seq)
-    groups.append(cur)
     total, run = 0.0, 0
-    for group in groups:
+    for group in ([seqs[j] for j in g] for g in pack([len(s) for s, _ in seqs], micro_tokens)):
         T = max(len(s) for s, _ in group)
         ids = torch.zeros(len(group), T, dtype=torch.long)
         at = torch.zeros(len(group), T, dtype=torch.bool)  # position p predicts token p + 1
@@ -152,6 +134,20 @@ def batch_loss(trunk, seqs, micro_tokens: int, device) -> tuple[float, int]:
         total += loss.item()
         run += int(attn.sum())
     return total, run
+
+
+def pack(lengths, max_tokens: int) -> list[list[int]]:
+    """Consecutive index groups whose padded size (longest x count) stays within ``max_tokens``
+    (a longer sequence still gets a group of its own)."""
+    groups, cur, longest = [], [], 0
+    for i, n in enumerate(lengths):
+        m = max(longest, n)
+        if cur and m * (len(cur) + 1) > max_tokens:
+            groups.append(cur)
+            cur, m = [], n
+        cur.append(i)
+        longest = m
+    return groups + [cur] if cur else groups
 
 
 def _digest(batches) -> str:
