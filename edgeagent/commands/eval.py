@@ -60,14 +60,7 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
     from edgeagent.evals.harness import evaluate, markdown, write_report
     from edgeagent.evals.predictors import PREDICTORS, get_predictor
 
-    names = _csv(baselines)
-    unknown = [n for n in names if n not in PREDICTORS]
-    if unknown or not names:
-        raise click.BadParameter(
-            f"unknown predictor(s) {', '.join(unknown) or '(none given)'}. Available now: "
-            f"{', '.join(sorted(PREDICTORS))}. Model-backed predictors are registered in "
-            f"edgeagent/evals/predictors.py (PREDICTORS) once their pipeline exists.",
-            param_hint="--baseline")
+    names = _predictor_names(baselines)
     cats = list(data.DEFAULT_CATEGORIES)
     if categories:
         cats = list(data.KNOWN_CATEGORIES) if categories.strip() == "all" else _csv(categories)
@@ -82,16 +75,8 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
     if artifacts is not None and heads is not None and any(n != "lora-ar" for n in names):
         click.secho(f"note: predictors on --artifacts use the heads exported into {artifacts}, not --heads; "
                     f"to score other heads, `edgeagent export --heads {heads} --out DIR` first", fg="yellow", err=True)
-    opts = {k: v for k, v in {"model": model, "artifacts": artifacts, "heads": heads}.items() if v is not None}
-    runs: list[tuple[str, str, dict]] = []  # (run name, predictor name, predictor options)
-    for name in names:
-        if PREDICTORS[name].sweeps_steps:
-            runs += [(f"{name}-T{t}", name, {**opts, "steps": t}) for t in steps]
-        else:
-            runs.append((name, name, {**opts, "lora": lora} if name == "lora-ar" and lora else opts))
-
     reports = {}
-    for run_name, name, run_opts in runs:
+    for run_name, name, run_opts in _runs(names, steps, model, artifacts, heads, lora):
         predictor = get_predictor(name, **run_opts)
         report = evaluate(predictor, categories=cats, limit=limit, seed=seed, progress=not quiet,
                           batch_size=batch_size, sanitize_names=sanitize_names)
@@ -118,6 +103,94 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
 
             click.echo(f"plot: {plot(reports, out_dir / 'bfcl_vs_steps.png')}", err=True)
     click.echo(table)
+
+
+@eval_group.command("dev")
+@click.option("--baseline", "baselines", default="diffusion,ar-constrained", show_default=True,
+              help="Comma-separated predictor names (as for `eval bfcl`), e.g. diffusion,ar-constrained,lora-ar.")
+@click.option("--recipe", type=click.Choice(("cpu", "full")), default="cpu", show_default=True,
+              help="Whose mix's dev split: cpu (glaive, Seal-Tools, their counterfactuals and repeats, "
+                   "20 SGD dialogues) or full (mostly SGD).")
+@click.option("--tool", "n_tool", type=click.IntRange(min=0), default=None,
+              help="Tool-call items, at an even stride over the split [default: all].")
+@click.option("--no-call", "n_no_call", type=click.IntRange(min=0), default=60, show_default=True,
+              help="Items that offer tools but answer in prose (negatives, SGD's irrelevant turns).")
+@click.option("--no-sgd", is_flag=True, help="The dev split of the no-SGD mix.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data folder (default: ../shared/data or $EDGEAGENT_DATA).")
+@click.option("--model", default=None, help="Checkpoint for the predictors.")
+@click.option("--artifacts", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="ONNX artifact folder, for predictors that run on the runtime.")
+@click.option("--heads", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Trained heads for the routed predictors (default: the shipped ones).")
+@click.option("--lora", type=click.Path(file_okay=False, path_type=Path), multiple=True,
+              help="LoRA weights for lora-ar; repeat the option to score several (one run each).")
+@click.option("--steps", callback=_steps, default="1", show_default=True, help="Diffusion step counts T.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("eval-out/dev"), show_default=True)
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def dev(baselines, recipe, n_tool, n_no_call, no_sgd, data_dir, model, artifacts, heads, lora, steps, out_dir, quiet):
+    """Score predictors end to end on the dev split: each request without tool_choice, so the
+    call-or-not decision is the predictor's own. This is where variants are chosen; BFCL only reports.
+
+    Writes report.json and results.jsonl per run and summary.md / summary.json."""
+    from edgeagent.evals import dev as devsplit
+    from edgeagent.evals.predictors import get_predictor
+
+    names = _predictor_names(baselines)
+    items = devsplit.dev_items(recipe, n_tool, n_no_call, data_dir, include_sgd=not no_sgd)
+    if not items:
+        raise click.ClickException("no dev items selected (--tool 0 and --no-call 0?)")
+    runs = []
+    for run_name, name, opts in _runs(names, steps, model, artifacts, heads, None):
+        if name == "lora-ar" and len(lora) > 1:
+            runs += [(f"lora-ar-{Path(d).parent.name if Path(d).name == 'lora' else Path(d).name}", name,
+                      {**opts, "lora": d}) for d in lora]
+        else:
+            runs.append((run_name, name, {**opts, "lora": lora[0]} if name == "lora-ar" and lora else opts))
+    reports = {}
+    for run_name, name, opts in runs:
+        report = devsplit.evaluate(get_predictor(name, **opts), items, progress=not quiet)
+        report["predictor"] = {"name": name, "run": run_name, **{k: str(v) for k, v in opts.items()}}
+        report["items_from"] = {"recipe": recipe, "no_sgd": no_sgd}
+        devsplit.write(report, out_dir / run_name)
+        reports[run_name] = report
+        s = report["summary"]
+        click.echo(f"{run_name}: calls exact {_fmt(s['calls_exact'])}, values exact {_fmt(s['values_exact'])}, "
+                   f"no-call correct {_fmt(s['no_call_correct'])} -> {out_dir / run_name}", err=True)
+    table = devsplit.markdown(reports)
+    (out_dir / "summary.md").write_text(table, encoding="utf-8")
+    (out_dir / "summary.json").write_text(json.dumps(
+        {n: {k: v for k, v in r.items() if k != "items"} for n, r in reports.items()}, indent=1) + "\n")
+    click.echo(table)
+
+
+def _predictor_names(baselines: str) -> list[str]:
+    from edgeagent.evals.predictors import PREDICTORS
+
+    names = _csv(baselines)
+    unknown = [n for n in names if n not in PREDICTORS]
+    if unknown or not names:
+        raise click.BadParameter(
+            f"unknown predictor(s) {', '.join(unknown) or '(none given)'}. Available now: "
+            f"{', '.join(sorted(PREDICTORS))}. Model-backed predictors are registered in "
+            f"edgeagent/evals/predictors.py (PREDICTORS) once their pipeline exists.",
+            param_hint="--baseline")
+    return names
+
+
+def _runs(names, steps, model, artifacts, heads, lora) -> list[tuple[str, str, dict]]:
+    """(run name, predictor name, predictor options) for each predictor, and each T where it takes steps."""
+    from edgeagent.evals.predictors import PREDICTORS
+
+    opts = {k: v for k, v in {"model": model, "artifacts": artifacts, "heads": heads}.items() if v is not None}
+    runs = []
+    for name in names:
+        if PREDICTORS[name].sweeps_steps:
+            runs += [(f"{name}-T{t}", name, {**opts, "steps": t}) for t in steps]
+        else:
+            runs.append((name, name, {**opts, "lora": lora} if name == "lora-ar" and lora else opts))
+    return runs
 
 
 def _fmt(x) -> str:

@@ -31,6 +31,8 @@ STAGES = ("prepare", "fit", "all", "lora", "dev")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
 @click.option("--epochs", type=int, default=None, help="Slot-filler epochs [default: 4; 3 with --recipe cpu].")
 @click.option("--lora", is_flag=True, help="Also train the LoRA AR baseline on the same examples.")
+@click.option("--lora-tokens", type=click.IntRange(min=1), default=3_000_000, show_default=True,
+              help="LoRA baseline budget: tokens of training sequences seen (one pass at most).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--heads", type=click.Path(path_type=Path), default=None, help="Heads to score with --stage dev.")
 @click.option("--dev-sample", default="tool=100,chat=60,think=20", show_default=True,
@@ -49,8 +51,8 @@ STAGES = ("prepare", "fit", "all", "lora", "dev")
               help="With --stage dev: also score the pipeline's anchors with span ends anchored at these "
                    "weights, e.g. 1,2 (the trunk's chance of closing the value at each end; a trunk pass "
                    "per dev call, not cached).")
-def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epochs, lora, seed, heads, dev_sample,
-          report, anchor_weights, anchor_routes, end_weights):
+def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epochs, lora, lora_tokens, seed, heads,
+          dev_sample, report, anchor_weights, anchor_routes, end_weights):
     """Train the mode head, the another-call head and the slot filler on a frozen trunk.
 
     The trunk's states are computed once and cached in WORK; the heads train on the cache.
@@ -64,7 +66,8 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epoch
     rec = dict(get_recipe(recipe))
     train_over, recipe_init = rec.pop("train", {}), rec.pop("init", None)
     init = init or recipe_init
-    cfg = RunConfig(model=model, seed=seed, include_sgd=not no_sgd, device=device, lora=lora, **rec)
+    cfg = RunConfig(model=model, seed=seed, include_sgd=not no_sgd, device=device, lora=lora,
+                    lora_tokens=lora_tokens, **rec)
     tcfg = TrainConfig(seed=seed, device=device, **{**train_over, **({"epochs": epochs} if epochs else {})})
     if init == "shipped":
         from edgeagent.heads.io import heads_dir
