@@ -19,8 +19,8 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -93,7 +93,7 @@ def score_item(item: dict, response: dict) -> dict:
         row["correct"] = not called
         return row
     gold = item["calls"]
-    key = lambda c: (c["name"], _canon(c["arguments"]))  # noqa: E731
+    key = lambda c: (c["name"], _canon(c["arguments"]))
     row["correct"] = called and Counter(map(key, gold)) == Counter(map(key, pred))
     right = total = 0
     free = list(pred)
@@ -150,7 +150,7 @@ def evaluate(predict: Predict, items: list[dict], progress: bool = True) -> dict
     for it in items:
         try:
             response = predict([it["request"]])[0]
-        except Exception as e:  # one bad item must not end the run
+        except Exception as e:  # noqa: BLE001 (one bad item must not end the run)
             response = {"mode": "error", "tool_calls": [], "error": f"{type(e).__name__}: {e}"}
         rows.append(score_item(it, response))
         if bar is not None:
@@ -164,8 +164,7 @@ def write(report: dict, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps({k: v for k, v in report.items() if k != "items"}, indent=1))
     with open(out_dir / "results.jsonl", "w", encoding="utf-8") as f:
-        for r in report["items"]:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in report["items"])
 
 
 def markdown(reports: dict[str, dict]) -> str:
