@@ -36,7 +36,8 @@ def test_numbers_compare_by_value_and_call_order_does_not_matter():
 
 def test_a_wrong_value_fails_the_call_and_counts_per_value():
     row = dev.score_item(item(calls=[LOAN]), response(("loan", {"amount": 200000, "rate": 7, "term": 30})))
-    assert not row["correct"] and (row["values_right"], row["values"]) == (2, 3)
+    assert not row["correct"] and (row["values_right"], row["values"]) == (2, 3) and row["first_function_right"]
+    assert not dev.score_item(item(calls=[LOAN]), response(("avg", LOAN["arguments"])))["first_function_right"]
     # a string is not the number it spells, and a missing call scores nothing
     assert not dev.score_item(item(calls=[LOAN]), response(("loan", {"amount": "200000", "rate": 5,
                                                                      "term": 30})))["correct"]

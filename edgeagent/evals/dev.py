@@ -6,7 +6,8 @@ call-or-not decision itself, as on BFCL. Two kinds of items:
 
 - ``tool``: the reference turn calls tools. Scored: decided to call, calls exact (the same multiset
   of name + arguments; numbers compare by value, so 5 == 5.0), values exact (each reference
-  argument found with an equal value in a predicted call of the same function).
+  argument found with an equal value in a predicted call of the same function), and, where it
+  called, whether its first call names the reference's first function.
 - ``no_call``: tools are offered and the reference turn answers in prose (MediaTek negatives,
   SGD's irrelevant turns, chat turns of tool dialogues). Scored: made no call.
 
@@ -107,7 +108,8 @@ def score_item(item: dict, response: dict) -> dict:
                                               if k in p["arguments"]))
         free.remove(best)
         right += sum(k in best["arguments"] and _canon(best["arguments"][k]) == _canon(v) for k, v in args.items())
-    row.update(values_right=right, values=total, n_calls=len(pred), n_gold=len(gold))
+    row.update(values_right=right, values=total, n_calls=len(pred), n_gold=len(gold),
+               first_function_right=called and bool(gold) and pred[0]["name"] == gold[0]["name"])
     return row
 
 
@@ -130,6 +132,8 @@ def summarize(rows: list[dict]) -> dict:
         "calls_exact": share([r["correct"] for r in tool]),
         "values_exact": round(sum(r["values_right"] for r in tool) / values, 4) if values else None,
         "no_call_correct": share([r["correct"] for r in neg]),
+        # of the tool items that got a call: its first function is the reference's first
+        "first_function_right": share([r["first_function_right"] for r in tool if r["called"]]),
         "errors": sum(1 for r in rows if r["error"]),
         "call_latency": {"n": len(secs), "median_s": float(np.median(secs)) if secs else None,
                          "p90_s": float(np.percentile(secs, 90)) if secs else None},
@@ -171,12 +175,14 @@ def markdown(reports: dict[str, dict]) -> str:
     def pct(x):
         return "n/a" if x is None else f"{100 * x:.1f}%"
 
-    lines = ["| run | calls exact | values exact | decided call | no-call correct | call latency p50 / p90 |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| run | calls exact | values exact | first function right | decided call | no-call correct "
+             "| call latency p50 / p90 |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, rep in reports.items():
         s = rep["summary"]
         lat = s["call_latency"]
         t = "n/a" if lat["median_s"] is None else f"{lat['median_s']:.3f} / {lat['p90_s']:.3f} s"
-        lines.append(f"| {name} | {pct(s['calls_exact'])} | {pct(s['values_exact'])} | {pct(s['decided_call'])} "
+        lines.append(f"| {name} | {pct(s['calls_exact'])} | {pct(s['values_exact'])} "
+                     f"| {pct(s['first_function_right'])} | {pct(s['decided_call'])} "
                      f"| {pct(s['no_call_correct'])} | {t} |")
     return "\n".join(lines) + "\n"
