@@ -101,13 +101,14 @@ def score_item(item: dict, response: dict) -> dict:
     for g in gold:
         args = g["arguments"] or {}
         total += len(args)
+        def matches(p, args=args):
+            return sum(k in p["arguments"] and _canon(p["arguments"][k]) == _canon(v) for k, v in args.items())
+
         same_fn = [p for p in free if p["name"] == g["name"] and isinstance(p["arguments"], dict)]
-        if not same_fn:
-            continue
-        best = max(same_fn, key=lambda p: sum(_canon(p["arguments"].get(k)) == _canon(v) for k, v in args.items()
-                                              if k in p["arguments"]))
-        free.remove(best)
-        right += sum(k in best["arguments"] and _canon(best["arguments"][k]) == _canon(v) for k, v in args.items())
+        if same_fn:
+            best = max(same_fn, key=matches)  # the predicted call of this function that agrees most
+            free.remove(best)
+            right += matches(best)
     row.update(values_right=right, values=total, n_calls=len(pred), n_gold=len(gold),
                first_function_right=called and bool(gold) and pred[0]["name"] == gold[0]["name"])
     return row
