@@ -12,6 +12,8 @@ The contract (see `heads_io_spec`), batch 1 as the runtime runs them:
                        end_logits    float32 [1, L, T]
     mode_head.onnx     state float32 [1, H] -> logits float32 [1, 3]   spec.MODES
     another_head.onnx  state float32 [1, H] -> logits float32 [1, 2]   spec.CONTINUE
+    select_head.onnx   query float32 [1, H], keys float32 [1, K, 2H] -> logits float32 [1, K]
+                       (only when the heads folder has a tool-selection head)
 
 L and T are symbolic. The slot filler's tied embedding matrix (the trunk's input embedding,
 [V, H]) is an initializer of slot_filler.onnx: one Gather reads it for the input tokens and one
@@ -37,6 +39,7 @@ from torch import nn
 SLOT_FILLER_FILE = "slot_filler.onnx"
 MODE_HEAD_FILE = "mode_head.onnx"
 ANOTHER_HEAD_FILE = "another_head.onnx"
+SELECT_HEAD_FILE = "select_head.onnx"  # optional: heads folders with a tool-selection head
 
 # Bump when the heads' graph contract or numerics change, so old artifacts are re-exported.
 HEADS_GRAPH_VERSION = 1
@@ -79,6 +82,7 @@ def heads_source_hash(heads_dir: str | Path, opset: int) -> str:
     meta = json.loads((folder / "heads.json").read_text())
     h = hashlib.sha256(json.dumps({"heads_graph_version": HEADS_GRAPH_VERSION, "opset": opset}).encode())
     names = ["heads.json", "slot_filler.json", "mode_head.json", "another_head.json", *meta.get("files", [])]
+    names += [n for n in ("select_head.json", "select_head.safetensors") if (folder / n).exists()]
     for name in names:
         h.update(name.encode())
         h.update(hashlib.sha256((folder / name).read_bytes()).hexdigest().encode())
@@ -161,3 +165,21 @@ def export_heads(slot_filler, mode_head, another_head, out_dir: str | Path, opse
     sizes = ", ".join(f"{f} {(out / f).stat().st_size / 1e6:.1f} MB" for f in files.values())
     log(f"wrote {sizes} in {seconds:.1f}s")
     return {"graphs": graphs, "files": list(files.values()), "seconds": seconds}
+
+
+def select_io_spec(hidden: int) -> tuple[list, list]:
+    return ([{"name": "query", "dtype": "float32", "shape": [1, hidden]},
+             {"name": "keys", "dtype": "float32", "shape": [1, "K", 2 * hidden]}],
+            [{"name": "logits", "dtype": "float32", "shape": [1, "K"]}])
+
+
+def export_select_head(head, out_dir: str | Path, opset: int = 18) -> dict:
+    """Write select_head.onnx; returns {"graph": {"file", "inputs", "outputs"}, "file"}."""
+    out = Path(out_dir)
+    H = head.cfg.trunk_hidden
+    inputs, outputs = select_io_spec(H)
+    gen = torch.Generator().manual_seed(0)
+    example = (torch.randn(1, H, generator=gen), torch.randn(1, 5, 2 * H, generator=gen))
+    dk = torch.export.Dim("K", min=1, max=1 << 12)
+    _export(head.eval(), example, out / SELECT_HEAD_FILE, inputs, outputs, (None, {1: dk}), opset)
+    return {"graph": {"file": SELECT_HEAD_FILE, "inputs": inputs, "outputs": outputs}, "file": SELECT_HEAD_FILE}

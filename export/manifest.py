@@ -183,12 +183,12 @@ def export_artifact(
     graphs = {"trunk": (TRUNK_FILE, info["inputs"], info["outputs"])}
     files = {name: sha256_file(out / name) for name in info["files"]}
     spec = None
-    for stale in ("slot_filler.onnx", "mode_head.onnx", "another_head.onnx"):
+    for stale in ("slot_filler.onnx", "mode_head.onnx", "another_head.onnx", "select_head.onnx"):
         (out / stale).unlink(missing_ok=True)  # a trunk-only export must not keep old heads around
     if heads is not None:
-        from edgeagent.heads.io import load_heads
+        from edgeagent.heads.io import load_heads, load_select_head
 
-        from .heads import export_heads
+        from .heads import export_heads, export_select_head
 
         emb = model.get_input_embeddings().weight.detach().float()
         sf, mode, another = load_heads(Path(heads), emb)
@@ -196,6 +196,11 @@ def export_artifact(
         for name, g in hinfo["graphs"].items():
             graphs[name] = (g["file"], g["inputs"], g["outputs"])
         files.update({f: sha256_file(out / f) for f in hinfo["files"]})
+        select = load_select_head(Path(heads))
+        if select is not None:
+            sinfo = export_select_head(select, out, opset=options.opset)
+            graphs["select_head"] = (sinfo["file"], sinfo["graph"]["inputs"], sinfo["graph"]["outputs"])
+            files[sinfo["file"]] = sha256_file(out / sinfo["file"])
         spec = heads_spec(sf.cfg, heads_digest)
     if tokenizer_rel:
         files[tokenizer_rel] = sha256_file(out / tokenizer_rel)

@@ -45,7 +45,7 @@ class TorchBackend(TorchTrunk):
 
     def __init__(self, model: str = "smollm2-135m", heads=None, device: str = "cpu", dtype: str = "fp32",
                  trunk=None, tokenizer=None, family: str | None = None):
-        from edgeagent.heads.io import heads_dir, load_heads
+        from edgeagent.heads.io import heads_dir, load_heads, load_select_head
         from edgeagent.models.registry import describe, resolve
 
         if trunk is None:
@@ -57,7 +57,10 @@ class TorchBackend(TorchTrunk):
         self.tokenizer = getattr(tokenizer, "backend_tokenizer", tokenizer)
         self.family = family
         emb = trunk.get_input_embeddings().weight.detach().float()
-        self.slot_filler, self.mode_head, self.another_head = load_heads(heads_dir(model, heads), emb, device)
+        folder = heads_dir(model, heads)
+        self.slot_filler, self.mode_head, self.another_head = load_heads(folder, emb, device)
+        self.select_head = load_select_head(folder, device)
+        self.has_select = self.select_head is not None
         self.max_scaffold_len = self.slot_filler.cfg.max_len
 
     @torch.inference_mode()
@@ -67,6 +70,13 @@ class TorchBackend(TorchTrunk):
     @torch.inference_mode()
     def another_logits(self, state):
         return self.another_head(torch.as_tensor(state, dtype=torch.float32, device=self.device)[None])[0].cpu().numpy()
+
+    @torch.inference_mode()
+    def select_logits(self, query, keys):
+        if self.select_head is None:
+            raise RuntimeError("these heads have no tool-selection head (select_head.json)")
+        t = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32, device=self.device)[None]  # noqa: E731
+        return self.select_head(t(query), t(keys))[0].cpu().numpy()
 
     @torch.inference_mode()
     def fill_step(self, ids, kinds, slot_pos, ctx):

@@ -21,6 +21,7 @@ from .manifest import ArtifactError, HeadsSpec, check_graph_io, load_manifest
 from .ort_trunk import _ORT_DTYPES, KVCache, OrtTrunk
 
 HEAD_GRAPHS = ("slot_filler", "mode_head", "another_head")
+OPTIONAL_GRAPHS = ("select_head",)
 DEFAULT_MAX_LEN = 4096  # cache positions when the manifest's max_positions is larger (KV memory)
 
 
@@ -72,7 +73,7 @@ class OrtBackend:
         if threads:
             opts.intra_op_num_threads = threads
         self.sessions = {}
-        for name in HEAD_GRAPHS:
+        for name in HEAD_GRAPHS + tuple(g for g in OPTIONAL_GRAPHS if g in manifest.graphs):
             graph = manifest.graphs[name]
             path = self.dir / graph.file
             sess = ort.InferenceSession(str(path), opts, providers=self.providers)
@@ -84,6 +85,7 @@ class OrtBackend:
             )
             self.sessions[name] = sess
         self._fill_outputs = [o.name for o in manifest.graphs["slot_filler"].outputs]
+        self.has_select = "select_head" in self.sessions
 
     def new_cache(self) -> KVCache:
         return self.trunk.new_cache()
@@ -107,6 +109,13 @@ class OrtBackend:
 
     def another_logits(self, state) -> np.ndarray:
         return self._router("another_head", state)
+
+    def select_logits(self, query, keys) -> np.ndarray:
+        if not self.has_select:
+            raise RuntimeError(f"{self.dir}: the artifact has no tool-selection head (select_head.onnx)")
+        feed = {"query": np.asarray(query, dtype=np.float32).reshape(1, -1),
+                "keys": np.ascontiguousarray(keys, dtype=np.float32)[None]}
+        return self.sessions["select_head"].run(["logits"], feed)[0][0]
 
     def fill_step(self, ids, kinds, slot_pos, ctx):
         L = len(ids)

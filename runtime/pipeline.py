@@ -23,6 +23,7 @@ from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
 from edgeagent.runtime.fill import fill_and_decode
 from edgeagent.runtime.names import NameTrie
+from edgeagent.runtime.select import token_piece, tool_keys, tool_spans
 from edgeagent.scaffold import SchemaError, compile_schema
 
 
@@ -52,6 +53,9 @@ class PipelineConfig:
     # a copied span's end steered by the trunk's chance of closing the value there (dev, `--end-weights
     # 0.5,1,2,4` on the anchors above: values 47.9 / 48.8 / 50.6 / 51.2%, calls 29.1 / 29.5 / 31.3 / 31.3%)
     end_weight: float = 4.0
+    # which tool a call uses, among two or more: "head" (the tool-selection head, where the heads
+    # have one) or "trunk" (the trunk writes the name under the trie of listed names)
+    select: str = "head"
 
 
 def _tools(request) -> list:
@@ -94,6 +98,7 @@ class Pipeline:
         self._seg: dict[str, list[int]] = {}
         self._scaffolds: dict[str, object] = {}
         self._texts: TokenTexts | None = None   # built on the first anchored call
+        self._piece = None                       # token id -> bytes, built on the first selection
         # (prompt ids, their cache, their hidden states) of the last request: a prompt that starts
         # the same way (a multi-turn chat, a fixed tool list) prefills only what is new.
         self._prefix: tuple[list[int], object, np.ndarray] | None = None
@@ -223,6 +228,18 @@ class Pipeline:
             if self.cfg.end_weight else None
         return starts, ends, cache
 
+    def _tool_keys(self, ids, hidden, names):
+        """The selection head's per-tool keys [K, 2H], or None where it does not choose: one tool,
+        no head, select="trunk", or a prompt whose tool listing this runtime cannot find."""
+        if len(names) < 2 or self.cfg.select != "head" or not getattr(self.b, "has_select", False):
+            return None
+        if self._piece is None:
+            self._piece = token_piece(self.tok)
+        spans = tool_spans(ids, self._piece)
+        if spans is None or [s.name for s in spans] != names:
+            return None
+        return tool_keys(hidden, spans)
+
     def _calls(self, ids, hidden, cache, tools, forced_name):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}
         seq = list(ids)
@@ -230,6 +247,7 @@ class Pipeline:
         calls, errors, routes = [], [], []
         trie = NameTrie(by_name, self.tokenize)
         end_token = self.seg(self.syntax.name_end)[0]
+        keys = self._tool_keys(ids, hidden, list(by_name)) if forced_name is None else None
 
         def feed(tokens):
             nonlocal cache
@@ -244,6 +262,10 @@ class Pipeline:
             header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
             if forced_name is not None:
                 name, pending = forced_name, header + self.seg(json.dumps(forced_name, ensure_ascii=False)[1:-1])
+            elif keys is not None:  # the selection head reads the state after the header
+                feed(header)
+                name = list(by_name)[int(np.argmax(self.b.select_logits(states[-1][-1], keys)))]
+                pending = self.seg(json.dumps(name, ensure_ascii=False)[1:-1])
             else:  # the header goes in with the name's first stretch (all of it, for one tool)
                 name, pending = trie.decode(feed, end_token, before=header)
             logits = feed(list(pending) + self.seg(self.syntax.name_end))

@@ -14,8 +14,9 @@ TOOLS = [
 ]
 
 
-def make_tiny_heads(out_dir, trunk, seed: int = 0, n_layers: int = 1):
-    """Random slot filler + routers sized for ``trunk``, saved like trained heads; returns out_dir."""
+def make_tiny_heads(out_dir, trunk, seed: int = 0, n_layers: int = 1, select: bool = False):
+    """Random slot filler + routers (+ a tool-selection head with ``select``) sized for ``trunk``,
+    saved like trained heads; returns out_dir."""
     import torch
 
     from edgeagent.heads.router import Router, RouterConfig
@@ -29,6 +30,11 @@ def make_tiny_heads(out_dir, trunk, seed: int = 0, n_layers: int = 1):
     mcfg = RouterConfig(trunk_hidden=H, hidden=32, n_classes=3)
     acfg = RouterConfig(trunk_hidden=H, hidden=32, n_classes=2)
     save_heads(out_dir, sf, sf_cfg, Router(mcfg), mcfg, Router(acfg), acfg, meta={"model": "tiny"})
+    if select:
+        from edgeagent.heads.io import save_select_head
+        from edgeagent.heads.select import SelectConfig, SelectHead
+
+        save_select_head(out_dir, SelectHead(SelectConfig(trunk_hidden=H, d=16)), meta={"model": "tiny"})
     return out_dir
 
 

@@ -44,7 +44,7 @@ REQUESTS = [
 
 def make_heads(folder, trunk, seed=0):
     """Random two-layer heads for `trunk`, saved like trained ones."""
-    return make_tiny_heads(folder, trunk, seed=seed, n_layers=2)
+    return make_tiny_heads(folder, trunk, seed=seed, n_layers=2, select=True)
 
 
 def make_artifact(tmp_path_factory, name="art"):
@@ -73,8 +73,10 @@ def test_manifest_describes_the_heads(pair):
     ref, ort_b, out = pair
     m = load_manifest(out)
     V = ref.trunk.config.vocab_size
-    assert {"trunk", "slot_filler", "mode_head", "another_head"} <= set(m.graphs)
-    assert {"slot_filler.onnx", "mode_head.onnx", "another_head.onnx", "tokenizer.json"} <= set(m.files)
+    assert {"trunk", "slot_filler", "mode_head", "another_head", "select_head"} <= set(m.graphs)
+    assert {"slot_filler.onnx", "mode_head.onnx", "another_head.onnx", "select_head.onnx",
+            "tokenizer.json"} <= set(m.files)
+    assert ref.has_select and ort_b.has_select
     h = m.heads
     assert (h.null_id, h.mask_id) == (V, V + 1) and h.budgets == asdict(Budgets())
     assert (h.kinds, h.actions, h.modes, h.continue_) == (list(KINDS), list(ACTIONS), list(MODES), list(CONTINUE))
@@ -91,7 +93,7 @@ def test_head_graphs_pass_the_checker_and_use_plain_ops(pair):
                "LayerNormalization", "MatMul", "Mul", "Range", "Reshape", "Shape", "Slice", "Softmax", "Split",
                "Squeeze", "Sub", "Transpose", "Unsqueeze", "Where", "Expand", "Cast", "Constant", "Less",
                "Greater", "Sqrt", "Pow", "ReduceMean", "Neg", "Equal", "ConstantOfShape", "Identity"}
-    for name in ("slot_filler.onnx", "mode_head.onnx", "another_head.onnx"):
+    for name in ("slot_filler.onnx", "mode_head.onnx", "another_head.onnx", "select_head.onnx"):
         model = onnx.load(str(out / name))
         onnx.checker.check_model(model, full_check=True)
         onnx.shape_inference.infer_shapes(model, strict_mode=True)
@@ -260,3 +262,15 @@ def test_reexport_skips_when_unchanged_and_redoes_only_the_heads_when_they_chang
     assert manifest.files["slot_filler.onnx"] != before.files["slot_filler.onnx"]
     assert manifest.heads.source_hash != before.heads.source_hash
     load_manifest(out)  # verifies
+
+
+@pytest.mark.parametrize("K", [1, 3, 9])
+def test_select_head_matches_pytorch(pair, K):
+    ref, ort_b, _ = pair
+    rng = np.random.default_rng(K)
+    H = ref.trunk.config.hidden_size
+    query = rng.standard_normal(H).astype(np.float32)
+    keys = rng.standard_normal((K, 2 * H)).astype(np.float32)
+    got = ort_b.select_logits(query, keys)
+    assert got.shape == (K,)
+    np.testing.assert_allclose(got, ref.select_logits(query, keys), atol=ATOL, rtol=0)

@@ -4,13 +4,14 @@ from pathlib import Path
 
 import click
 
-STAGES = ("prepare", "fit", "all", "lora", "dev")
+STAGES = ("prepare", "fit", "all", "select", "lora", "dev")
 
 
 @click.command("train")
 @click.option("--model", default="smollm2-135m", show_default=True, help="Trunk: a model id or a local checkpoint.")
 @click.option("--stage", type=click.Choice(STAGES), default="all", show_default=True,
               help="prepare: the mix and token sequences (CPU); fit: trunk states, heads, dev report; "
+                   "select: only the tool-selection head (fit trains it too), added to --out; "
                    "lora: only the LoRA AR baseline (on the prepared examples); "
                    "dev: dev-split metrics of trained heads (--heads, default the shipped ones).")
 @click.option("--recipe", type=click.Choice(("full", "cpu")), default="full", show_default=True,
@@ -101,6 +102,13 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epoch
         report = report or work / "dev_report.json"
         report.write_text(json.dumps(rep, indent=2))
         click.echo(json.dumps(rep, indent=2))
+    if stage == "select":
+        from edgeagent.train.run import fit_select
+
+        if not (work / "prepared.pkl.gz").exists():
+            raise click.ClickException(f"{work}/prepared.pkl.gz is missing: run --stage prepare first")
+        rep = fit_select(cfg, work, out)
+        click.echo(f"tool-selection head written to {out}; dev: {rep['dev']}")
     if stage == "lora":
         from edgeagent.train.run import fit_lora
 

@@ -1,9 +1,10 @@
 """BFCL predictors on the routed pipeline: the system and its AR baselines, on the same trunk.
 
-    diffusion         the routed pipeline (mode head, trie names, span/diffusion slot filler), T steps
+    diffusion         the routed pipeline (mode head, tool-selection head, span/diffusion slot filler), T steps
+    diffusion-trunknames  the same with names written by the trunk under the trie (no selection head)
     diffusion-noanchor  the same with spans from the slot filler alone (no trunk anchors)
     diffusion-nospan  the same without the span path (every value generated): the ablation
-    ar-constrained    baseline (a): same trunk, same mode head; the arguments decoded token by token by
+    ar-constrained    baseline (a): same trunk, same mode head, trie names; the arguments decoded token by token by
                       the trunk itself under the scaffold's JSON-schema constraint (runtime/ar_decode.py)
     lora-ar           baseline (b): the trunk with LoRA weights merged, decoded like ar-constrained;
                       its mode and another-call decisions are the LoRA trunk's own next token
@@ -84,6 +85,8 @@ def _build(name, model, artifacts, heads, config, backend=None, extra=None) -> P
     info = {"name": name, "oracle": False, "backend": kind, "model": str(model or DEFAULT_MODEL),
             "artifacts": None if artifacts is None else str(artifacts), "heads": str(heads_path),
             "steps": config.steps, "use_span": config.use_span, "args_decoder": config.args_decoder,
+            "names": "selection head" if config.select == "head" and getattr(backend, "has_select", False)
+            else "trunk under the trie",
             "max_new_tokens": config.max_new_tokens, **(extra or {})}
     return PipelinePredictor(backend, config, info)
 
@@ -110,6 +113,13 @@ def diffusion_noanchor(model=None, artifacts=None, steps: int = 1, heads=None, m
     return _build("diffusion-noanchor", model, artifacts, heads, cfg, backend)
 
 
+def diffusion_trunknames(model=None, artifacts=None, steps: int = 1, heads=None, max_new_tokens: int = 32,
+                         backend=None, **_):
+    """The ablation: function names written by the trunk under the trie, not chosen by the selection head."""
+    cfg = _config(steps=int(steps), max_new_tokens=max_new_tokens, select="trunk")
+    return _build("diffusion-trunknames", model, artifacts, heads, cfg, backend)
+
+
 def diffusion_nospan(model=None, artifacts=None, steps: int = 2, heads=None, max_new_tokens: int = 32,
                      backend=None, **_):
     """The ablation: the routed pipeline without the span path."""
@@ -119,7 +129,7 @@ def diffusion_nospan(model=None, artifacts=None, steps: int = 2, heads=None, max
 
 def ar_constrained(model=None, artifacts=None, heads=None, max_new_tokens: int = 32, backend=None, **_):
     """Baseline (a): the pipeline's trunk and mode head; arguments decoded AR under the schema."""
-    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar")
+    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar", select="trunk")
     return _build("ar-constrained", model, artifacts, heads, cfg, backend,
                   {"steps": None, "mode_decision": "mode head"})
 
@@ -209,6 +219,6 @@ def lora_ar(model=None, artifacts=None, heads=None, lora=None, max_new_tokens: i
         trunk, tokenizer = load_lora_trunk(model, lora_dir)
         backend = _torch_backend(model, heads, trunk=trunk, tokenizer=tokenizer,
                                  family=describe(resolve(model)).family)
-    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar")
+    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar", select="trunk")
     return _build("lora-ar", model, None, heads, cfg, DecisionTokenBackend(backend),
                   {"steps": None, "lora": str(lora_dir), "mode_decision": "decision token (LoRA trunk)"})

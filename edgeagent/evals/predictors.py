@@ -37,16 +37,19 @@ PREDICTORS: dict[str, PredictorSpec] = {
     "no-call": PredictorSpec("edgeagent.evals.predictors:NoCallPredictor",
                              "never calls a tool (floor for AST, ceiling for irrelevance)"),
     "diffusion": PredictorSpec("edgeagent.evals.pipeline_predictors:diffusion",
-                               "the routed pipeline: mode head, trie names, span/diffusion slot filler (T steps)",
-                               sweeps_steps=True),
+                               "the routed pipeline: mode head, tool-selection head (trie names without one), "
+                               "span/diffusion slot filler (T steps)", sweeps_steps=True),
+    "diffusion-trunknames": PredictorSpec("edgeagent.evals.pipeline_predictors:diffusion_trunknames",
+                                          "ablation: the routed pipeline with names written by the trunk under the "
+                                          "trie (no tool-selection head; T steps)", sweeps_steps=True),
     "diffusion-noanchor": PredictorSpec("edgeagent.evals.pipeline_predictors:diffusion_noanchor",
                                         "ablation: the routed pipeline with spans from the slot filler alone "
                                         "(no trunk anchors for start, end or route; T steps)", sweeps_steps=True),
     "diffusion-nospan": PredictorSpec("edgeagent.evals.pipeline_predictors:diffusion_nospan",
                                       "ablation: the routed pipeline without the span path (T = 2)"),
     "ar-constrained": PredictorSpec("edgeagent.evals.pipeline_predictors:ar_constrained",
-                                    "baseline a: same trunk and mode head, arguments decoded AR by the trunk "
-                                    "under the schema's scaffold"),
+                                    "baseline a: same trunk and mode head, trie names, arguments decoded AR by "
+                                    "the trunk under the schema's scaffold"),
     "lora-ar": PredictorSpec("edgeagent.evals.pipeline_predictors:lora_ar",
                              "baseline b: LoRA-merged trunk, its own decision token, arguments AR under "
                              "the schema (needs `edgeagent train --stage lora`)"),

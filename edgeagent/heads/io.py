@@ -48,3 +48,43 @@ def load_heads(path: Path, embedding, device: str = "cpu"):
             raise ValueError(f"{path}: heads do not match their config ({prefix[:-1]}: missing {missing[:5]}, "
                              f"unexpected {unexpected[:5]})")
     return tuple(m.to(device).eval() for m in (sf, mode, another))
+
+
+SELECT_FILE, SELECT_CONFIG = "select_head.safetensors", "select_head.json"
+
+
+def has_select_head(path: Path) -> bool:
+    return (Path(path) / SELECT_CONFIG).exists()
+
+
+def load_select_head(path: Path, device: str = "cpu"):
+    """The tool-selection head of a heads folder (eval mode, float32), or None if it has none."""
+    from safetensors.torch import load_file
+
+    from .select import SelectConfig, SelectHead
+
+    path = Path(path)
+    if not has_select_head(path):
+        return None
+    head = SelectHead(SelectConfig.load(path / SELECT_CONFIG))
+    state = {k: v.float() for k, v in load_file(str(path / SELECT_FILE)).items()}
+    missing, unexpected = head.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{path / SELECT_FILE}: does not match {SELECT_CONFIG} (missing {missing[:5]}, "
+                         f"unexpected {unexpected[:5]})")
+    return head.to(device).eval()
+
+
+def save_select_head(out_dir: Path, head, meta: dict) -> None:
+    """float16 safetensors + config; ``meta`` (how it was trained, its dev report) goes beside them."""
+    import torch
+    from safetensors.torch import save_file
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to(torch.float16).contiguous().cpu() for k, v in head.state_dict().items()}
+    tmp = out_dir / (SELECT_FILE + ".tmp")
+    save_file(tensors, str(tmp))
+    tmp.replace(out_dir / SELECT_FILE)
+    head.cfg.save(out_dir / SELECT_CONFIG)
+    (out_dir / "select_head_report.json").write_text(json.dumps(meta, indent=2))
