@@ -12,7 +12,7 @@ The contract (see `heads_io_spec`), batch 1 as the runtime runs them:
                        end_logits    float32 [1, L, T]
     mode_head.onnx     state float32 [1, H] -> logits float32 [1, 3]   spec.MODES
     another_head.onnx  state float32 [1, H] -> logits float32 [1, 2]   spec.CONTINUE
-    select_head.onnx   query float32 [1, H], keys float32 [1, K, 2H] -> logits float32 [1, K]
+    select_head.onnx   features float32 [1, K, F] -> logits float32 [1, K]   runtime/select.FEATURES
                        (only when the heads folder has a tool-selection head)
 
 L and T are symbolic. The slot filler's tied embedding matrix (the trunk's input embedding,
@@ -167,19 +167,17 @@ def export_heads(slot_filler, mode_head, another_head, out_dir: str | Path, opse
     return {"graphs": graphs, "files": list(files.values()), "seconds": seconds}
 
 
-def select_io_spec(hidden: int) -> tuple[list, list]:
-    return ([{"name": "query", "dtype": "float32", "shape": [1, hidden]},
-             {"name": "keys", "dtype": "float32", "shape": [1, "K", 2 * hidden]}],
+def select_io_spec(n_features: int) -> tuple[list, list]:
+    return ([{"name": "features", "dtype": "float32", "shape": [1, "K", n_features]}],
             [{"name": "logits", "dtype": "float32", "shape": [1, "K"]}])
 
 
 def export_select_head(head, out_dir: str | Path, opset: int = 18) -> dict:
     """Write select_head.onnx; returns {"graph": {"file", "inputs", "outputs"}, "file"}."""
     out = Path(out_dir)
-    H = head.cfg.trunk_hidden
-    inputs, outputs = select_io_spec(H)
-    gen = torch.Generator().manual_seed(0)
-    example = (torch.randn(1, H, generator=gen), torch.randn(1, 5, 2 * H, generator=gen))
+    F = head.cfg.n_features
+    inputs, outputs = select_io_spec(F)
+    example = (torch.randn(1, 5, F, generator=torch.Generator().manual_seed(0)),)
     dk = torch.export.Dim("K", min=1, max=1 << 12)
-    _export(head.eval(), example, out / SELECT_HEAD_FILE, inputs, outputs, (None, {1: dk}), opset)
+    _export(head.eval(), example, out / SELECT_HEAD_FILE, inputs, outputs, ({1: dk},), opset)
     return {"graph": {"file": SELECT_HEAD_FILE, "inputs": inputs, "outputs": outputs}, "file": SELECT_HEAD_FILE}

@@ -72,11 +72,11 @@ class TorchBackend(TorchTrunk):
         return self.another_head(torch.as_tensor(state, dtype=torch.float32, device=self.device)[None])[0].cpu().numpy()
 
     @torch.inference_mode()
-    def select_logits(self, query, keys):
+    def select_logits(self, features):
         if self.select_head is None:
             raise RuntimeError("these heads have no tool-selection head (select_head.json)")
-        t = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32, device=self.device)[None]  # noqa: E731
-        return self.select_head(t(query), t(keys))[0].cpu().numpy()
+        x = torch.as_tensor(np.asarray(features), dtype=torch.float32, device=self.device)[None]
+        return self.select_head(x)[0].cpu().numpy()
 
     @torch.inference_mode()
     def fill_step(self, ids, kinds, slot_pos, ctx):

@@ -16,8 +16,8 @@ PyTorch reference (``edgeagent.export.torch_backend``) and the ONNX Runtime one;
     mode_logits(state [H]) -> [3]        chat | think | tool
     another_logits(state [H]) -> [2]     end | another call
     has_select       whether the heads include the tool-selection head (optional)
-    select_logits(query [H], keys [K, 2H]) -> [K]   which listed tool the next call uses
-                     (query: the state after the call header; keys: runtime/select.tool_keys)
+    select_logits(features [K, F]) -> [K]   which listed tool the next call uses
+                     (features: runtime/select.call_features)
     fill_step(ids [L], kinds [L], slot_pos [L], ctx [T, H])
         -> (token_logits [L, V+1], action_logits [L, 3], start [L, T], end [L, T])
 """
@@ -47,7 +47,7 @@ class Backend(Protocol):
 
     has_select: bool
 
-    def select_logits(self, query: np.ndarray, keys: np.ndarray) -> np.ndarray: ...
+    def select_logits(self, features: np.ndarray) -> np.ndarray: ...
 
     def fill_step(self, ids: np.ndarray, kinds: np.ndarray, slot_pos: np.ndarray,
                   ctx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...

@@ -8,6 +8,7 @@ An artifact is a folder:
     slot_filler.onnx     the heads (optional; listed in manifest["graphs"], described in
     mode_head.onnx       manifest["heads"]: special ids, scaffold budgets, the kind/action/mode
     another_head.onnx    tables the heads were trained with)
+    select_head.onnx     the tool-selection head, where the heads have one (runtime/select.py)
 
 Export writes it (edgeagent.export.manifest); the runtime reads and verifies it here. The
 runtime never guesses: cache layout, special ids and tensor names all come from this file.

@@ -110,11 +110,10 @@ class OrtBackend:
     def another_logits(self, state) -> np.ndarray:
         return self._router("another_head", state)
 
-    def select_logits(self, query, keys) -> np.ndarray:
+    def select_logits(self, features) -> np.ndarray:
         if not self.has_select:
             raise RuntimeError(f"{self.dir}: the artifact has no tool-selection head (select_head.onnx)")
-        feed = {"query": np.asarray(query, dtype=np.float32).reshape(1, -1),
-                "keys": np.ascontiguousarray(keys, dtype=np.float32)[None]}
+        feed = {"features": np.ascontiguousarray(features, dtype=np.float32)[None]}
         return self.sessions["select_head"].run(["logits"], feed)[0][0]
 
     def fill_step(self, ids, kinds, slot_pos, ctx):

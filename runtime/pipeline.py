@@ -2,7 +2,8 @@
 
 prompt -> trunk prefill -> mode (head, or tool_choice / explicit flags) ->
   chat | think: greedy decoding by the trunk;
-  tool: the call header is forced, the name decoded under a trie of the available names, the
+  tool: the call header is forced, the name chosen by the tool-selection head among the listed
+        tools (or decoded by the trunk under a trie of the available names), the
         arguments filled by the slot filler in the schema's scaffold, validated, prefilled into
         the trunk's cache in one pass; the another-call head decides whether a call follows.
 
@@ -23,7 +24,7 @@ from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
 from edgeagent.runtime.fill import fill_and_decode
 from edgeagent.runtime.names import NameTrie
-from edgeagent.runtime.select import token_piece, tool_keys, tool_spans
+from edgeagent.runtime.select import call_features, last_user_text, match_features
 from edgeagent.scaffold import SchemaError, compile_schema
 
 
@@ -98,7 +99,6 @@ class Pipeline:
         self._seg: dict[str, list[int]] = {}
         self._scaffolds: dict[str, object] = {}
         self._texts: TokenTexts | None = None   # built on the first anchored call
-        self._piece = None                       # token id -> bytes, built on the first selection
         # (prompt ids, their cache, their hidden states) of the last request: a prompt that starts
         # the same way (a multi-turn chat, a fixed tool list) prefills only what is new.
         self._prefix: tuple[list[int], object, np.ndarray] | None = None
@@ -166,7 +166,8 @@ class Pipeline:
             timings.update(decode_tokens=n, total_s=time.perf_counter() - t0)
             return {"id": request.get("id"), "mode": mode, "content": content, "tool_calls": [],
                     "timings": timings}
-        calls, errors, routes = self._calls(ids, hidden, cache, tools, forced_name)
+        calls, errors, routes = self._calls(ids, hidden, cache, tools, forced_name,
+                                            self._match(messages, tools, forced_name))
         timings.update(call_s=time.perf_counter() - t0, total_s=time.perf_counter() - t0)
         out = {"id": request.get("id"), "mode": "tool", "content": "", "tool_calls": calls, "timings": timings,
                "routes": routes}
@@ -228,26 +229,24 @@ class Pipeline:
             if self.cfg.end_weight else None
         return starts, ends, cache
 
-    def _tool_keys(self, ids, hidden, names):
-        """The selection head's per-tool keys [K, 2H], or None where it does not choose: one tool,
-        no head, select="trunk", or a prompt whose tool listing this runtime cannot find."""
-        if len(names) < 2 or self.cfg.select != "head" or not getattr(self.b, "has_select", False):
+    def _match(self, messages, tools, forced_name):
+        """The selection head's match features per tool [K, 3] (runtime/select.py), or None where
+        it does not choose: a forced name, one tool, no head, or select="trunk"."""
+        if forced_name is not None or len(tools) < 2 or self.cfg.select != "head" \
+                or not getattr(self.b, "has_select", False):
             return None
-        if self._piece is None:
-            self._piece = token_piece(self.tok)
-        spans = tool_spans(ids, self._piece)
-        if spans is None or [s.name for s in spans] != names:
-            return None
-        return tool_keys(hidden, spans)
+        return match_features(last_user_text(messages),
+                              [(t["function"]["name"], t["function"].get("description") or "") for t in tools])
 
-    def _calls(self, ids, hidden, cache, tools, forced_name):
+    def _calls(self, ids, hidden, cache, tools, forced_name, match=None):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}
         seq = list(ids)
         states = [hidden]
         calls, errors, routes = [], [], []
         trie = NameTrie(by_name, self.tokenize)
         end_token = self.seg(self.syntax.name_end)[0]
-        keys = self._tool_keys(ids, hidden, list(by_name)) if forced_name is None else None
+        names = list(by_name)
+        called: set[int] = set()
 
         def feed(tokens):
             nonlocal cache
@@ -262,14 +261,16 @@ class Pipeline:
             header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
             if forced_name is not None:
                 name, pending = forced_name, header + self.seg(json.dumps(forced_name, ensure_ascii=False)[1:-1])
-            elif keys is not None:  # the selection head reads the state after the header
-                feed(header)
-                name = list(by_name)[int(np.argmax(self.b.select_logits(states[-1][-1], keys)))]
-                pending = self.seg(json.dumps(name, ensure_ascii=False)[1:-1])
+            elif match is not None:  # the selection head; the header and the name go in together
+                scores = np.asarray(self.b.select_logits(call_features(match, called)), np.float64)
+                # a near-tie (tools with the same features) goes to the first listed one on every backend
+                name = names[int(np.flatnonzero(scores >= scores.max() - 1e-4)[0])]
+                pending = header + self.seg(json.dumps(name, ensure_ascii=False)[1:-1])
             else:  # the header goes in with the name's first stretch (all of it, for one tool)
                 name, pending = trie.decode(feed, end_token, before=header)
             logits = feed(list(pending) + self.seg(self.syntax.name_end))
             index, schema = by_name[name]
+            called.add(index)
             sc = self.scaffold(schema, f"tools[{index}].function.parameters")
             # A scaffold longer than the slot filler reads (a schema with many or long slots) is
             # written by the trunk under the same schema constraint: a call rather than an error.

@@ -34,7 +34,7 @@ def make_tiny_heads(out_dir, trunk, seed: int = 0, n_layers: int = 1, select: bo
         from edgeagent.heads.io import save_select_head
         from edgeagent.heads.select import SelectConfig, SelectHead
 
-        save_select_head(out_dir, SelectHead(SelectConfig(trunk_hidden=H, d=16)), meta={"model": "tiny"})
+        save_select_head(out_dir, SelectHead(SelectConfig()), meta={"model": "tiny"})
     return out_dir
 
 

@@ -266,11 +266,10 @@ def test_reexport_skips_when_unchanged_and_redoes_only_the_heads_when_they_chang
 
 @pytest.mark.parametrize("K", [1, 3, 9])
 def test_select_head_matches_pytorch(pair, K):
+    from edgeagent.runtime.select import FEATURES
+
     ref, ort_b, _ = pair
-    rng = np.random.default_rng(K)
-    H = ref.trunk.config.hidden_size
-    query = rng.standard_normal(H).astype(np.float32)
-    keys = rng.standard_normal((K, 2 * H)).astype(np.float32)
-    got = ort_b.select_logits(query, keys)
+    features = np.random.default_rng(K).uniform(0, 1, (K, len(FEATURES))).astype(np.float32)
+    got = ort_b.select_logits(features)
     assert got.shape == (K,)
-    np.testing.assert_allclose(got, ref.select_logits(query, keys), atol=ATOL, rtol=0)
+    np.testing.assert_allclose(got, ref.select_logits(features), atol=ATOL, rtol=0)

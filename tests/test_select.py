@@ -1,53 +1,60 @@
-"""The tool-selection head: where tools sit in the prompt, the head's properties, its training,
-and the pipeline choosing by it (tiny tokenizer, random or toy weights; seconds on CPU)."""
-
-import json
+"""The tool-selection head: its match features, the head's properties, its training, and the
+pipeline choosing by it (tiny trunk and random or toy weights; seconds on CPU)."""
 
 import numpy as np
 import pytest
 
 from edgeagent.formats import render_prompt
-from edgeagent.runtime.select import byte_offsets, token_piece, tool_keys, tool_spans
+from edgeagent.runtime.select import FEATURES, call_features, last_user_text, match_features, name_words
 from edgeagent.scaffold.testing import tiny_tokenizer
 from conftest import TOOLS
 
-EXTRA = {"type": "function", "function": {"name": "météo_du_jour", "description": "Prévisions « ici »",
-                                          "parameters": {"type": "object", "properties": {}}}}
+LISTED = [("findLiteraryAgent", "Find a literary agent for a book"),
+          ("updateEbookPrice", "Change the price of an e-book"),
+          ("getDigitalPRMetrics", "Retrieve digital PR metrics of a campaign")]
+REQUEST = ("Please update the price of the e-book '1984' to 28.4, then find a literary agent for my "
+           "book 'Clouds'.")
 
 
-def _prompt_ids(tok, tools, user="hi"):
-    text = render_prompt([{"role": "user", "content": user}], tools, "smollm2")
-    return tok.encode(text, add_special_tokens=False).ids, text
+def test_name_words_split_camel_snake_and_digits():
+    assert name_words("getDigitalPRMetrics") == ["get", "digi", "pr", "metr"]
+    assert name_words("get_weather_v2") == ["get", "weat", "v", "2"]
 
 
-@pytest.mark.parametrize("family_tools", [TOOLS, [TOOLS[1], EXTRA, TOOLS[0]]])
-def test_tool_spans_cover_each_listed_tool_in_order(family_tools):
-    tok = tiny_tokenizer()
-    ids, _ = _prompt_ids(tok, family_tools)
-    piece = token_piece(tok)
-    spans = tool_spans(ids, piece)
-    assert [s.name for s in spans] == [t["function"]["name"] for t in family_tools]
-    blob, off = byte_offsets(ids, piece)
-    for s, t in zip(spans, family_tools):
-        line = json.dumps(t, ensure_ascii=False).encode()
-        covered = blob[off[s.lo]: off[s.hi]]
-        assert line in covered and len(covered) < len(line) + 8  # the line, give or take a merged neighbour
-        assert s.lo <= s.name_last < s.hi
-        name = json.dumps(t["function"]["name"], ensure_ascii=False)[1:-1].encode()
-        last_byte = blob.index(b'"name": "' + name, off[s.lo]) + len(b'"name": "') + len(name) - 1
-        assert off[s.name_last] <= last_byte < off[s.name_last + 1]
-    keys = tool_keys(np.arange(len(ids) * 4, dtype=np.float32).reshape(len(ids), 4), spans)
-    assert keys.shape == (len(spans), 8)
+def test_match_features_follow_the_request():
+    m = match_features(REQUEST, LISTED)
+    assert m.shape == (3, 3)
+    # find / literary / agent all appear; update and price but not "ebook" (the request says e-book)
+    assert m[0, 0] == 1.0 and m[1, 0] == pytest.approx(2 / 3) and m[2, 0] == 0.0
+    assert m[1, 2] < m[0, 2] < 1.0 == m[2, 2]                     # "update ... price" comes before "find"
+    assert m[0, 1] > m[2, 1]
+    x = call_features(m, set())
+    assert x.shape == (3, len(FEATURES)) and x[:, 4].tolist() == [0, 1, 0]  # the next one named: update
+    x = call_features(m, {1})
+    assert x[:, 3].tolist() == [0, 1, 0] and x[:, 4].tolist() == [1, 0, 0]   # then find
+    x = call_features(m, {0, 1})
+    assert x[:, 4].tolist() == [0, 0, 0]                                       # nothing named is left
 
 
-def test_tool_spans_none_without_a_listing_or_with_a_broken_line():
-    tok = tiny_tokenizer()
-    piece = token_piece(tok)
-    ids, _ = _prompt_ids(tok, None)
-    assert tool_spans(ids, piece) is None
-    _, text = _prompt_ids(tok, TOOLS)
-    broken = text.replace('{"type": "function", "function": {"name": "get_time"', '{"type": "function", oops', 1)
-    assert tool_spans(tok.encode(broken, add_special_tokens=False).ids, piece) is None
+def test_the_request_is_the_last_user_message():
+    msgs = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
+            {"role": "user", "content": "find a literary agent"}, {"role": "tool", "content": "{}"}]
+    assert last_user_text(msgs) == "find a literary agent"
+    assert last_user_text([{"role": "system", "content": "x"}]) == ""
+
+
+def test_training_reads_what_the_runtime_reads():
+    """listed_tools / prompt_user_text on a rendered prompt give the runtime's inputs."""
+    from edgeagent.train.select import listed_tools, prompt_user_text
+
+    tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": {"type": "object"}}}
+             for n, d in LISTED]
+    messages = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "ok"},
+                {"role": "user", "content": REQUEST}]
+    prompt = render_prompt(messages, tools, "smollm2")
+    assert listed_tools(prompt) == LISTED
+    assert prompt_user_text(prompt) == last_user_text(messages)
+    assert listed_tools(render_prompt(messages, None, "smollm2")) is None
 
 
 def test_head_scores_follow_the_tools_whatever_their_order():
@@ -55,39 +62,34 @@ def test_head_scores_follow_the_tools_whatever_their_order():
     from edgeagent.heads.select import SelectConfig, SelectHead
 
     torch.manual_seed(0)
-    head = SelectHead(SelectConfig(trunk_hidden=8, d=16)).eval()
-    q, keys = torch.randn(1, 8), torch.randn(1, 5, 16)
-    perm = torch.tensor([3, 0, 4, 1, 2])
+    head = SelectHead(SelectConfig()).eval()
+    x = torch.rand(1, 6, len(FEATURES))
+    perm = torch.tensor([3, 0, 5, 4, 1, 2])
     with torch.no_grad():
-        a, b = head(q, keys)[0], head(q, keys[:, perm])[0]
+        a, b = head(x)[0], head(x[:, perm])[0]
     torch.testing.assert_close(b, a[perm])
-    assert len(set(a.tolist())) == 5  # not a constant
+    assert len(set(a.tolist())) == 6  # not a constant
 
 
-def test_training_learns_a_rule_the_features_carry():
-    """Toy features: the gold tool's key holds the query's sign pattern; chance is about 1/3."""
+def test_training_learns_to_pick_the_named_tool():
+    """Toy calls: the gold tool is the one whose name the request covers most; chance is about 1/3."""
     pytest.importorskip("torch")
     from edgeagent.train.select import predict, train_select
 
     rng = np.random.default_rng(0)
 
-    def feats(n_items):
-        keys, off, query, ex, gold = [], [0], [], [], []
-        for e in range(n_items):
-            k = int(rng.integers(2, 5))
-            kk = rng.standard_normal((k, 8)).astype(np.float32)
-            q = rng.standard_normal(4).astype(np.float32)
+    def data(n):
+        feats, gold = [], []
+        for _ in range(n):
+            k = int(rng.integers(2, 6))
+            m = np.column_stack([rng.uniform(0, 0.6, k), rng.uniform(0, 1, k), rng.uniform(0, 1, k)])
             g = int(rng.integers(k))
-            kk[g, :4] = 3 * q
-            keys.append(kk)
-            off.append(off[-1] + k)
-            query.append(q)
-            ex.append(e)
+            m[g, 0] = rng.uniform(0.7, 1.0)
+            feats.append(call_features(m.astype(np.float32), set()))
             gold.append(g)
-        return {"keys": np.concatenate(keys), "key_off": np.asarray(off), "query": np.asarray(query),
-                "call_ex": np.asarray(ex), "gold": np.asarray(gold)}
+        return {"features": feats, "gold": np.asarray(gold), "source": ["toy"] * n}
 
-    train, dev = feats(600), feats(200)
+    train, dev = data(600), data(200)
     log = []
     head, _ = train_select(train, epochs=15, lr=3e-3, log=log, dev=dev)
     assert (predict(head, dev) == dev["gold"]).mean() > 0.9
@@ -100,22 +102,51 @@ def test_the_pipeline_calls_the_tool_the_head_picks(tiny_backend, monkeypatch):
 
     seen = []
 
-    def select_logits(query, keys):
-        seen.append((np.asarray(query).shape, np.asarray(keys).shape))
+    def select_logits(features):
+        seen.append(np.asarray(features).copy())
         return np.array([-1.0, 2.0])  # the second listed tool
 
     monkeypatch.setattr(tiny_backend, "has_select", True, raising=False)
     monkeypatch.setattr(tiny_backend, "select_logits", select_logits, raising=False)
-    H = tiny_backend.trunk.config.hidden_size
     request = {"messages": [{"role": "user", "content": "what time is it"}], "tools": TOOLS,
                "tool_choice": "required"}
     for order in (TOOLS, TOOLS[::-1]):
         seen.clear()
-        resp = Pipeline(tiny_backend, PipelineConfig(max_calls=1)).respond({**request, "tools": order})
-        assert resp["tool_calls"][0]["function"]["name"] == order[1]["function"]["name"]
-        assert seen == [((H,), (2, 2 * H))]
-    # select="trunk" (the ablation) and a single tool never ask the head
+        resp = Pipeline(tiny_backend, PipelineConfig(max_calls=2)).respond({**request, "tools": order})
+        assert [c["function"]["name"] for c in resp["tool_calls"]][:1] == [order[1]["function"]["name"]]
+        assert seen[0].shape == (2, len(FEATURES)) and seen[0][:, 3].tolist() == [0, 0]
+        if len(seen) > 1:  # a second call knows which tool the first one used
+            assert seen[1][:, 3].tolist() == [0, 1]
+    # select="trunk" (the ablation), a single tool and a named tool never ask the head
     seen.clear()
     Pipeline(tiny_backend, PipelineConfig(max_calls=1, select="trunk")).respond(request)
     Pipeline(tiny_backend, PipelineConfig(max_calls=1)).respond({**request, "tools": TOOLS[:1]})
+    Pipeline(tiny_backend, PipelineConfig(max_calls=1)).respond(
+        {**request, "tool_choice": {"type": "function", "function": {"name": "get_time"}}})
     assert seen == []
+
+
+def test_select_data_reads_prepared_items():
+    """From prepared items: one row per call of a turn listing two or more tools, the gold index in
+    the listing's order, the called flag set for the tools earlier calls used; one-tool turns skipped."""
+    pytest.importorskip("torch")
+    from edgeagent.data.examples import Example
+    from edgeagent.train.prepare import Preparer
+    from edgeagent.train.select import select_data
+
+    tok = tiny_tokenizer()
+    tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": {
+        "type": "object", "properties": {"x": {"type": "string"}}}}} for n, d in LISTED]
+    user = [{"role": "user", "content": REQUEST}]
+
+    def call(*names):
+        return {"role": "assistant", "content": "", "tool_calls": [
+            {"type": "function", "function": {"name": n, "arguments": {"x": "a"}}} for n in names]}
+
+    prep = Preparer(tok, "smollm2", max_len=4096)
+    items = [prep(Example("a", "synthetic", 1, "tool", user, tools, call("updateEbookPrice", "findLiteraryAgent"), ["a"])),
+             prep(Example("b", "synthetic", 1, "tool", user, tools[:1], call("findLiteraryAgent"), ["b"]))]
+    data = select_data(items, tok)
+    assert data["gold"].tolist() == [1, 0]
+    np.testing.assert_array_equal(data["features"][0], call_features(match_features(REQUEST, LISTED), set()))
+    np.testing.assert_array_equal(data["features"][1], call_features(match_features(REQUEST, LISTED), {1}))

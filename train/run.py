@@ -189,7 +189,7 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
     report = {"seconds": {"states": round(t_states, 1), "fit": round(t_fit, 1)}, "files": files,
               "dev": dev_report(items["dev"], states["dev"], offsets["dev"], mode_head, cont_head,
                                 slot_filler, tcfg, V, tokenizer=_tokenizer(cfg.model))}
-    report["select"] = fit_select(cfg, work, out_dir, trunk=trunk, progress=progress)
+    report["select"] = fit_select(cfg, work, out_dir, progress=progress)
     if cfg.lora:
         from edgeagent.train.lora_train import train_lora_baseline
 
@@ -199,53 +199,26 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
     return report
 
 
-def fit_select(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, epochs: int = 30,
-               lr: float = 1e-3) -> dict:
+def fit_select(cfg: RunConfig, work: Path, out_dir: Path, progress=True, epochs: int = 30, lr: float = 1e-3) -> dict:
     """Train the tool-selection head on WORK's prepared items and add it to ``out_dir``; returns
-    its dev report (accuracy of the head and of the trunk's first-token pick on the dev calls).
-
-    Reads the states `fit` cached where they hold the tool listing and runs the trunk for the
-    rest; the features are kept in WORK/select-<side>.npz for refits."""
+    its dev report. Needs no trunk: the head reads match features of the prompt's text."""
     from edgeagent.heads.io import save_select_head
-    from edgeagent.models.registry import describe, resolve
-    from edgeagent.train.features import keep_from, load_states
-    from edgeagent.train.heads_train import TrainConfig
-    from edgeagent.train.select import examples_digest, save_features, select_examples, select_features
-    from edgeagent.train.select import select_report, train_select
+    from edgeagent.runtime.select import FEATURES
+    from edgeagent.train.select import select_data, select_report, train_select
 
     items = load_prepared(work)["items"]
     tok = _tokenizer(cfg.model)
-    family = describe(resolve(cfg.model)).family
-    max_ctx = TrainConfig().max_ctx
-    feats = {}
-    for side in ("train", "dev"):
-        exs = select_examples(items[side], tok, family)
-        path, digest = work / f"select-{side}.npz", examples_digest(exs)
-        if path.exists():
-            with np.load(path) as f:
-                if str(f["digest"]) == digest:
-                    feats[side] = {k: f[k] for k in f.files}
-                    continue
-        if trunk is None:
-            from edgeagent.models.load import load_trunk
-
-            trunk, _ = load_trunk(cfg.model, dtype="fp32", device=cfg.device)
-        where = work / f"states-{side}"
-        states, offsets = load_states(where) if (where / "states.npy").exists() else (None, None)
-        feats[side] = select_features(items[side], exs, trunk, states, offsets,
-                                      [keep_from(it, max_ctx) for it in items[side]], device=cfg.device,
-                                      progress=progress)
-        feats[side]["digest"] = np.array(digest)
-        save_features(path, feats[side])
-    if not len(feats["train"]["gold"]):
-        raise ValueError(f"{work}: no training calls list two or more tools; nothing to train the selection head on")
+    data = {side: select_data(items[side], tok) for side in ("train", "dev")}
+    if not len(data["train"]["gold"]):
+        raise ValueError(f"{work}: no training call lists two or more tools; nothing to train the selection head on")
     t0 = time.time()
     log: list = []
-    head, hcfg = train_select(feats["train"], epochs=epochs, lr=lr, seed=cfg.seed, log=log, dev=feats["dev"])
-    report = {"seconds": round(time.time() - t0, 1), "train_calls": int(len(feats["train"]["gold"])),
-              "epochs": epochs, "lr": lr, "dev": select_report(head, feats["dev"]), "log": log}
-    save_select_head(out_dir, head, {"model": cfg.model, "seed": cfg.seed, "work": str(work), **report})
-    return {k: v for k, v in report.items() if k != "log"}
+    head, _ = train_select(data["train"], epochs=epochs, lr=lr, seed=cfg.seed, log=log, dev=data["dev"])
+    report = {"seconds": round(time.time() - t0, 1), "features": list(FEATURES),
+              "train_calls": int(len(data["train"]["gold"])), "epochs": epochs, "lr": lr,
+              "train": select_report(head, data["train"]), "dev": select_report(head, data["dev"])}
+    save_select_head(out_dir, head, {"model": cfg.model, "seed": cfg.seed, "work": str(work), **report, "log": log})
+    return report
 
 
 def _init_meta(init):

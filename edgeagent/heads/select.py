@@ -1,9 +1,8 @@
 """The tool-selection head: which of the listed tools the next call uses.
 
-It reads the trunk's state after the call header (the query) and, per listed tool, the mean
-state over the tool's line in the system prompt and the state at its name's last token (the
-keys, located by runtime/select.py). Scores are scaled dot products of a projected query and
-projected keys: any number of tools, in any order, and only listed names can come out.
+Per listed tool it reads the match features of runtime/select.py (how the request names the
+tool, whether this turn already called it) and scores it with a small MLP shared by all tools:
+any number of tools, in any order, and only listed names can come out.
 """
 
 from __future__ import annotations
@@ -18,9 +17,8 @@ from torch import nn
 
 @dataclass
 class SelectConfig:
-    trunk_hidden: int = 576
-    d: int = 256
-    dropout: float = 0.1
+    n_features: int = 5
+    hidden: int = 32
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=2))
@@ -31,16 +29,12 @@ class SelectConfig:
 
 
 class SelectHead(nn.Module):
-    """(query [B, H], keys [B, K, 2H]) -> logits [B, K]; the caller masks padded tools."""
+    """features [B, K, F] -> logits [B, K]; the caller masks padded tools."""
 
     def __init__(self, cfg: SelectConfig):
         super().__init__()
         self.cfg = cfg
-        H, d = cfg.trunk_hidden, cfg.d
-        self.q = nn.Sequential(nn.LayerNorm(H), nn.Linear(H, d), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(d, d))
-        self.k = nn.Sequential(nn.LayerNorm(2 * H), nn.Linear(2 * H, d), nn.GELU(), nn.Dropout(cfg.dropout),
-                               nn.Linear(d, d))
-        self.scale = d ** -0.5
+        self.net = nn.Sequential(nn.Linear(cfg.n_features, cfg.hidden), nn.GELU(), nn.Linear(cfg.hidden, 1))
 
-    def forward(self, query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        return torch.einsum("bd,bkd->bk", self.q(query), self.k(keys)) * self.scale
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.net(features).squeeze(-1)
