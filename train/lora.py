@@ -85,3 +85,21 @@ def merge_lora(model: nn.Module, state: dict[str, torch.Tensor], cfg: LoraConfig
             target.weight += ((b @ a) * (cfg.alpha / cfg.r)).to(target.weight.dtype)
         merged += 1
     return merged
+
+
+def load_lora_trunk(model: str, lora_dir: Path, dtype: str = "fp32"):
+    """(trunk with the LoRA weights of ``lora_dir`` merged, tokenizer); a clear error if none exist."""
+    lora_dir = Path(lora_dir)
+    if not (lora_dir / "lora.safetensors").exists() or not (lora_dir / "lora.json").exists():
+        raise FileNotFoundError(
+            f"no trained LoRA weights at {lora_dir} (lora.safetensors and lora.json). Train them with "
+            f"`edgeagent train --stage lora --model {model} --out DIR` (they land in DIR/lora) and pass DIR/lora")
+    from safetensors.torch import load_file
+
+    from edgeagent.models.load import load_trunk
+
+    trunk, tokenizer = load_trunk(model, dtype=dtype)
+    merged = merge_lora(trunk, load_file(str(lora_dir / "lora.safetensors")), LoraConfig.load(lora_dir / "lora.json"))
+    if merged == 0:
+        raise ValueError(f"{lora_dir / 'lora.safetensors'} holds no LoRA weights (no *.lora_a tensors)")
+    return trunk, tokenizer

@@ -32,9 +32,13 @@ def default_out(model: str) -> Path:
 @click.option("--int4", "quant", flag_value="int4", help="Also write <out>-int4: 4-bit MatMulNBits weights.")
 @click.option("--fp8", "quant", flag_value="fp8", help="Also write <out>-fp8: FP8 E4M3 QDQ for TensorRT on Hopper/Ada.")
 @click.option("--trt", is_flag=True, help="Build TensorRT engines from the ONNX (needs the `trt` extra).")
+@click.option("--lora", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="LoRA weights (lora.safetensors + lora.json from `edgeagent train --stage lora`) merged into "
+                   "the trunk before export: baseline (b) on ONNX Runtime (`eval --baseline lora-ar --lora "
+                   "<this artifact>`) [default out: <model>-lora-<folder name>].")
 @click.option("--eval-prompts", type=click.IntRange(1, 500), default=12, show_default=True,
               help="Dev-split prompts used to score quantization candidates.")
-def export(model, out, opset, force, quant, trt, eval_prompts, heads):
+def export(model, out, opset, force, quant, trt, eval_prompts, heads, lora):
     """Export the trunk (frozen causal LM with KV cache; prefill and decode in one graph) and its heads to ONNX.
 
     Writes trunk.onnx, slot_filler.onnx, mode_head.onnx, another_head.onnx, tokenizer.json and
@@ -53,10 +57,21 @@ def export(model, out, opset, force, quant, trt, eval_prompts, heads):
     except registry.ModelNotFound as e:
         raise click.ClickException(str(e)) from None
     out = out or default_out(model)
+    if lora is not None:
+        if not (lora / "lora.safetensors").is_file() or not (lora / "lora.json").is_file():
+            raise click.BadParameter(f"{lora} has no lora.safetensors and lora.json", param_hint="--lora")
+        out = out if out != default_out(model) else out.with_name(f"{out.name}-lora-{lora.resolve().name}")
     options = ExportOptions(opset=opset)
     t0 = time.perf_counter()
     click.echo(f"[1/3] hashing {checkpoint}")
     digest = source_hash(None, options, checkpoint)
+    if lora is not None:
+        import hashlib
+
+        from edgeagent.runtime.manifest import sha256_file
+
+        digest = hashlib.sha256((digest + sha256_file(lora / "lora.safetensors")
+                                 + sha256_file(lora / "lora.json")).encode()).hexdigest()
     try:
         heads = heads_dir(model, heads)
     except FileNotFoundError as e:
@@ -78,12 +93,18 @@ def export(model, out, opset, force, quant, trt, eval_prompts, heads):
             _quantize(out, quant, trt, eval_prompts, force)
         return
 
-    click.echo(f"[2/3] loading {model} (float32)")
-    from edgeagent.models.load import load_trunk
+    click.echo(f"[2/3] loading {model} (float32)" + (f" with the LoRA weights of {lora} merged" if lora else ""))
+    if lora is not None:
+        from edgeagent.train.lora import load_lora_trunk
 
-    lm, _ = load_trunk(model, dtype="float32")
+        lm, _ = load_lora_trunk(model, lora, dtype="float32")
+    else:
+        from edgeagent.models.load import load_trunk
+
+        lm, _ = load_trunk(model, dtype="float32")
     click.echo(f"[3/3] exporting into {out}")
-    manifest, _ = export_artifact(lm, out, model_id=model, checkpoint_dir=checkpoint, options=options,
+    model_id = model if lora is None else f"{model}+lora:{lora.resolve().name}"
+    manifest, _ = export_artifact(lm, out, model_id=model_id, checkpoint_dir=checkpoint, options=options,
                                   force=force, digest=digest, heads=heads, log=lambda msg: click.echo(f"      {msg}"))
     total = sum((out / f).stat().st_size for f in manifest.files)
     click.echo(f"done in {time.perf_counter() - t0:.1f}s: {out} ({total / 1e6:.1f} MB, "

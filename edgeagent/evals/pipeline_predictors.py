@@ -186,39 +186,30 @@ def default_lora_dir(model: str) -> Path:
     return LORA_SHIPPED / f"{Path(str(model)).name}-lora"
 
 
-def load_lora_trunk(model: str, lora_dir: Path):
-    """(trunk with the LoRA weights of ``lora_dir`` merged, tokenizer); a clear error if none exist."""
-    lora_dir = Path(lora_dir)
-    if not (lora_dir / "lora.safetensors").exists() or not (lora_dir / "lora.json").exists():
-        raise FileNotFoundError(
-            f"no trained LoRA weights at {lora_dir} (lora.safetensors and lora.json). Train them with "
-            f"`edgeagent train --stage lora --model {model} --out DIR` (they land in DIR/lora) and pass "
-            f"--lora DIR/lora, or copy them to {default_lora_dir(model)}")
-    from safetensors.torch import load_file
-
-    from edgeagent.models.load import load_trunk
-    from edgeagent.train.lora import LoraConfig, merge_lora
-
-    trunk, tokenizer = load_trunk(model)
-    merged = merge_lora(trunk, load_file(str(lora_dir / "lora.safetensors")), LoraConfig.load(lora_dir / "lora.json"))
-    if merged == 0:
-        raise ValueError(f"{lora_dir / 'lora.safetensors'} holds no LoRA weights (no *.lora_a tensors)")
-    return trunk, tokenizer
-
-
 def lora_ar(model=None, artifacts=None, heads=None, lora=None, max_new_tokens: int = 32, backend=None, **_):
     """Baseline (b): the LoRA-merged trunk decides mode and calls by its own next token and decodes the
-    arguments AR under the schema (no heads are used; they are loaded only to satisfy the backend)."""
+    arguments AR under the schema (no heads are used; they are loaded only to satisfy the backend).
+
+    ``lora``: LoRA weights (lora.safetensors + lora.json: merged here, run on PyTorch) or an artifact
+    folder exported with `edgeagent export --lora` (run on ONNX Runtime)."""
     model = model or DEFAULT_MODEL
-    if artifacts is not None:
-        raise ValueError("lora-ar runs on PyTorch only (the merged trunk is not exported); drop --artifacts")
     lora_dir = Path(lora) if lora is not None else default_lora_dir(model)
-    if backend is None:
+    on_ort = (lora_dir / "manifest.json").exists()
+    if backend is None and on_ort:
+        backend = _ort_backend(lora_dir)
+        if "+lora" not in backend.manifest.model_id:
+            raise ValueError(f"{lora_dir}: this artifact has no LoRA weights merged (model {backend.manifest.model_id!r}); "
+                             "export one with `edgeagent export --lora DIR`")
+    elif backend is None:
+        if artifacts is not None:
+            raise ValueError("lora-ar on ONNX Runtime reads the LoRA-merged trunk's own artifact: pass --lora with a "
+                             "folder written by `edgeagent export --lora DIR`, or drop --artifacts")
         from edgeagent.models.registry import describe, resolve
+        from edgeagent.train.lora import load_lora_trunk
 
         trunk, tokenizer = load_lora_trunk(model, lora_dir)
         backend = _torch_backend(model, heads, trunk=trunk, tokenizer=tokenizer,
                                  family=describe(resolve(model)).family)
     cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar", select="trunk")
-    return _build("lora-ar", model, None, heads, cfg, DecisionTokenBackend(backend),
+    return _build("lora-ar", model, lora_dir if on_ort else None, heads, cfg, DecisionTokenBackend(backend),
                   {"steps": None, "lora": str(lora_dir), "mode_decision": "decision token (LoRA trunk)"})
