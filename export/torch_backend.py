@@ -30,6 +30,13 @@ class TorchTrunk:
         logits = self.trunk.lm_head(h[0] if all_logits else h[0, -1])
         return logits.float().cpu().numpy(), h[0].float().cpu().numpy(), out.past_key_values
 
+    def branch(self, ids, cache, all_logits: bool = False):
+        """Logits of ``ids`` run after the cache's positions; the cache is left as it was."""
+        length = cache.get_seq_length()
+        logits, _, cache = self.prefill(ids, cache, all_logits)
+        self.truncate(cache, length)
+        return logits
+
     def truncate(self, cache, length: int):
         """Keep positions [0, length) of a DynamicCache."""
         have = cache.get_seq_length()

@@ -80,7 +80,7 @@ def slot_prefixes(sc, tokenize) -> dict[int, list[int]]:
 def slot_anchors(backend, cache, length: int, prefixes: dict, texts: TokenTexts, ctx_ids) -> tuple[dict, object]:
     """(slot index -> ``texts.scores`` of the trunk's guess at the value's first token, cache).
 
-    ``backend``: prefill / truncate / max_len as in runtime/backend.py; ``cache`` holds ``length``
+    ``backend``: branch / max_len as in runtime/backend.py; ``cache`` holds ``length``
     positions (the call so far); ``prefixes`` from slot_prefixes. One short pass per slot, on a
     branch of the cache that is rewound after: the cache comes back as it was.
     """
@@ -88,9 +88,7 @@ def slot_anchors(backend, cache, length: int, prefixes: dict, texts: TokenTexts,
     for index, prefix in prefixes.items():
         if length + len(prefix) > backend.max_len:
             continue
-        logits, _, cache = backend.prefill(np.asarray(prefix, np.int64), cache)
-        cache = backend.truncate(cache, length)
-        out[index] = texts.scores(logits, ctx_ids)
+        out[index] = texts.scores(backend.branch(np.asarray(prefix, np.int64), cache), ctx_ids)
     return out, cache
 
 
@@ -108,8 +106,7 @@ def end_scores(backend, cache, length: int, prefix, kind: str, ctx_ids, first: i
     ids = list(prefix) + lead + run
     if length + len(ids) > backend.max_len:
         return None, cache
-    logits, _, cache = backend.prefill(np.asarray(ids, np.int64), cache, all_logits=True)
-    cache = backend.truncate(cache, length)
+    logits = backend.branch(np.asarray(ids, np.int64), cache, all_logits=True)
     rows = np.asarray(logits)[len(prefix) + len(lead) - 1:]      # row j: the value is context[first..first+j]
     out = np.full(len(ctx_ids), FLOOR)
     out[first:first + len(rows)] = texts.close_logp(rows, kind)

@@ -13,6 +13,8 @@ PyTorch reference (``edgeagent.export.torch_backend``) and the ONNX Runtime one;
                      new token with all_logits; hidden [n, H] of the new tokens; cache)
                      appends ``ids`` to the cache (works for one token too: that is decode)
     truncate(cache, n) -> cache          keeps positions [0, n) (in place allowed): prefix reuse
+    branch(ids, cache, all_logits=False) -> logits   as prefill, but the cache is left as it was
+                     (the trunk anchors' short passes; ONNX Runtime keeps the old arrays: no copy)
     mode_logits(state [H]) -> [3]        chat | think | tool
     another_logits(state [H]) -> [2]     end | another call
     has_select       whether the heads include the tool-selection head (optional)
@@ -40,6 +42,8 @@ class Backend(Protocol):
     def prefill(self, ids: np.ndarray, cache: Any, all_logits: bool = False) -> tuple[np.ndarray, np.ndarray, Any]: ...
 
     def truncate(self, cache: Any, length: int) -> Any: ...
+
+    def branch(self, ids: np.ndarray, cache: Any, all_logits: bool = False) -> np.ndarray: ...
 
     def mode_logits(self, state: np.ndarray) -> np.ndarray: ...
 

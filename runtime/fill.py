@@ -86,10 +86,30 @@ def snap_to_words(text_of, ctx_ids, first, last, reach: int = 4):
     return first, last
 
 
+QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u00ab": "\u00bb", "`": "`"}
+
+
+def close_quote(before: str, raw: str) -> str:
+    """A span that opens at a quote ends at the quote that closes it: in ``the species "iPANxs9w"
+    to the agent "Amphotericin B"`` a value starting at iPANxs9w is iPANxs9w. ``before``: the text
+    right before the span (the opening quote may also be the span's own first character)."""
+    before = before.rstrip()
+    if before[-1:] in QUOTES:
+        body, close, unclosed = raw, QUOTES[before[-1]], raw
+    elif raw[:1] in QUOTES:
+        body, close = raw[1:].lstrip(), QUOTES[raw[0]]
+        unclosed = body  # a value does not start with a quote that nothing closes
+    else:
+        return raw
+    return body[: body.index(close)].rstrip() if close in body else unclosed
+
+
 def span_value(text_of, ctx_ids, first, last, kind):
     """The slot text for a copied span, or None when the span cannot fill a slot of this kind."""
     try:
         raw = text_of(ctx_ids[first:last + 1]).strip()
+        if kind in ("string", "json"):
+            raw = close_quote(text_of(ctx_ids[first - 1:first]) if first > 0 else "", raw)
     except UnicodeDecodeError:
         return None
     if not raw:

@@ -94,6 +94,17 @@ class OrtBackend:
         logits, hidden = self.trunk.forward(np.asarray(ids, dtype=np.int64), cache, all_logits)
         return (logits if all_logits else logits[-1]), hidden, cache
 
+    def branch(self, ids, cache: KVCache, all_logits: bool = False):
+        """Logits of ``ids`` run after the cache's positions; the cache is left as it was. The graph
+        returns new arrays, so keeping the old ones is the rewind: no copy of the cache."""
+        cache.compact()
+        keys, values, length = list(cache.keys), list(cache.values), cache.length
+        try:
+            logits, _ = self.trunk.forward(np.asarray(ids, dtype=np.int64), cache, all_logits)
+        finally:
+            cache.keys, cache.values, cache.length = keys, values, length
+        return logits if all_logits else logits[-1]
+
     def truncate(self, cache: KVCache, length: int) -> KVCache:
         if not 0 <= length <= cache.length:
             raise ValueError(f"cannot truncate a cache of {cache.length} positions to {length}")

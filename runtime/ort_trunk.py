@@ -33,6 +33,12 @@ class KVCache:
     length: int = 0
     max_len: int = 2048
 
+    def compact(self) -> None:
+        """Slice the arrays to ``length`` (once, after a rewind), so the next call copies nothing."""
+        for arrays in (self.keys, self.values):
+            for i, a in enumerate(arrays):
+                arrays[i] = _past(a, self.length)
+
     @classmethod
     def allocate(cls, kv: KVLayout, max_len: int) -> "KVCache":
         shape = (1, kv.kv_heads, 0, kv.head_dim)

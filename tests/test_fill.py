@@ -127,3 +127,30 @@ def test_prepared_span_label_finds_a_number_written_with_separators():
 
     assert grouped_number("20000") == "20,000" and grouped_number("-1234567.25") == "-1,234,567.25"
     assert grouped_number("999") is None and grouped_number("1e5") is None and grouped_number("abc") is None
+
+
+def test_a_copied_value_that_opens_at_a_quote_ends_at_its_closing_quote():
+    """The head's span for the species runs on to the end of the sentence; the value stops at the
+    quote that closes the one it opens after."""
+    tok = tiny_tokenizer()
+    schema = {"type": "object", "properties": {"species": {"type": "string"}}, "required": ["species"]}
+    sc = compile_schema(schema, tok)
+    ctx = np.asarray(tok.encode('susceptibility of "iPAN9w" to the agent "Amphotericin B" please',
+                                add_special_tokens=False).ids)
+    text_of = lambda ids: tok.decode([int(i) for i in ids])
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids
+    words = [text_of([i]) for i in ctx]
+    species = next(i + 1 for i, w in enumerate(words) if w.endswith('"'))
+    args, _, info, err = fill_and_decode(sc, scripted_step(sc, {}, ACTION_SPAN, span=(species, len(ctx) - 2),
+                                                           T=len(ctx)), ctx, tokenize, text_of)
+    assert err is None and args == {"species": "iPAN9w"} and info.routes["/species"] == "span", args
+
+
+def test_close_quote():
+    from edgeagent.runtime.fill import close_quote
+
+    assert close_quote(' of "', 'iPAN9w" to the agent "Amph') == "iPAN9w"
+    assert close_quote(" of", '"iPAN9w" to') == "iPAN9w"
+    assert close_quote(" of", '"iPAN9w') == "iPAN9w"          # a quote nothing closes is dropped
+    assert close_quote(" titled \u201c", "Clouds\u201d and") == "Clouds"
+    assert close_quote(" in", 'Tokyo "x"') == 'Tokyo "x"'      # not opened by a quote: kept as copied

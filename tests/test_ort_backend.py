@@ -273,3 +273,22 @@ def test_select_head_matches_pytorch(pair, K):
     got = ort_b.select_logits(features)
     assert got.shape == (K,)
     np.testing.assert_allclose(got, ref.select_logits(features), atol=ATOL, rtol=0)
+
+
+@pytest.mark.parametrize("which", ["torch", "ort"])
+def test_a_branch_leaves_the_cache_as_it_was(pair, which):
+    """branch gives prefill's logits for the branch tokens, and what follows it is what follows
+    no branch at all (the anchors' short passes must not leak into the call's cache)."""
+    backend = pair[0] if which == "torch" else pair[1]
+    ids = np.asarray(backend.tokenizer.encode("Weather in Tokyo for 3 days").ids, np.int64)
+    prefix, tail, extra = ids[:4], ids[4:], np.asarray(backend.tokenizer.encode(" at noon").ids, np.int64)
+    _, _, cache = backend.prefill(prefix, backend.new_cache())
+    backend.truncate(cache, 3)   # a rewound cache (arrays longer than its length) branches too
+    _, _, cache = backend.prefill(prefix[3:], cache)
+    want_branch, _, _ = backend.prefill(extra, backend.prefill(prefix, backend.new_cache())[2], all_logits=True)
+    got_branch = backend.branch(extra, cache, all_logits=True)
+    np.testing.assert_allclose(got_branch, want_branch, atol=1e-4)
+    after, h_after, _ = backend.prefill(tail, cache)
+    fresh, h_fresh, _ = backend.prefill(tail, backend.prefill(prefix, backend.new_cache())[2])
+    np.testing.assert_allclose(after, fresh, atol=1e-4)
+    np.testing.assert_allclose(h_after, h_fresh, atol=1e-4)
