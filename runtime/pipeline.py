@@ -94,6 +94,8 @@ class Pipeline:
     def __init__(self, backend, config: PipelineConfig | None = None):
         self.b = backend
         self.cfg = config or PipelineConfig()
+        if self.cfg.select not in ("head", "trunk"):
+            raise ValueError(f"PipelineConfig.select: expected 'head' or 'trunk', got {self.cfg.select!r}")
         self.tok = backend.tokenizer
         self.syntax = call_syntax(backend.family)
         self._seg: dict[str, list[int]] = {}
