@@ -12,7 +12,6 @@ import json
 import random
 
 import numpy as np
-
 from edgeagent.runtime.select import FEATURES, call_features, match_features
 
 USER_OPEN, END = "<|im_start|>user\n", "<|im_end|>"
@@ -135,5 +134,5 @@ def select_report(head, data) -> dict:
         return {str(k): {"calls": int((keys == k).sum()), "accuracy": float(ok[keys == k].mean())}
                 for k in sorted(set(keys.tolist()))}
 
-    return {"calls": int(len(ok)), "accuracy": float(ok.mean()), "chance": float((1 / n_tools).mean()),
+    return {"calls": len(ok), "accuracy": float(ok.mean()), "chance": float((1 / n_tools).mean()),
             "by_tools": by(n_tools), "by_source": by(source)}

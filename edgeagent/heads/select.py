@@ -24,7 +24,7 @@ class SelectConfig:
         Path(path).write_text(json.dumps(asdict(self), indent=2))
 
     @classmethod
-    def load(cls, path: Path) -> "SelectConfig":
+    def load(cls, path: Path) -> SelectConfig:
         return cls(**json.loads(Path(path).read_text()))
 
 
