@@ -3,12 +3,15 @@
 On our dev split the frozen trunk's states did not tell the listed tools apart well enough (a
 pointer head over the trunk's states at each tool's listing: 42.6% of dev calls with two or more
 tools; the trunk's own first name token: 30.3%; chance 22.9%), while a head over these match
-features reached 72.3% (edgeagent/train/select.py, `edgeagent train --stage select`). Per tool:
+features reached 79.3% (edgeagent/train/select.py, `edgeagent train --stage select`). Per tool:
 
     name_cover   share of the name's words (camelCase / snake_case split) found in the request
     desc_cover   share of the description's words of 4+ letters found in the request
     mention      where the request first names it: mean first position of the matched name
                  words over the request's length (1 when none matches)
+    desc_mention the same for the description's words of 4+ letters
+    name_content share of the name's words of 4+ letters found in the request ("get", "set"
+                 and "api" say little about which tool is meant)
     called       1 if an earlier call of this turn used it
     next_named   1 for the tool not called yet that the request names first (calls follow the
                  order a request names them)
@@ -24,7 +27,7 @@ import re
 
 import numpy as np
 
-FEATURES = ("name_cover", "desc_cover", "mention", "called", "next_named")
+FEATURES = ("name_cover", "desc_cover", "mention", "desc_mention", "name_content", "called", "next_named")
 _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _TEXT_WORD = re.compile(r"[A-Za-z]+|[0-9]+")
 
@@ -51,24 +54,31 @@ def last_user_text(messages: list) -> str:
 
 
 def match_features(request: str, tools: list[tuple[str, str]]) -> np.ndarray:
-    """[K, 3] name_cover, desc_cover, mention of each (name, description) against ``request``."""
+    """[K, 5] name_cover, desc_cover, mention, desc_mention, name_content of each (name,
+    description) against ``request``."""
     words = text_words(request)
     first: dict[str, int] = {}
     for i, w in enumerate(words):
         first.setdefault(w, i)
     n = max(len(words), 1)
-    out = np.zeros((len(tools), 3), np.float32)
+
+    def position(hits):
+        return np.mean([first[w] for w in hits]) / n if hits else 1.0
+
+    out = np.zeros((len(tools), 5), np.float32)
     for j, (name, desc) in enumerate(tools):
         nw = name_words(name)
         dw = [w for w in text_words(desc or "") if len(w) >= 4]
         hit = [w for w in nw if w in first]
-        out[j] = (len(hit) / max(len(nw), 1), sum(w in first for w in dw) / max(len(dw), 1),
-                  np.mean([first[w] for w in hit]) / n if hit else 1.0)
+        d_hit = [w for w in dw if w in first]
+        content = [w for w in nw if len(w) >= 4]
+        out[j] = (len(hit) / max(len(nw), 1), len(d_hit) / max(len(dw), 1), position(hit), position(d_hit),
+                  sum(w in first for w in content) / max(len(content), 1))
     return out
 
 
 def call_features(match: np.ndarray, called: set[int]) -> np.ndarray:
-    """[K, 5] the head's input for the next call: ``match`` plus called and next_named, given the
+    """[K, 7] the head's input for the next call: ``match`` plus called and next_named, given the
     indices of the tools this turn's earlier calls used."""
     K = len(match)
     was = np.zeros(K, np.float32)

@@ -23,17 +23,20 @@ def test_name_words_split_camel_snake_and_digits():
 
 def test_match_features_follow_the_request():
     m = match_features(REQUEST, LISTED)
-    assert m.shape == (3, 3)
+    assert m.shape == (3, 5)
     # find / literary / agent all appear; update and price but not "ebook" (the request says e-book)
     assert m[0, 0] == 1.0 and m[1, 0] == pytest.approx(2 / 3) and m[2, 0] == 0.0
     assert m[1, 2] < m[0, 2] < 1.0 == m[2, 2]                     # "update ... price" comes before "find"
     assert m[0, 1] > m[2, 1]
+    assert m[0, 3] < 1.0 and m[1, 3] < m[0, 3]             # descriptions are named in the same order
+    assert m[:, 4].tolist() == pytest.approx([1.0, 2 / 3, 0.0])  # words of 4+ letters: no "get"
+    called, nxt = FEATURES.index("called"), FEATURES.index("next_named")
     x = call_features(m, set())
-    assert x.shape == (3, len(FEATURES)) and x[:, 4].tolist() == [0, 1, 0]  # the next one named: update
+    assert x.shape == (3, len(FEATURES)) and x[:, nxt].tolist() == [0, 1, 0]  # the next one named: update
     x = call_features(m, {1})
-    assert x[:, 3].tolist() == [0, 1, 0] and x[:, 4].tolist() == [1, 0, 0]   # then find
+    assert x[:, called].tolist() == [0, 1, 0] and x[:, nxt].tolist() == [1, 0, 0]  # then find
     x = call_features(m, {0, 1})
-    assert x[:, 4].tolist() == [0, 0, 0]                                       # nothing named is left
+    assert x[:, nxt].tolist() == [0, 0, 0]                                          # nothing named is left
 
 
 def test_the_request_is_the_last_user_message():
@@ -82,7 +85,7 @@ def test_training_learns_to_pick_the_named_tool():
         feats, gold = [], []
         for _ in range(n):
             k = int(rng.integers(2, 6))
-            m = np.column_stack([rng.uniform(0, 0.6, k), rng.uniform(0, 1, k), rng.uniform(0, 1, k)])
+            m = np.column_stack([rng.uniform(0, 0.6, k)] + [rng.uniform(0, 1, k) for _ in range(4)])
             g = int(rng.integers(k))
             m[g, 0] = rng.uniform(0.7, 1.0)
             feats.append(call_features(m.astype(np.float32), set()))
@@ -114,9 +117,10 @@ def test_the_pipeline_calls_the_tool_the_head_picks(tiny_backend, monkeypatch):
         seen.clear()
         resp = Pipeline(tiny_backend, PipelineConfig(max_calls=2)).respond({**request, "tools": order})
         assert [c["function"]["name"] for c in resp["tool_calls"]][:1] == [order[1]["function"]["name"]]
-        assert seen[0].shape == (2, len(FEATURES)) and seen[0][:, 3].tolist() == [0, 0]
+        called = FEATURES.index("called")
+        assert seen[0].shape == (2, len(FEATURES)) and seen[0][:, called].tolist() == [0, 0]
         if len(seen) > 1:  # a second call knows which tool the first one used
-            assert seen[1][:, 3].tolist() == [0, 1]
+            assert seen[1][:, called].tolist() == [0, 1]
     # select="trunk" (the ablation), a single tool and a named tool never ask the head
     seen.clear()
     Pipeline(tiny_backend, PipelineConfig(max_calls=1, select="trunk")).respond(request)

@@ -17,7 +17,7 @@ from torch import nn
 
 @dataclass
 class SelectConfig:
-    n_features: int = 5
+    n_features: int = 7
     hidden: int = 32
 
     def save(self, path: Path) -> None:
