@@ -77,8 +77,8 @@ def slot_prefixes(sc, tokenize) -> dict[int, list[int]]:
     return out
 
 
-def slot_anchors(backend, cache, length: int, prefixes: dict, texts: TokenTexts, ctx_ids) -> tuple[dict, object]:
-    """(slot index -> ``texts.scores`` of the trunk's guess at the value's first token, cache).
+def slot_anchors(backend, cache, length: int, prefixes: dict, texts: TokenTexts, ctx_ids) -> dict:
+    """slot index -> ``texts.scores`` of the trunk's guess at the value's first token.
 
     ``backend``: branch / max_len as in runtime/backend.py; ``cache`` holds ``length``
     positions (the call so far); ``prefixes`` from slot_prefixes. One short pass per slot, on a
@@ -89,13 +89,13 @@ def slot_anchors(backend, cache, length: int, prefixes: dict, texts: TokenTexts,
         if length + len(prefix) > backend.max_len:
             continue
         out[index] = texts.scores(backend.branch(np.asarray(prefix, np.int64), cache), ctx_ids)
-    return out, cache
+    return out
 
 
 def end_scores(backend, cache, length: int, prefix, kind: str, ctx_ids, first: int, texts: TokenTexts,
-               tokenize, text_of) -> tuple[np.ndarray | None, object]:
-    """([T] the trunk's log-probability that a value copied from context token ``first`` ends at
-    each context token (FLOOR outside the reach), cache as it was).
+               tokenize, text_of) -> np.ndarray | None:
+    """[T] the trunk's log-probability that a value copied from context token ``first`` ends at
+    each context token (FLOOR outside the reach); None where the pass would outgrow the context.
 
     One pass on a branch of the cache: the slot's prefix, then the context from ``first`` on as
     the value's text (the first token without its leading space), reading at every position the
@@ -105,12 +105,12 @@ def end_scores(backend, cache, length: int, prefix, kind: str, ctx_ids, first: i
     run = [int(t) for t in ctx_ids[first + 1: first + END_REACH]]
     ids = list(prefix) + lead + run
     if length + len(ids) > backend.max_len:
-        return None, cache
+        return None
     logits = backend.branch(np.asarray(ids, np.int64), cache, all_logits=True)
     rows = np.asarray(logits)[len(prefix) + len(lead) - 1:]      # row j: the value is context[first..first+j]
     out = np.full(len(ctx_ids), FLOOR)
     out[first:first + len(rows)] = texts.close_logp(rows, kind)
-    return out, cache
+    return out
 
 
 class EndAnchors:
@@ -129,7 +129,7 @@ class EndAnchors:
         if (slot.index, first) not in self.memo:
             if callable(self.cache):
                 self.cache = self.cache()
-            self.memo[slot.index, first], self.cache = end_scores(
+            self.memo[slot.index, first] = end_scores(
                 self.b, self.cache, self.length, self.prefixes[slot.index], slot.kind, self.ctx_ids, first,
                 self.texts, self.tokenize, self.text_of)
         return self.memo[slot.index, first]

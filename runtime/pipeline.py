@@ -222,14 +222,14 @@ class Pipeline:
 
     def _anchors(self, sc, cache, length, logits, ctx_ids):
         """(slot index -> the trunk's score of each context token as the value's first token, the
-        end scorer for fill (None if off), cache as it was): runtime/anchor.py."""
+        end scorer for fill (None if off)): runtime/anchor.py, on branches of ``cache``."""
         if self._texts is None:
             self._texts = TokenTexts(self.tok, min(len(logits), self.tok.get_vocab_size()))
         prefixes = slot_prefixes(sc, self.tokenize)
-        starts, cache = slot_anchors(self.b, cache, length, prefixes, self._texts, ctx_ids)
+        starts = slot_anchors(self.b, cache, length, prefixes, self._texts, ctx_ids)
         ends = EndAnchors(self.b, cache, length, prefixes, ctx_ids, self._texts, self.tokenize, self.text_of) \
             if self.cfg.end_weight else None
-        return starts, ends, cache
+        return starts, ends
 
     def _match(self, messages, tools, forced_name):
         """The selection head's match features per tool [K, 3] (runtime/select.py), or None where
@@ -245,7 +245,7 @@ class Pipeline:
         seq = list(ids)
         states = [hidden]
         calls, errors, routes = [], [], []
-        trie = NameTrie(by_name, self.tokenize)
+        trie = NameTrie(by_name, self.tokenize) if forced_name is None and match is None else None
         end_token = self.seg(self.syntax.name_end)[0]
         names = list(by_name)
         called: set[int] = set()
@@ -295,7 +295,7 @@ class Pipeline:
                 anchors = end_anchor = None
                 if (self.cfg.anchor_weight or self.cfg.anchor_route is not None or self.cfg.end_weight) \
                         and self.cfg.use_span:
-                    anchors, end_anchor, cache = self._anchors(sc, cache, len(seq), logits, ctx_ids)
+                    anchors, end_anchor = self._anchors(sc, cache, len(seq), logits, ctx_ids)
                 args, _, info, err = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of,
                                                      steps=self.cfg.steps, use_span=self.cfg.use_span,
                                                      anchors=anchors, anchor_weight=self.cfg.anchor_weight,

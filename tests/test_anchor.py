@@ -72,7 +72,7 @@ def test_anchor_passes_leave_the_cache_as_it_was(tiny_backend):
     logits, _, plain = b.prefill(np.asarray(prompt), b.new_cache())
     _, _, branched = b.prefill(np.asarray(prompt), b.new_cache())
     p.cfg.end_weight = 1.0
-    anchors, end_anchor, branched = p._anchors(sc, branched, len(prompt), logits, np.asarray(prompt))
+    anchors, end_anchor = p._anchors(sc, branched, len(prompt), logits, np.asarray(prompt))
     assert set(anchors) == {s.index for s in sc.slots if s.pointer in ("/city", "/n")}
     assert all(a.shape == (len(prompt),) for a in anchors.values())
     ends = end_anchor(sc.slots[0], 3)                   # a value copied from the 4th context token on

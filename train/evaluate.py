@@ -84,7 +84,7 @@ def dev_anchors(trunk, items, tokenizer, device, max_ctx, cache_path=None, progr
         sc = compile_schema(json.loads(c.schema), tokenizer)
         _, _, cache = backend.prefill(np.asarray(items[n].ids[:c.ctx_end], np.int64), backend.new_cache())
         ctx_ids = np.asarray(items[n].ids[max(0, c.ctx_end - max_ctx): c.ctx_end], np.int64)
-        out[(n, k)] = slot_anchors(backend, cache, c.ctx_end, slot_prefixes(sc, tokenize), texts, ctx_ids)[0]
+        out[(n, k)] = slot_anchors(backend, cache, c.ctx_end, slot_prefixes(sc, tokenize), texts, ctx_ids)
     if cache_path is not None:
         cache_path.write_bytes(pickle.dumps({"key": key, "anchors": out}))
     return out

@@ -9,9 +9,9 @@ turn's earlier calls used, its target the index of the call's tool.
 from __future__ import annotations
 
 import json
-import random
 
 import numpy as np
+
 from edgeagent.runtime.select import FEATURES, call_features, match_features
 
 USER_OPEN, END = "<|im_start|>user\n", "<|im_end|>"
@@ -95,10 +95,9 @@ def train_select(data, epochs: int = 30, lr: float = 1e-3, weight_decay: float =
     import torch.nn.functional as F
 
     from edgeagent.heads.select import SelectConfig, SelectHead
+    from edgeagent.train.heads_train import _seed
 
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    _seed(seed)
     cfg = cfg or SelectConfig(n_features=len(FEATURES))
     head = SelectHead(cfg)
     opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
