@@ -89,3 +89,16 @@ def call_features(match: np.ndarray, called: set[int]) -> np.ndarray:
     if mention[j] < 1.0:
         nxt[j] = 1.0
     return np.concatenate([match, was[:, None], nxt[:, None]], 1)
+
+
+def named_properties(pointers, request: str) -> set[str]:
+    """The argument pointers whose property name the request names: a word of 4+ letters of its
+    last key ("/number_of_rooms" -> number, rooms) among the request's words. An optional
+    property the request names is not pushed toward leaving it out (runtime/fill.py SpanRules)."""
+    words = set(text_words(request))
+    out = set()
+    for ptr in pointers:
+        keys = [k for k in ptr.split("/") if k and not k.isdigit()]
+        if keys and any(len(w) >= 4 and w in words for w in name_words(keys[-1])):
+            out.add(ptr)
+    return out

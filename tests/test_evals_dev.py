@@ -93,3 +93,16 @@ def test_cli_names_an_unknown_predictor():
 
     res = CliRunner().invoke(eval_group, ["dev", "--baseline", "diffusion,nope"])
     assert res.exit_code != 0 and "nope" in res.output and "--baseline" in res.output
+
+
+def test_set_reads_pipeline_fields_as_json_and_names_a_bad_key():
+    from edgeagent.commands.eval import eval_group
+
+    res = CliRunner().invoke(eval_group, ["dev", "--baseline", "diffusion", "--set", "end_wieght=4"])
+    assert res.exit_code != 0 and "end_wieght" in res.output and "end_weight" in res.output
+    res = CliRunner().invoke(eval_group, ["dev", "--baseline", "diffusion", "--set", "end_weight"])
+    assert res.exit_code != 0 and "KEY=VALUE" in res.output
+    from edgeagent.commands.eval import _pipeline_overrides
+
+    got = _pipeline_overrides(None, None, ("end_weight=4", "anchor_route=null", "select=trunk", "prefix_cache=false"))
+    assert got == {"end_weight": 4, "anchor_route": None, "select": "trunk", "prefix_cache": False}

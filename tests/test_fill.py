@@ -5,7 +5,7 @@ import json
 import jsonschema
 import numpy as np
 
-from edgeagent.heads.spec import ACTION_GEN, ACTION_SPAN
+from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN
 from edgeagent.runtime.fill import best_span, fill_and_decode, repair_string
 from edgeagent.scaffold import compile_schema
 from edgeagent.scaffold.testing import tiny_tokenizer
@@ -141,8 +141,12 @@ def test_a_copied_value_that_opens_at_a_quote_ends_at_its_closing_quote():
     tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids
     words = [text_of([i]) for i in ctx]
     species = next(i + 1 for i, w in enumerate(words) if w.endswith('"'))
+    from edgeagent.runtime.fill import SpanRules
+
+    # no length penalty: the scripted end is far and the tiny tokenizer splits the id into letters
     args, _, info, err = fill_and_decode(sc, scripted_step(sc, {}, ACTION_SPAN, span=(species, len(ctx) - 2),
-                                                           T=len(ctx)), ctx, tokenize, text_of)
+                                                           T=len(ctx)), ctx, tokenize, text_of,
+                                         rules=SpanRules(length_penalty=0.0))
     assert err is None and args == {"species": "iPAN9w"} and info.routes["/species"] == "span", args
 
 
@@ -154,3 +158,103 @@ def test_close_quote():
     assert close_quote(" of", '"iPAN9w') == "iPAN9w"          # a quote nothing closes is dropped
     assert close_quote(" titled \u201c", "Clouds\u201d and") == "Clouds"
     assert close_quote(" in", 'Tokyo "x"') == 'Tokyo "x"'      # not opened by a quote: kept as copied
+
+
+def _words(text):
+    tok = tiny_tokenizer()
+    ctx = np.asarray(tok.encode(text, add_special_tokens=False).ids)
+    text_of = lambda ids: tok.decode([int(i) for i in ids])
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids
+    return tok, ctx, text_of, tokenize, [text_of([i]) for i in ctx]
+
+
+def test_span_length_penalty_and_sentence_stops():
+    start = np.array([0.0, 5.0, 0.0, 0.0, 0.0, 0.0])
+    end = np.array([0.0, 3.9, 0.0, 0.0, 4.0, 0.0])
+    assert best_span(start, end) == (1, 4)
+    assert best_span(start, end, length_penalty=0.25) == (1, 1)   # nearly as sure of the short one
+    assert best_span(start, end, length_penalty=0.01) == (1, 4)   # a real margin still wins
+    stops = np.array([False, False, True, False, False, False])
+    start = np.array([-9.0, 5.0, -9.0, -9.0, -9.0, -9.0])
+    assert best_span(start, np.array([0.0, 1.0, 0.0, 0.0, 9.0, 0.0])) == (1, 4)
+    assert best_span(start, np.array([0.0, 1.0, 0.0, 0.0, 9.0, 0.0]), stops=stops) == (1, 1)
+
+    from edgeagent.runtime.fill import sentence_stops
+
+    _, ctx, text_of, _, words = _words("data from 2004. Finally a report for the U.S. in May? yes")
+    marked = [w for w, s in zip(words, sentence_stops(text_of, ctx)) if s]
+    assert "".join(marked).count(".") == 1 and "?" in "".join(marked), (words, marked)
+
+
+def test_a_copied_number_takes_its_decimals_and_thousands_groups():
+    from edgeagent.runtime.fill import extend_number
+
+    pieces = ["a", " loan", " of", " ", "2", "0", "0", ",", "0", "0", "0", " at", " ", "9", "0", ".", "5",
+              "%", " in", " ", "2", "0", "0", "4", ".", " Then"]
+    text_of = lambda sel: "".join(pieces[int(i)] for i in sel)
+    ids = np.arange(len(pieces))
+    assert text_of(ids[3:extend_number(text_of, ids, 3, 6) + 1]) == " 200,000"
+    assert text_of(ids[12:extend_number(text_of, ids, 12, 14) + 1]) == " 90.5"
+    assert extend_number(text_of, ids, 19, 23) == 23                  # "2004." ends a sentence
+    assert extend_number(text_of, ids, 0, 1) == 1                     # not a number: unchanged
+
+
+def test_list_elements():
+    from edgeagent.runtime.fill import list_elements
+
+    assert list_elements(", 10, 15 and 20.", "number", 9) == ["10", "15", "20"]
+    assert list_elements(", 10, 15 and 20.", "integer", 2) == ["10", "15"]
+    assert list_elements(", cough, sore throat and headache.", "string", 5) == ["cough", "sore throat", "headache"]
+    assert list_elements(", 'banana', 'cherry']", "string", 5) == ["banana", "cherry"]
+    assert list_elements(" to London", "string", 3) == []
+
+
+NUMBERS = {"type": "object", "properties": {"numbers": {"type": "array", "items": {"type": "number"}}},
+           "required": ["numbers"]}
+
+
+def test_an_array_copied_from_a_list_in_the_conversation_takes_its_elements_in_order():
+    """The head copies 10 for every item of the list "5, 10, 15 and 20": the first item starts the
+    list at its first element, the next items read the list on, and items past its end are left out."""
+    tok, ctx, text_of, tokenize, words = _words("the average of 5, 10, 15 and 20. thanks")
+    from edgeagent.runtime.fill import SpanRules
+
+    sc = compile_schema(NUMBERS, tok)
+    ten = next(i for i, w in enumerate(words) if w.strip() == "10" or w.strip() == "1")
+    last = ten if words[ten].strip() == "10" else ten + 1
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(ten, last), T=len(ctx))
+    args, _, info, err = fill_and_decode(sc, step, ctx, tokenize, text_of)
+    assert err is None and args == {"numbers": [5, 10, 15, 20]}, (args, words)
+    args, _, _, err = fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules.off())
+    assert err is None and args["numbers"][0] == 10 and args["numbers"] != [5, 10, 15, 20]
+
+
+def test_optional_values_lean_to_absent_and_are_never_left_empty():
+    from edgeagent.runtime.fill import SpanRules
+
+    tok = tiny_tokenizer()
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}, "note": {"type": "string"}}}
+    sc = compile_schema(schema, tok)
+    assert [s.kind for s in sc.slots] == ["integer", "presence", "string"]
+    seven = tok.encode("7", add_special_tokens=False).ids
+    V1 = sc.null_id + 1
+
+    def step(ids, kinds, spos):
+        L = len(ids)
+        t = np.zeros((L, V1), np.float32)
+        t[:, sc.null_id] = 5.0                          # the string's value: nothing
+        for j, w in enumerate(sc.slots[1].choices[0]):
+            t[sc.slots[1].start + j, w] = 6.0           # ... yet marked present
+        for j, w in enumerate(seven):
+            t[sc.slots[0].start + j, w] = 9.0
+        act = np.zeros((L, 3), np.float32)
+        act[:, ACTION_GEN] = 1.0
+        act[:, ACTION_NULL] = 0.0                       # the number: generate, by a small margin
+        return t, act, np.zeros((L, 4), np.float32), np.zeros((L, 4), np.float32)
+
+    run = lambda rules, named=None: fill_and_decode(sc, step, np.zeros(4, np.int64), lambda t: tok.encode(
+        t, add_special_tokens=False).ids, lambda ids: tok.decode([int(i) for i in ids]), rules=rules, named=named)[0]
+    assert run(SpanRules.off()) == {"n": 7, "note": ""}
+    assert run(SpanRules()) == {}
+    assert run(SpanRules(absent_bias=0.0)) == {"n": 7}
+    assert run(SpanRules(), named={"/n"}) == {"n": 7}                # the request names it: no push

@@ -73,7 +73,8 @@ def test_registry_and_steps_sweep():
     assert PREDICTORS["diffusion"].sweeps_steps
     assert not PREDICTORS["ar-constrained"].sweeps_steps and not PREDICTORS["lora-ar"].sweeps_steps
     assert PREDICTORS["diffusion-noanchor"].sweeps_steps
-    for name in ("diffusion", "diffusion-noanchor", "diffusion-nospan", "ar-constrained", "lora-ar"):
+    for name in ("diffusion", "diffusion-noanchor", "diffusion-norules", "diffusion-nospan", "ar-constrained",
+                 "lora-ar"):
         module, _, attr = PREDICTORS[name].target.partition(":")
         assert callable(getattr(__import__(module, fromlist=[attr]), attr))
 
@@ -84,6 +85,14 @@ def test_the_anchor_ablation_turns_only_the_anchors_off(backend):
     on, off = pp.diffusion(backend=backend, steps=1).pipeline.cfg, pp.diffusion_noanchor(backend=backend).pipeline.cfg
     assert on.anchor_weight == PipelineConfig().anchor_weight and on.end_weight == PipelineConfig().end_weight
     assert {**vars(on), "anchor_weight": 0.0, "anchor_route": None, "end_weight": 0.0} == vars(off)
+
+
+def test_the_rules_ablation_turns_only_the_rules_off(backend):
+    from edgeagent.runtime.fill import SpanRules
+
+    on, off = pp.diffusion(backend=backend, steps=1).pipeline.cfg, pp.diffusion_norules(backend=backend).pipeline.cfg
+    assert on.rules == SpanRules() and off.rules == SpanRules.off() != SpanRules()
+    assert {**vars(on), "rules": off.rules} == vars(off)
 
 
 def test_steps_reach_the_pipeline(backend):

@@ -154,3 +154,13 @@ def test_select_data_reads_prepared_items():
     assert data["gold"].tolist() == [1, 0]
     np.testing.assert_array_equal(data["features"][0], call_features(match_features(REQUEST, LISTED), set()))
     np.testing.assert_array_equal(data["features"][1], call_features(match_features(REQUEST, LISTED), {1}))
+
+
+def test_named_properties_reads_the_last_key_words_of_four_or_more_letters():
+    from edgeagent.runtime.select import named_properties
+
+    ptrs = ["/number_of_rooms", "/genre", "/end_date", "/stops/0/city", "/has_live_music", "/id"]
+    named = named_properties(ptrs, "a flat with 2 rooms and live music in Paris, any genre")
+    assert named == {"/number_of_rooms", "/has_live_music", "/genre"}
+    assert named_properties(ptrs, "") == set()
+    assert named_properties(["/stops/0/city"], "stop in the city of Paris") == {"/stops/0/city"}

@@ -4,7 +4,8 @@
 - another: accuracy of "another call" vs "end" after each call;
 - slot filler, per call with the gold function given: every value exact (the call's arguments
   equal the gold ones), share of values exact, share that assembles; for T = 1, 2, 4 diffusion
-  steps, and the ablation without the span path; at T = 1 also per source group (dataset, or
+  steps, T = 1 without the decoding rules (runtime/fill.py SpanRules), and the ablation without
+  the span path; at T = 1 also per source group (dataset, or
   the augmentation that made the example: counterfactual, repeat).
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 
 from edgeagent.heads.spec import MODE_IDS
-from edgeagent.runtime.fill import fill_and_decode
+from edgeagent.runtime.fill import SpanRules, fill_and_decode
 
 
 def torch_step(slot_filler, ctx: np.ndarray, device: str):
@@ -102,18 +103,20 @@ def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max
     calls = dev_calls(items, limit)
     tokenize = lambda text: tokenizer.encode(text, add_special_tokens=False).ids
     text_of = lambda ids: tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)
-    # (name, T, span path, anchor weight, anchor route, end weight)
-    variants = [(f"T={t}", t, True, 0.0, None, 0.0) for t in steps]
-    variants += [("T=2 no-span", 2, False, 0.0, None, 0.0)] if ablate_span else []
+    # (name, T, span path, anchor weight, anchor route, end weight, decoding rules)
+    on, off = SpanRules(), SpanRules.off()
+    variants = [(f"T={t}", t, True, 0.0, None, 0.0, on) for t in steps]
+    variants += [("T=1 no rules", 1, True, 0.0, None, 0.0, off)]
+    variants += [("T=2 no-span", 2, False, 0.0, None, 0.0, on)] if ablate_span else []
     if anchors is not None:
-        variants += [(f"T=1 anchor={w:g}" + (f" route>={r:g}" if r is not None else ""), 1, True, float(w), r, 0.0)
-                     for w in anchor_weights for r in (None, *anchor_routes)]
+        variants += [(f"T=1 anchor={w:g}" + (f" route>={r:g}" if r is not None else ""), 1, True, float(w), r, 0.0,
+                      on) for w in anchor_weights for r in (None, *anchor_routes)]
     if anchors is not None and trunk is not None:
         from edgeagent.runtime.pipeline import PipelineConfig
 
         d = PipelineConfig()
         variants += [(f"T=1 anchor={d.anchor_weight:g} route>={d.anchor_route:g} end={w:g}", 1, True,
-                      d.anchor_weight, d.anchor_route, float(w)) for w in end_weights]
+                      d.anchor_weight, d.anchor_route, float(w), on) for w in end_weights]
         ends = _EndScorer(trunk, tokenizer, device, text_of, tokenize)
     res = {name: {"calls": 0, "exact": 0, "values": 0, "values_exact": 0, "assembled": 0, "ms": 0.0}
            for name, *_ in variants}
@@ -130,12 +133,13 @@ def slot_fill_scores(items, states, offsets, slot_filler, tokenizer, device, max
         step = torch_step(slot_filler, ctx, device)
         gv = _values(gold)
         end_anchor = ends.call(items[n].ids[:c.ctx_end], sc, ctx_ids) if any(v[5] for v in variants) else None
-        for name, t, span, weight, route, end_weight in variants:
+        for name, t, span, weight, route, end_weight, rules in variants:
             t0 = time.perf_counter()
             args, _, _, err = fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps=t, use_span=span,
                                               anchors=anchors.get((n, k)) if anchors is not None else None,
                                               anchor_weight=weight, anchor_route=route,
-                                              end_anchor=end_anchor if end_weight else None, end_weight=end_weight)
+                                              end_anchor=end_anchor if end_weight else None, end_weight=end_weight,
+                                              rules=rules)
             r = res[name]
             r["ms"] += (time.perf_counter() - t0) * 1000
             r["assembled"] += args is not None

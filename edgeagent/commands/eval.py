@@ -105,6 +105,25 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
     click.echo(table)
 
 
+def _pipeline_overrides(ctx, param, values) -> dict:
+    """--set KEY=VALUE pairs -> {field: value} for PipelineConfig's scalar fields."""
+    import dataclasses
+
+    from edgeagent.runtime.pipeline import PipelineConfig
+
+    names = {f.name for f in dataclasses.fields(PipelineConfig) if f.name != "rules"}
+    out = {}
+    for item in values:
+        key, eq, raw = item.partition("=")
+        if not eq or key not in names:
+            raise click.BadParameter(f"{item!r}: expected KEY=VALUE with KEY one of {sorted(names)}")
+        try:
+            out[key] = json.loads(raw)
+        except ValueError:
+            out[key] = raw                              # a bare word: a string ("--set select=trunk")
+    return out
+
+
 @eval_group.command("dev")
 @click.option("--baseline", "baselines", default="diffusion,ar-constrained", show_default=True,
               help="Comma-separated predictor names (as for `eval bfcl`), e.g. diffusion,ar-constrained,lora-ar.")
@@ -126,10 +145,15 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
 @click.option("--lora", type=click.Path(file_okay=False, path_type=Path), multiple=True,
               help="LoRA weights for lora-ar; repeat the option to score several (one run each).")
 @click.option("--steps", callback=_steps, default="1", show_default=True, help="Diffusion step counts T.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=_pipeline_overrides,
+              help="Set a PipelineConfig field of the routed predictors (runtime/pipeline.py), e.g. "
+                   "--set end_weight=4 --set anchor_route=null; values are JSON. Repeatable; recorded "
+                   "in each report.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("eval-out/dev"), show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def dev(baselines, recipe, n_tool, n_no_call, no_sgd, data_dir, model, artifacts, heads, lora, steps, out_dir, quiet):
+def dev(baselines, recipe, n_tool, n_no_call, no_sgd, data_dir, model, artifacts, heads, lora, steps, overrides,
+        out_dir, quiet):
     """Score predictors end to end on the dev split: each request without tool_choice, so the
     call-or-not decision is the predictor's own. This is where variants are chosen; BFCL only reports.
 
@@ -150,8 +174,17 @@ def dev(baselines, recipe, n_tool, n_no_call, no_sgd, data_dir, model, artifacts
             runs.append((run_name, name, {**opts, "lora": lora[0]} if name == "lora-ar" and lora else opts))
     reports = {}
     for run_name, name, opts in runs:
-        report = devsplit.evaluate(get_predictor(name, **opts), items, progress=not quiet)
-        report["predictor"] = {"name": name, "run": run_name, **{k: str(v) for k, v in opts.items()}}
+        predictor = get_predictor(name, **opts)
+        if overrides:
+            import dataclasses
+
+            if not hasattr(predictor, "pipeline"):
+                raise click.BadParameter(f"{name} is not a routed predictor; it has no pipeline to set",
+                                         param_hint="--set")
+            predictor.pipeline.cfg = dataclasses.replace(predictor.pipeline.cfg, **overrides)
+        report = devsplit.evaluate(predictor, items, progress=not quiet)
+        report["predictor"] = {"name": name, "run": run_name, **{k: str(v) for k, v in opts.items()},
+                               **({"set": overrides} if overrides else {})}
         report["items_from"] = {"recipe": recipe, "no_sgd": no_sgd}
         devsplit.write(report, out_dir / run_name)
         reports[run_name] = report

@@ -3,6 +3,7 @@
     diffusion         the routed pipeline (mode head, tool-selection head, span/diffusion slot filler), T steps
     diffusion-trunknames  the same with names written by the trunk under the trie (no selection head)
     diffusion-noanchor  the same with spans from the slot filler alone (no trunk anchors)
+    diffusion-norules  the same without the decoding rules over the slot filler (SpanRules.off())
     diffusion-nospan  the same without the span path (every value generated): the ablation
     ar-constrained    baseline (a): same trunk, same mode head, trie names; the arguments decoded token by token by
                       the trunk itself under the scaffold's JSON-schema constraint (runtime/ar_decode.py)
@@ -118,6 +119,15 @@ def diffusion_trunknames(model=None, artifacts=None, steps: int = 1, heads=None,
     """The ablation: function names written by the trunk under the trie, not chosen by the selection head."""
     cfg = _config(steps=int(steps), max_new_tokens=max_new_tokens, select="trunk")
     return _build("diffusion-trunknames", model, artifacts, heads, cfg, backend)
+
+
+def diffusion_norules(model=None, artifacts=None, steps: int = 1, heads=None, max_new_tokens: int = 32,
+                      backend=None, **_):
+    """The ablation: spans and optional values as the slot filler scores them, without SpanRules."""
+    from edgeagent.runtime.fill import SpanRules
+
+    cfg = _config(steps=int(steps), max_new_tokens=max_new_tokens, rules=SpanRules.off())
+    return _build("diffusion-norules", model, artifacts, heads, cfg, backend)
 
 
 def diffusion_nospan(model=None, artifacts=None, steps: int = 2, heads=None, max_new_tokens: int = 32,

@@ -45,6 +45,10 @@ PREDICTORS: dict[str, PredictorSpec] = {
     "diffusion-noanchor": PredictorSpec("edgeagent.evals.pipeline_predictors:diffusion_noanchor",
                                         "ablation: the routed pipeline with spans from the slot filler alone "
                                         "(no trunk anchors for start, end or route; T steps)", sweeps_steps=True),
+    "diffusion-norules": PredictorSpec("edgeagent.evals.pipeline_predictors:diffusion_norules",
+                                       "ablation: the routed pipeline without the decoding rules over the slot "
+                                       "filler's scores (span length, sentence ends, optional values, lists)",
+                                       sweeps_steps=True),
     "diffusion-nospan": PredictorSpec("edgeagent.evals.pipeline_predictors:diffusion_nospan",
                                       "ablation: the routed pipeline without the span path (T = 2)"),
     "ar-constrained": PredictorSpec("edgeagent.evals.pipeline_predictors:ar_constrained",
