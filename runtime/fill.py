@@ -101,11 +101,23 @@ def sentence_stops(text_of, ctx_ids) -> np.ndarray:
     return out
 
 
-def snap_to_words(text_of, ctx_ids, first, last, reach: int = 4):
+def snap_to_words(text_of, ctx_ids, first, last, reach: int = 4, chunks: bool = False):
     """Widen a span that starts or ends inside a word to the whole word ("z Panisse" -> "Chez
-    Panisse"): a copied value is made of whole words of the conversation."""
+    Panisse"): a copied value is made of whole words of the conversation. ``chunks``: words are
+    everything between white space ("2022" -> "2022-03-11", "https://example.com" -> the whole
+    URL; span_value trims the punctuation at its edges). A piece that decodes to U+FFFD (part of a
+    character split across tokens) is always inside a word."""
     piece = lambda i: text_of(ctx_ids[i:i + 1])
-    inside = lambda left, right: bool(left) and bool(right) and left[-1].isalnum() and right[0].isalnum()
+
+    def inside(left, right):
+        if not left or not right:
+            return False
+        if "\ufffd" in (left[-1], right[0]):
+            return True
+        if chunks:                                      # special tokens ("<|im_end|>") end a chunk too
+            return not (left[-1].isspace() or right[0].isspace() or left.endswith("|>") or right.startswith("<|"))
+        return left[-1].isalnum() and right[0].isalnum()
+
     for _ in range(reach):
         if first > 0 and inside(piece(first - 1), piece(first)):
             first -= 1
@@ -113,6 +125,25 @@ def snap_to_words(text_of, ctx_ids, first, last, reach: int = 4):
         if last + 1 < len(ctx_ids) and inside(piece(last), piece(last + 1)):
             last += 1
     return first, last
+
+
+_EDGE_TAIL = ".,;:!?"
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+
+
+def trim_edges(raw: str) -> str:
+    """A copied string without the sentence punctuation at its end ("Paris," -> "Paris"), a
+    possessive ("XYZ's" -> "XYZ") or a bracket its other side does not match ("(NY" -> "NY")."""
+    while raw:
+        if raw[-1] in _EDGE_TAIL or (raw[-1] in _PAIRS and _PAIRS[raw[-1]] not in raw):
+            raw = raw[:-1].rstrip()
+        elif len(raw) > 2 and raw[-2:] in ("'s", "\u2019s"):
+            raw = raw[:-2]
+        elif raw[0] in "([{" and {"(": ")", "[": "]", "{": "}"}[raw[0]] not in raw:
+            raw = raw[1:].lstrip()
+        else:
+            return raw
+    return raw
 
 
 QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u00ab": "\u00bb", "`": "`"}
@@ -133,12 +164,14 @@ def close_quote(before: str, raw: str) -> str:
     return body[: body.index(close)].rstrip() if close in body else unclosed
 
 
-def span_value(text_of, ctx_ids, first, last, kind):
+def span_value(text_of, ctx_ids, first, last, kind, trim: bool = False):
     """The slot text for a copied span, or None when the span cannot fill a slot of this kind."""
     try:
         raw = text_of(ctx_ids[first:last + 1]).strip()
         if kind in ("string", "json"):
             raw = close_quote(text_of(ctx_ids[first - 1:first]) if first > 0 else "", raw)
+        if trim and kind == "string":
+            raw = trim_edges(raw)
     except UnicodeDecodeError:
         return None
     if not raw:
@@ -236,10 +269,12 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                     hi = first + 1 + int(after[0]) if len(after) else hi
                 ends = end[s.start][first:hi] + end_weight * extra[first:hi]
                 last = first + int(np.argmax(ends - rules.length_penalty * np.arange(len(ends))))
-            first, last = snap_to_words(text_of, ctx_ids, first, last)
+            chunky = rules.whole_chunks and s.kind == "string"
+            first, last = snap_to_words(text_of, ctx_ids, first, last, reach=32 if rules.whole_chunks else 4,
+                                        chunks=chunky)
             if rules.whole_numbers and s.kind in ("number", "integer", "json"):
                 last = extend_number(text_of, ctx_ids, first, last)
-            text = span_value(text_of, ctx_ids, first, last, s.kind)
+            text = span_value(text_of, ctx_ids, first, last, s.kind, trim=chunky)
             toks = list(tokenize(text)) if text is not None else []
             if 0 < len(toks) <= s.budget and allowed[s.index][toks].all():
                 ids[sl] = toks + [null_id] * (s.budget - len(toks))
@@ -299,6 +334,9 @@ class SpanRules:
     list_items: where an array's first item is copied and the conversation goes on with a list
         ("5, 10, 15 and 20"), the next items are that list's elements, in order; items past its end
         are left out (list_elements).
+    whole_chunks: a copied string is whole white-space-delimited chunks ("2022-03-11", not "2022";
+        the whole URL), trimmed of the sentence punctuation at its edges (trim_edges); every copied
+        span snaps over up to 32 tokens of its word, not 4 ("rs6034464", not "rs60344").
     """
 
     length_penalty: float = 0.25
@@ -307,11 +345,12 @@ class SpanRules:
     absent_bias: float = 2.0
     whole_numbers: bool = True
     list_items: bool = True
+    whole_chunks: bool = True
 
     @classmethod
     def off(cls) -> SpanRules:
         return cls(length_penalty=0.0, sentence_stop=False, empty_strings=True, absent_bias=0.0,
-                   whole_numbers=False, list_items=False)
+                   whole_numbers=False, list_items=False, whole_chunks=False)
 
 
 def _is_item(slot) -> bool:

@@ -258,3 +258,21 @@ def test_optional_values_lean_to_absent_and_are_never_left_empty():
     assert run(SpanRules()) == {}
     assert run(SpanRules(absent_bias=0.0)) == {"n": 7}
     assert run(SpanRules(), named={"/n"}) == {"n": 7}                # the request names it: no push
+
+
+def test_copied_strings_are_whole_chunks_without_edge_punctuation():
+    from edgeagent.runtime.fill import snap_to_words, span_value, trim_edges
+
+    pieces = ["on", " ", "2", "0", "2", "2", "-", "0", "3", "-", "1", "1", ",", " get", " https", "://",
+              "example", ".", "com", "/v", ".json", ".", " rs", "603", "44", "64", " \u6211", "\ufffd", "\ufffd"]
+    ids = np.arange(len(pieces))
+    text_of = lambda sel: "".join(pieces[int(i)] for i in sel)
+    first, last = snap_to_words(text_of, ids, 2, 5, reach=32, chunks=True)
+    assert span_value(text_of, ids, first, last, "string", trim=True) == "2022-03-11"       # no trailing ","
+    assert snap_to_words(text_of, ids, 2, 5) == (2, 5)                  # alnum words: "2022" stays "2022"
+    first, last = snap_to_words(text_of, ids, 14, 16, reach=32, chunks=True)
+    assert span_value(text_of, ids, first, last, "string", trim=True) == "https://example.com/v.json"
+    assert snap_to_words(text_of, ids, 22, 23, reach=32) == (22, 25)    # "rs6034464", not "rs60344"
+    assert snap_to_words(text_of, ids, 26, 26) == (26, 28)              # a split character is not cut
+    assert [trim_edges(x) for x in ("Paris,", "(NY", "NY)", "f(x)", "a [b]", "XYZ's.")] == \
+        ["Paris", "NY", "NY", "f(x)", "a [b]", "XYZ"]
