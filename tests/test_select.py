@@ -164,3 +164,11 @@ def test_named_properties_reads_the_last_key_words_of_four_or_more_letters():
     assert named == {"/number_of_rooms", "/has_live_music", "/genre"}
     assert named_properties(ptrs, "") == set()
     assert named_properties(["/stops/0/city"], "stop in the city of Paris") == {"/stops/0/city"}
+
+
+def test_a_shipped_report_names_its_work_dir_without_this_machines_absolute_path(tmp_path, monkeypatch):
+    from edgeagent.train.run import _portable
+
+    monkeypatch.chdir(tmp_path)
+    assert _portable(tmp_path / "runs" / "train-cpu") == "runs/train-cpu"
+    assert _portable(tmp_path.parent / "elsewhere" / "work") == "work"

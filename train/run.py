@@ -217,8 +217,19 @@ def fit_select(cfg: RunConfig, work: Path, out_dir: Path, progress=True, epochs:
     report = {"seconds": round(time.time() - t0, 1), "features": list(FEATURES),
               "train_calls": int(len(data["train"]["gold"])), "epochs": epochs, "lr": lr,
               "train": select_report(head, data["train"]), "dev": select_report(head, data["dev"])}
-    save_select_head(out_dir, head, {"model": cfg.model, "seed": cfg.seed, "work": str(work), **report, "log": log})
+    save_select_head(out_dir, head, {"model": cfg.model, "seed": cfg.seed, "work": _portable(work), **report,
+                                     "log": log})
     return report
+
+
+def _portable(path: Path) -> str:
+    """A path for a shipped report: relative to the working directory where it lies under it, else
+    its last part (no machine's absolute paths in committed files)."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path.name
 
 
 def _init_meta(init):
