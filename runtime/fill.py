@@ -389,7 +389,8 @@ _LIST_TEXT = re.compile(r"""(["']?)([^,;.!?\n"']+?)\1(?=\s*(?:[,;.!?\n\])]|\s(?:
 def list_elements(text: str, kind: str, limit: int) -> list[str]:
     """The elements of the list that ``text`` goes on with, after a first element already copied:
     ", 10, 15 and 20." -> ["10", "15", "20"]; ``kind`` "number"/"integer" reads numbers, else words
-    up to the next separator (quotes around an element are dropped)."""
+    up to the next separator (quotes around an element are dropped). The element after "and" /
+    "or" is the last ("Paris, Rome and Oslo, in celsius" ends at Oslo)."""
     out, pos = [], 0
     while len(out) < limit:
         sep = _LIST_SEP.match(text, pos)
@@ -405,7 +406,38 @@ def list_elements(text: str, kind: str, limit: int) -> list[str]:
             break
         out.append(value)
         pos = m.end()
+        if re.search(r"\b(?:and|or)\b", sep.group(0)):
+            break                                       # "..., B and C": C is the last element
     return out
+
+
+_UNIT = re.compile(r"\s+([A-Za-z]+)")
+
+
+def next_in_list(request: str, value, used) -> object | None:
+    """For a call that would repeat an earlier one: the element after ``value`` in a list the
+    request writes it in, skipping the ``used`` ones ("Taylor Swift and Maroon 5" -> "Maroon 5";
+    "20 minutes and 15 minutes" -> 15), typed like ``value``; None where there is none."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
+        return None
+    kind = "string" if isinstance(value, str) else "number"
+    text = value if isinstance(value, str) else json.dumps(value)
+    at = request.find(text)
+    if at < 0:
+        return None
+    if re.search(r"\b(?:and|or)\s+$", request[:at]):
+        return None                                     # "..., Rome and Oslo": Oslo ends its list
+    after = request[at + len(text):]
+    elements = list_elements(after, kind, 8)
+    unit = _UNIT.match(after) if kind == "number" and not elements else None
+    if unit:                                            # a number with its unit: drop the unit words
+        rest = re.sub(rf"(?<=[0-9])\s+{re.escape(unit.group(1))}\b", "", after[unit.end():])
+        elements = list_elements(rest, kind, 8)
+    for e in elements:
+        v = e if kind == "string" else json.loads(e)
+        if v not in used:
+            return v
+    return None
 
 
 def _continue_lists(sc, ids, gen, copied, ctx_ids, text_of, tokenize, allowed, info):

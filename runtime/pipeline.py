@@ -22,7 +22,7 @@ import numpy as np
 from edgeagent.formats import call_syntax, render_prompt, resolve_mode
 from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
-from edgeagent.runtime.fill import SpanRules, fill_and_decode
+from edgeagent.runtime.fill import SpanRules, fill_and_decode, next_in_list
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.select import call_features, last_user_text, match_features, named_properties
 from edgeagent.scaffold import SchemaError, compile_schema
@@ -314,7 +314,13 @@ class Pipeline:
                 errors.append({"call": k, "function": name, "error": err})
                 break
             text = json.dumps(args, ensure_ascii=False)
-            if any(c["function"]["name"] == name and c["function"]["arguments"] == text for c in calls):
+            same = [json.loads(c["function"]["arguments"]) for c in calls if c["function"]["name"] == name]
+            if args in same and self.cfg.rules.list_items and not written:
+                args = _next_call(args, same, request_text, sc)
+                text = json.dumps(args, ensure_ascii=False) if args is not None else text
+                route = {**route, "": "next-in-list"} if args is not None else route
+            if args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
+                                   for c in calls):
                 break  # the same call again: parallel calls are never exact repeats, so the turn is over
             calls.append({"id": f"call_{k}", "type": "function", "function": {"name": name, "arguments": text}})
             routes.append(route)
@@ -323,3 +329,22 @@ class Pipeline:
             if int(np.argmax(self.b.another_logits(states[-1][-1]))) == 0:
                 break
         return calls, errors, routes
+
+
+def _next_call(args: dict, earlier: list[dict], request: str, sc) -> dict | None:
+    """A call that repeats an earlier one of the same function, moved on where the request lists
+    more values ("Play Taylor Swift and Maroon 5": the second call takes "Maroon 5"): each top-level
+    value the request writes in a list takes the next element no earlier call used. None where no
+    value moves, or the result does not fit the schema."""
+    out = dict(args)
+    for key, value in args.items():
+        nxt = next_in_list(request, value, [e.get(key) for e in earlier])
+        if nxt is not None:
+            out[key] = nxt
+    if out == args:
+        return None
+    try:
+        sc.encode(out)
+    except ValueError:
+        return None
+    return out

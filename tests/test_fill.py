@@ -276,3 +276,15 @@ def test_copied_strings_are_whole_chunks_without_edge_punctuation():
     assert snap_to_words(text_of, ids, 26, 26) == (26, 28)              # a split character is not cut
     assert [trim_edges(x) for x in ("Paris,", "(NY", "NY)", "f(x)", "a [b]", "XYZ's.")] == \
         ["Paris", "NY", "NY", "f(x)", "a [b]", "XYZ"]
+
+
+def test_next_in_list_moves_a_repeated_value_to_the_next_listed_one():
+    from edgeagent.runtime.fill import next_in_list
+
+    request = "Play Taylor Swift and Maroon 5, for 20 minutes and 15 minutes respectively, on Spotify."
+    assert next_in_list(request, "Taylor Swift", ["Taylor Swift"]) == "Maroon 5"
+    assert next_in_list(request, "Taylor Swift", ["Taylor Swift", "Maroon 5"]) is None
+    assert next_in_list(request, 20, [20]) == 15                    # a number with its unit
+    assert next_in_list(request, "Spotify", ["Spotify"]) is None    # not in a list: stays
+    assert next_in_list(request, "Paris", ["Paris"]) is None        # not in the request
+    assert next_in_list(request, True, [True]) is None

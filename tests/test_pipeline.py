@@ -111,3 +111,20 @@ def test_a_determined_name_goes_in_with_the_call_header_in_one_trunk_call(pipeli
     want = pipeline.seg(syntax.header) + pipeline.seg(json.dumps(name)[1:-1]) + pipeline.seg(syntax.name_end)
     assert resp["tool_calls"][0]["function"]["name"] == name
     assert seen[1] == want  # seen[0] is the prompt
+
+
+def test_a_repeated_parallel_call_moves_on_to_the_next_listed_value():
+    from edgeagent.runtime.pipeline import _next_call
+    from edgeagent.scaffold import compile_schema
+    from edgeagent.scaffold.testing import tiny_tokenizer
+
+    schema = {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string"}},
+              "required": ["city"]}
+    sc = compile_schema(schema, tiny_tokenizer())
+    request = "Weather in Paris, Rome and Oslo, in celsius."
+    first = {"city": "Paris", "unit": "celsius"}
+    assert _next_call(first, [first], request, sc) == {"city": "Rome", "unit": "celsius"}
+    second = {"city": "Rome", "unit": "celsius"}
+    assert _next_call(second, [first, second], request, sc) == {"city": "Oslo", "unit": "celsius"}
+    last = {"city": "Oslo", "unit": "celsius"}
+    assert _next_call(last, [first, second, last], request, sc) is None   # the list is used up: the turn ends
