@@ -129,6 +129,7 @@ def snap_to_words(text_of, ctx_ids, first, last, reach: int = 4, chunks: bool = 
 
 _EDGE_TAIL = ".,;:!?"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
+_CLOSING = {o: c for c, o in _PAIRS.items()}
 
 
 def trim_edges(raw: str) -> str:
@@ -139,7 +140,7 @@ def trim_edges(raw: str) -> str:
             raw = raw[:-1].rstrip()
         elif len(raw) > 2 and raw[-2:] in ("'s", "\u2019s"):
             raw = raw[:-2]
-        elif raw[0] in "([{" and {"(": ")", "[": "]", "{": "}"}[raw[0]] not in raw:
+        elif raw[0] in _CLOSING and _CLOSING[raw[0]] not in raw:
             raw = raw[1:].lstrip()
         else:
             return raw
@@ -226,6 +227,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     logp_all = None
     stops = None
     copied = {}                                        # slot index -> (first, last) context tokens copied
+    # an optional property (not an array item) the request does not name: leaving it out gets absent_bias
+    leans_absent = lambda s: not s.required and not _is_item(s) and s.pointer not in (named or ())  # noqa: E731
     for s in sc.slots:
         sl = slice(s.start, s.start + s.budget)
         if s.kind in CHOICE_KINDS:
@@ -237,7 +240,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                 options.append([])
             cols = np.arange(s.budget)
             scores = [float(logp[cols, c + [null_id] * (s.budget - len(c))].sum()) for c in options]
-            if not s.required and s.kind != "null" and not _is_item(s) and s.pointer not in (named or ()):
+            if s.kind != "null" and leans_absent(s):
                 scores[-1] += rules.absent_bias            # the optional property left out
             best = options[int(np.argmax(scores))]
             ids[sl] = best + [null_id] * (s.budget - len(best))
@@ -248,7 +251,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
             acts[ACTION_NULL] = -np.inf
         if not use_span:
             acts[ACTION_SPAN] = -np.inf
-        if not s.required and not _is_item(s) and s.pointer not in (named or ()):
+        if leans_absent(s):
             acts[ACTION_NULL] += rules.absent_bias
         route = int(np.argmax(acts))
         if (route == ACTION_GEN and use_span and anchor_route is not None and anchors is not None
