@@ -92,12 +92,9 @@ def sentence_stops(text_of, ctx_ids) -> np.ndarray:
     for i, t in enumerate(texts):
         nxt = "".join(texts[i + 1:i + 3])
         end = t.rstrip(" ")
-        if "\n" in t:
-            out[i] = True
-        elif end[-1:] in ("?", "!", ";") and (nxt[:1].isspace() or end != t):
-            out[i] = True
-        elif end[-1:] == "." and _UPPER_NEXT.match(t[len(end):] + nxt):
-            out[i] = True
+        out[i] = ("\n" in t
+                  or (end[-1:] in ("?", "!", ";") and (nxt[:1].isspace() or end != t))
+                  or (end[-1:] == "." and _UPPER_NEXT.match(t[len(end):] + nxt) is not None))
     return out
 
 
@@ -228,7 +225,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     stops = None
     copied = {}                                        # slot index -> (first, last) context tokens copied
     # an optional property (not an array item) the request does not name: leaving it out gets absent_bias
-    leans_absent = lambda s: not s.required and not _is_item(s) and s.pointer not in (named or ())  # noqa: E731
+    leans_absent = lambda s: not s.required and not _is_item(s) and s.pointer not in (named or ())
     for s in sc.slots:
         sl = slice(s.start, s.start + s.budget)
         if s.kind in CHOICE_KINDS:
