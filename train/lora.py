@@ -7,29 +7,23 @@ so the merged trunk is an ordinary checkpoint.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from edgeagent.heads.config import JsonConfig
+
 
 @dataclass
-class LoraConfig:
+class LoraConfig(JsonConfig):
     r: int = 16
     alpha: float = 32.0
     dropout: float = 0.05
     targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj",
                                                         "gate_proj", "up_proj", "down_proj"])
-
-    def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2))
-
-    @classmethod
-    def load(cls, path: Path) -> "LoraConfig":
-        return cls(**json.loads(Path(path).read_text()))
 
 
 class LoraLinear(nn.Module):

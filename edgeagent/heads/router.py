@@ -7,29 +7,21 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from .config import JsonConfig
 from .spec import CONTINUE, MODES  # noqa: F401  (the class names, in logit order)
 
 
 @dataclass
-class RouterConfig:
+class RouterConfig(JsonConfig):
     trunk_hidden: int = 576
     hidden: int = 256
     n_classes: int = 3
     dropout: float = 0.1
-
-    def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2))
-
-    @classmethod
-    def load(cls, path: Path) -> "RouterConfig":
-        return cls(**json.loads(Path(path).read_text()))
 
 
 class Router(nn.Module):

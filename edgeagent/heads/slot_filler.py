@@ -18,20 +18,19 @@ span is copied as text and re-tokenized by the scaffold compiler, so it is exact
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config import JsonConfig
 from .spec import ACTIONS, KINDS
 
 
 @dataclass
-class SlotFillerConfig:
+class SlotFillerConfig(JsonConfig):
     vocab_size: int = 49152      # trunk vocabulary V; NULL = V, MASK = V + 1
     trunk_hidden: int = 576      # width of the trunk's states and embedding matrix
     d_model: int = 576           # tied output: the head's width equals the trunk's
@@ -41,13 +40,6 @@ class SlotFillerConfig:
     max_len: int = 512           # longest scaffold
     max_slot_pos: int = 64       # longest slot budget
     dropout: float = 0.1
-
-    def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2))
-
-    @classmethod
-    def load(cls, path: Path) -> "SlotFillerConfig":
-        return cls(**json.loads(Path(path).read_text()))
 
 
 class Block(nn.Module):
