@@ -82,12 +82,17 @@ def best_span(start, end, max_len=48, length_penalty: float = 0.0, stops=None):
 _UPPER_NEXT = re.compile(r"\s+[A-Z]")
 
 
-def sentence_stops(text_of, ctx_ids) -> np.ndarray:
-    """[T] bool: context tokens that end a sentence (".", "?", "!" or ";" before whitespace and, for
-    ".", a capital: "U.S. in May" goes on, "2004. Finally" stops) or hold a line break. A copied
-    value stops before them: "United States" not "United States. Additionally, I also ...".
+def token_texts(text_of, ctx_ids) -> list[str]:
+    """The text of each context token on its own."""
+    return [text_of(ctx_ids[i:i + 1]) for i in range(len(ctx_ids))]
+
+
+def sentence_stops(texts: list[str]) -> np.ndarray:
+    """[T] bool: context tokens (``texts``, token_texts) that end a sentence (".", "?", "!" or ";"
+    before whitespace and, for ".", a capital: "U.S. in May" goes on, "2004. Finally" stops) or hold
+    a line break. A copied value stops before them: "United States" not "United States.
+    Additionally, I also ...".
     """
-    texts = [text_of(ctx_ids[i:i + 1]) for i in range(len(ctx_ids))]
     out = np.zeros(len(texts), bool)
     for i, t in enumerate(texts):
         nxt = "".join(texts[i + 1:i + 3])
@@ -95,6 +100,21 @@ def sentence_stops(text_of, ctx_ids) -> np.ndarray:
         out[i] = ("\n" in t
                   or (end[-1:] in ("?", "!", ";") and (nxt[:1].isspace() or end != t))
                   or (end[-1:] == "." and _UPPER_NEXT.match(t[len(end):] + nxt) is not None))
+    return out
+
+
+_LISTING = re.compile(r"<tools>.*?</tools>", re.DOTALL)
+
+
+def tool_listing(texts: list[str]) -> np.ndarray:
+    """[T] bool: context tokens (``texts``, token_texts) inside the system prompt's tool listing
+    (``<tools>…</tools>``, both chat families). A value is copied from the conversation, not from a
+    tool's description ("San Francisco" out of "The city, e.g. San Francisco, CA")."""
+    bounds = np.cumsum([0] + [len(t) for t in texts])
+    out = np.zeros(len(texts), bool)
+    for m in _LISTING.finditer("".join(texts)):
+        # tokens that overlap the listing's characters
+        out[np.searchsorted(bounds, m.start(), side="right") - 1:np.searchsorted(bounds, m.end(), side="left")] = True
     return out
 
 
@@ -222,7 +242,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     allowed = {s.index: np.asarray(sc.allowed_mask(s))[:width] for s in sc.slots}
     gen = []                                           # (position, slot) left to diffusion
     logp_all = None
-    stops = None
+    source = None                                      # (sentence stops, tool listing mask), made once
     copied = {}                                        # slot index -> (first, last) context tokens copied
     # an optional property (not an array item) the request does not name: leaving it out gets absent_bias
     leans_absent = lambda s: not s.required and not _is_item(s) and s.pointer not in (named or ())
@@ -251,15 +271,21 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
         if leans_absent(s):
             acts[ACTION_NULL] += rules.absent_bias
         route = int(np.argmax(acts))
-        if (route == ACTION_GEN and use_span and anchor_route is not None and anchors is not None
-                and s.index in anchors and anchors[s.index].max() >= anchor_route):
+        if use_span and source is None:
+            texts = token_texts(text_of, ctx_ids)
+            listing = tool_listing(texts) if rules.conversation_only else np.zeros(len(texts), bool)
+            source = (sentence_stops(texts) if rules.sentence_stop else None, listing)
+        stops, listing = source if use_span else (None, None)
+        anchor = anchors.get(s.index) if anchors is not None else None
+        if anchor is not None and listing is not None:
+            anchor = np.where(listing, -np.inf, anchor)
+        if (route == ACTION_GEN and use_span and anchor_route is not None and anchor is not None
+                and anchor.max() >= anchor_route):
             route = ACTION_SPAN
-        if route == ACTION_SPAN:
-            starts = start[s.start]
-            if anchors is not None and anchor_weight and s.index in anchors:
-                starts = starts + anchor_weight * anchors[s.index]
-            if stops is None and rules.sentence_stop:
-                stops = sentence_stops(text_of, ctx_ids)
+        if route == ACTION_SPAN and not listing.all():
+            starts = np.where(listing, -np.inf, start[s.start])
+            if anchor is not None and anchor_weight:
+                starts = starts + anchor_weight * anchor
             first, last = best_span(starts, end[s.start], span_max, rules.length_penalty, stops)
             extra = end_anchor(s, first) if end_anchor is not None and end_weight else None
             if extra is not None:
@@ -338,6 +364,14 @@ class SpanRules:
     whole_chunks: a copied string is whole white-space-delimited chunks ("2022-03-11", not "2022";
         the whole URL), trimmed of the sentence punctuation at its edges (trim_edges); every copied
         span snaps over up to 32 tokens of its word, not 4 ("rs6034464", not "rs60344").
+    conversation_only: a value is copied from the conversation, never from the system prompt's tool
+        listing (tool_listing; "San Francisco" out of a description's "e.g. San Francisco, CA").
+        Off: on the dev split it changed 7 items' calls, none to right, and lost one value (values
+        exact 47.4% against 47.6% end to end; 57.1% / 57.3% with the gold function): some values
+        are in the listing ("home" from a description's list of positions).
+    list_goes_on: where a call's value sits in a list the request closes with "and" / "or" and an
+        element of that list has no call yet, the turn goes on with another call of the same
+        function whatever the another-call head says (runtime/pipeline.py; next_in_list).
     """
 
     length_penalty: float = 0.25
@@ -347,11 +381,14 @@ class SpanRules:
     whole_numbers: bool = True
     list_items: bool = True
     whole_chunks: bool = True
+    conversation_only: bool = False
+    list_goes_on: bool = True
 
     @classmethod
     def off(cls) -> SpanRules:
         return cls(length_penalty=0.0, sentence_stop=False, empty_strings=True, absent_bias=0.0,
-                   whole_numbers=False, list_items=False, whole_chunks=False)
+                   whole_numbers=False, list_items=False, whole_chunks=False, conversation_only=False,
+                   list_goes_on=False)
 
 
 def _is_item(slot) -> bool:
@@ -383,7 +420,9 @@ def extend_number(text_of, ctx_ids, first, last, reach: int = 12) -> int:
 _LIST_SEP = re.compile(r"\s*(?:[,;]\s*(?:(?:and|or)\s+)?|(?:and|or)\s+)")
 _LIST_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?![0-9A-Za-z])")
 _LIST_LEAD = re.compile(r"(?:-?[0-9]+(?:\.[0-9]+)?(?![0-9A-Za-z])" + _LIST_SEP.pattern + r")+\s*$")
-_LIST_TEXT = re.compile(r"""(["']?)([^,;.!?\n"']+?)\1(?=\s*(?:[,;.!?\n\])]|\s(?:and|or)\s|$))""")
+# a word element ends at a separator, "and" / "or", or a preposition ("Oslo for 2 days" -> "Oslo")
+_LIST_TEXT = re.compile(r"""(["']?)([^,;.!?\n"']+?)\1(?=\s*(?:[,;.!?\n\])]|\s(?:and|or)\s|$)"""
+                        r"|\s(?:for|in|on|at|with|from|to|by|during|using|respectively)\b)")
 
 
 def list_elements(text: str, kind: str, limit: int) -> list[str]:
@@ -391,6 +430,12 @@ def list_elements(text: str, kind: str, limit: int) -> list[str]:
     ", 10, 15 and 20." -> ["10", "15", "20"]; ``kind`` "number"/"integer" reads numbers, else words
     up to the next separator (quotes around an element are dropped). The element after "and" /
     "or" is the last ("Paris, Rome and Oslo, in celsius" ends at Oslo)."""
+    return _list_after(text, kind, limit)[0]
+
+
+def _list_after(text: str, kind: str, limit: int) -> tuple[list[str], bool]:
+    """list_elements, and whether the list ends with an "and" / "or" element (a list the request
+    closes, "Rome and Oslo", rather than "Paris, France")."""
     out, pos = [], 0
     while len(out) < limit:
         sep = _LIST_SEP.match(text, pos)
@@ -407,17 +452,18 @@ def list_elements(text: str, kind: str, limit: int) -> list[str]:
         out.append(value)
         pos = m.end()
         if re.search(r"\b(?:and|or)\b", sep.group(0)):
-            break                                       # "..., B and C": C is the last element
-    return out
+            return out, True                            # "..., B and C": C is the last element
+    return out, False
 
 
 _UNIT = re.compile(r"\s+([A-Za-z]+)")
 
 
-def next_in_list(request: str, value, used) -> object | None:
+def next_in_list(request: str, value, used, closed: bool = False) -> object | None:
     """For a call that would repeat an earlier one: the element after ``value`` in a list the
     request writes it in, skipping the ``used`` ones ("Taylor Swift and Maroon 5" -> "Maroon 5";
-    "20 minutes and 15 minutes" -> 15), typed like ``value``; None where there is none."""
+    "20 minutes and 15 minutes" -> 15), typed like ``value``; None where there is none.
+    ``closed``: only from a list that ends with an "and" / "or" element ("Paris, France" is none)."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
         return None
     kind = "string" if isinstance(value, str) else "number"
@@ -428,11 +474,13 @@ def next_in_list(request: str, value, used) -> object | None:
     if re.search(r"\b(?:and|or)\s+$", request[:at]):
         return None                                     # "..., Rome and Oslo": Oslo ends its list
     after = request[at + len(text):]
-    elements = list_elements(after, kind, 8)
+    elements, ends = _list_after(after, kind, 8)
     unit = _UNIT.match(after) if kind == "number" and not elements else None
     if unit:                                            # a number with its unit: drop the unit words
         rest = re.sub(rf"(?<=[0-9])\s+{re.escape(unit.group(1))}\b", "", after[unit.end():])
-        elements = list_elements(rest, kind, 8)
+        elements, ends = _list_after(rest, kind, 8)
+    if closed and not ends:
+        return None
     for e in elements:
         v = e if kind == "string" else json.loads(e)
         if v not in used:

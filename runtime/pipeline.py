@@ -265,10 +265,11 @@ class Pipeline:
             states.append(h)
             return lg
 
+        pin = forced_name                      # the function the next call must use
         for k in range(self.cfg.max_calls):
             header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
-            if forced_name is not None:
-                name, pending = forced_name, header + self.seg(json.dumps(forced_name, ensure_ascii=False)[1:-1])
+            if pin is not None:
+                name, pending = pin, header + self.seg(json.dumps(pin, ensure_ascii=False)[1:-1])
             elif match is not None:  # the selection head; the header and the name go in together
                 scores = np.asarray(self.b.select_logits(call_features(match, called)), np.float64)
                 # a near-tie (tools with the same features) goes to the first listed one on every backend
@@ -326,9 +327,21 @@ class Pipeline:
             routes.append(route)
             # the filled arguments go into the trunk's cache in one pass
             feed(self.tokenize(("" if written else text) + self.syntax.footer))
-            if int(np.argmax(self.b.another_logits(states[-1][-1]))) == 0:
+            if int(np.argmax(self.b.another_logits(states[-1][-1]))) == 1:
+                pin = forced_name
+            elif self.cfg.rules.list_goes_on and not written and _list_goes_on(args, same, request_text):
+                pin = name             # "Taylor Swift and Maroon 5": Maroon 5 still wants its call
+            else:
                 break
         return calls, errors, routes
+
+
+def _list_goes_on(args: dict, earlier: list[dict], request: str) -> bool:
+    """Whether a top-level value of this call sits in a list the request closes with "and" / "or"
+    and that list has an element no call of this function used yet (SpanRules.list_goes_on)."""
+    done = earlier + [args]
+    return any(next_in_list(request, v, [c.get(key) for c in done], closed=True) is not None
+               for key, v in args.items())
 
 
 def _next_call(args: dict, earlier: list[dict], request: str, sc) -> dict | None:

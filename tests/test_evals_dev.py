@@ -106,3 +106,12 @@ def test_set_reads_pipeline_fields_as_json_and_names_a_bad_key():
 
     got = _pipeline_overrides(None, None, ("end_weight=4", "anchor_route=null", "select=trunk", "prefix_cache=false"))
     assert got == {"end_weight": 4, "anchor_route": None, "select": "trunk", "prefix_cache": False}
+    from edgeagent.commands.eval import _with_overrides
+    from edgeagent.runtime.pipeline import PipelineConfig
+
+    got = _pipeline_overrides(None, None, ("end_weight=4", "rules.list_goes_on=false", "rules.absent_bias=1.5"))
+    cfg = _with_overrides(PipelineConfig(), got)
+    assert cfg.end_weight == 4 and not cfg.rules.list_goes_on and cfg.rules.absent_bias == 1.5
+    assert cfg.rules.length_penalty == PipelineConfig().rules.length_penalty           # the others kept
+    res = CliRunner().invoke(eval_group, ["dev", "--baseline", "diffusion", "--set", "rules.nope=1"])
+    assert res.exit_code != 0 and "rules.list_goes_on" in res.output

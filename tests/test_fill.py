@@ -179,10 +179,10 @@ def test_span_length_penalty_and_sentence_stops():
     assert best_span(start, np.array([0.0, 1.0, 0.0, 0.0, 9.0, 0.0])) == (1, 4)
     assert best_span(start, np.array([0.0, 1.0, 0.0, 0.0, 9.0, 0.0]), stops=stops) == (1, 1)
 
-    from edgeagent.runtime.fill import sentence_stops
+    from edgeagent.runtime.fill import sentence_stops, token_texts
 
     _, ctx, text_of, _, words = _words("data from 2004. Finally a report for the U.S. in May? yes")
-    marked = [w for w, s in zip(words, sentence_stops(text_of, ctx)) if s]
+    marked = [w for w, s in zip(words, sentence_stops(token_texts(text_of, ctx))) if s]
     assert "".join(marked).count(".") == 1 and "?" in "".join(marked), (words, marked)
 
 
@@ -288,3 +288,32 @@ def test_next_in_list_moves_a_repeated_value_to_the_next_listed_one():
     assert next_in_list(request, "Spotify", ["Spotify"]) is None    # not in a list: stays
     assert next_in_list(request, "Paris", ["Paris"]) is None        # not in the request
     assert next_in_list(request, True, [True]) is None
+
+
+def test_values_are_copied_from_the_conversation_not_the_tool_listing():
+    from edgeagent.runtime.fill import SpanRules, token_texts, tool_listing
+
+    prompt = ('Tools: <tools></tools> listed below.\n<tools>\n{"name": "weather", "description": "The city, '
+              'e.g. Paris or Rome"}\n</tools>\nuser: weather in Oslo please')
+    tok, ctx, text_of, tokenize, words = _words(prompt)
+    inside = tool_listing(token_texts(text_of, ctx))
+    listed = "".join(w for w, m in zip(words, inside) if m)
+    assert "Paris" in listed and "Oslo" not in listed and "weather in" not in listed, listed
+    sc = compile_schema({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}, tok)
+    at = np.cumsum([len(w) for w in words])                 # the character each token ends at
+    paris, oslo = (int(np.searchsorted(at, "".join(words).index(w), side="right")) for w in ("Paris", "Oslo"))
+    paris_end, oslo_end = (int(np.searchsorted(at, "".join(words).index(w) + len(w) - 1, side="right"))
+                           for w in ("Paris", "Oslo"))
+
+    def step(ids, kinds, spos):
+        L, T = len(ids), len(ctx)
+        act = np.zeros((L, 3), np.float32)
+        act[:, ACTION_SPAN] = 5.0
+        start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+        start[:, paris], start[:, oslo] = 9.0, 6.0         # the head prefers the listing's example
+        end[:, paris_end], end[:, oslo_end] = 9.0, 6.0
+        return np.zeros((L, sc.null_id + 1), np.float32), act, start, end
+
+    run = lambda rules: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=rules)[0]
+    assert run(SpanRules(conversation_only=True)) == {"city": "Oslo"}
+    assert run(SpanRules()) == {"city": "Paris"}                   # off by default

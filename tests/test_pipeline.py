@@ -128,3 +128,32 @@ def test_a_repeated_parallel_call_moves_on_to_the_next_listed_value():
     assert _next_call(second, [first, second], request, sc) == {"city": "Oslo", "unit": "celsius"}
     last = {"city": "Oslo", "unit": "celsius"}
     assert _next_call(last, [first, second, last], request, sc) is None   # the list is used up: the turn ends
+
+
+def test_a_listed_value_without_its_call_keeps_the_turn_going(pipeline, monkeypatch):
+    """The another-call head says "end" after every call; the request lists three cities, so the
+    turn still makes a call per city, then ends (and with the rule off, one call)."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    def fill(sc, *a, **kw):                      # the slot filler copies the first city every time
+        return {"city": "Paris", "days": 2, "lat": 1.5}, None, FillInfo(routes={"/city": "span"}), None
+
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", fill)
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([3.0, 0.0]))
+    request = {"messages": [{"role": "user", "content": "Weather in Paris, Rome and Oslo for 2 days."}],
+               "tools": TOOLS[:1], "tool_choice": "required"}
+    cities = lambda resp: [json.loads(c["function"]["arguments"])["city"] for c in resp["tool_calls"]]
+    assert cities(pipeline.respond(request)) == ["Paris", "Rome", "Oslo"]
+    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, list_goes_on=False)))
+    assert cities(pipeline.respond(request)) == ["Paris"]
+    monkeypatch.undo()
+    from edgeagent.runtime.pipeline import _list_goes_on
+
+    assert not _list_goes_on({"city": "Paris"}, [], "Restaurants in Paris, France")   # not a closed list
+    assert not _list_goes_on({"city": "Oslo"}, [{"city": "Paris"}, {"city": "Rome"}], "Paris, Rome and Oslo")

@@ -106,12 +106,15 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
 
 
 def _pipeline_overrides(ctx, param, values) -> dict:
-    """--set KEY=VALUE pairs -> {field: value} for PipelineConfig's scalar fields."""
+    """--set KEY=VALUE pairs -> {field: value} for PipelineConfig's scalar fields and, as
+    "rules.FIELD", its SpanRules' fields."""
     import dataclasses
 
+    from edgeagent.runtime.fill import SpanRules
     from edgeagent.runtime.pipeline import PipelineConfig
 
-    names = {f.name for f in dataclasses.fields(PipelineConfig) if f.name != "rules"}
+    names = ({f.name for f in dataclasses.fields(PipelineConfig) if f.name != "rules"}
+             | {f"rules.{f.name}" for f in dataclasses.fields(SpanRules)})
     out = {}
     for item in values:
         key, eq, raw = item.partition("=")
@@ -122,6 +125,15 @@ def _pipeline_overrides(ctx, param, values) -> dict:
         except ValueError:
             out[key] = raw                              # a bare word: a string ("--set select=trunk")
     return out
+
+
+def _with_overrides(cfg, overrides: dict):
+    """A PipelineConfig with _pipeline_overrides' fields set ("rules.FIELD" in its SpanRules)."""
+    import dataclasses
+
+    rules = {k.removeprefix("rules."): v for k, v in overrides.items() if k.startswith("rules.")}
+    return dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if not k.startswith("rules.")},
+                               rules=dataclasses.replace(cfg.rules, **rules))
 
 
 @eval_group.command("dev")
@@ -147,8 +159,9 @@ def _pipeline_overrides(ctx, param, values) -> dict:
 @click.option("--steps", callback=_steps, default="1", show_default=True, help="Diffusion step counts T.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=_pipeline_overrides,
               help="Set a PipelineConfig field of the routed predictors (runtime/pipeline.py), e.g. "
-                   "--set end_weight=4 --set anchor_route=null; values are JSON. Repeatable; recorded "
-                   "in each report.")
+                   "--set end_weight=4 --set anchor_route=null, or a decoding rule's (runtime/fill.py SpanRules) as "
+                   "rules.FIELD, e.g. --set rules.list_goes_on=false; values are JSON. Repeatable; "
+                   "recorded in each report.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("eval-out/dev"), show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress output.")
@@ -176,12 +189,10 @@ def dev(baselines, recipe, n_tool, n_no_call, no_sgd, data_dir, model, artifacts
     for run_name, name, opts in runs:
         predictor = get_predictor(name, **opts)
         if overrides:
-            import dataclasses
-
             if not hasattr(predictor, "pipeline"):
                 raise click.BadParameter(f"{name} is not a routed predictor; it has no pipeline to set",
                                          param_hint="--set")
-            predictor.pipeline.cfg = dataclasses.replace(predictor.pipeline.cfg, **overrides)
+            predictor.pipeline.cfg = _with_overrides(predictor.pipeline.cfg, overrides)
         report = devsplit.evaluate(predictor, items, progress=not quiet)
         report["predictor"] = {"name": name, "run": run_name, **{k: str(v) for k, v in opts.items()},
                                **({"set": overrides} if overrides else {})}
