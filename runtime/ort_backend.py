@@ -19,6 +19,7 @@ from edgeagent.heads.spec import ACTIONS, CONTINUE, KINDS, MODES
 
 from .manifest import ArtifactError, HeadsSpec, check_graph_io, load_manifest
 from .ort_trunk import _ORT_DTYPES, KVCache, OrtTrunk
+from .select import check_feature_count
 
 HEAD_GRAPHS = ("slot_filler", "mode_head", "another_head")
 OPTIONAL_GRAPHS = ("select_head",)
@@ -83,6 +84,8 @@ class OrtBackend:
             self.sessions[name] = sess
         self._fill_outputs = [o.name for o in manifest.graphs["slot_filler"].outputs]
         self.has_select = "select_head" in self.sessions
+        if self.has_select:
+            check_feature_count(self.sessions["select_head"].get_inputs()[0].shape[-1], str(self.dir))
 
     def new_cache(self) -> KVCache:
         return self.trunk.new_cache()

@@ -244,7 +244,8 @@ class Pipeline:
                 or not getattr(self.b, "has_select", False):
             return None
         return match_features(last_user_text(messages),
-                              [(t["function"]["name"], t["function"].get("description") or "") for t in tools])
+                              [(t["function"]["name"], t["function"].get("description") or "",
+                                t["function"].get("parameters")) for t in tools])
 
     def _calls(self, ids, hidden, cache, tools, forced_name, match=None, request_text: str = ""):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}

@@ -12,6 +12,12 @@ features reached 79.3% (edgeagent/train/select.py, `edgeagent train --stage sele
     desc_mention the same for the description's words of 4+ letters
     name_content share of the name's words of 4+ letters found in the request ("get", "set"
                  and "api" say little about which tool is meant)
+    param_cover  share of the top-level parameter names' words of 3+ letters found in the
+                 request (requests name the values' properties, "the interest rate", "the loan
+                 term", where a tool's name may say little)
+    param_desc   share of the parameter descriptions' words of 4+ letters found in the request
+    desc_own     share of the description's words of 4+ letters that no other listed tool's
+                 description has, found in the request (the words that tell the tools apart)
     called       1 if an earlier call of this turn used it
     next_named   1 for the tool not called yet that the request names first (calls follow the
                  order a request names them)
@@ -27,7 +33,9 @@ import re
 
 import numpy as np
 
-FEATURES = ("name_cover", "desc_cover", "mention", "desc_mention", "name_content", "called", "next_named")
+FEATURES = ("name_cover", "desc_cover", "mention", "desc_mention", "name_content", "param_cover", "param_desc",
+            "desc_own", "called", "next_named")
+N_MATCH = len(FEATURES) - 2                      # the request's match; the last two are the turn's calls
 _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _TEXT_WORD = re.compile(r"[A-Za-z]+|[0-9]+")
 
@@ -53,9 +61,17 @@ def last_user_text(messages: list) -> str:
     return ""
 
 
-def match_features(request: str, tools: list[tuple[str, str]]) -> np.ndarray:
-    """[K, 5] name_cover, desc_cover, mention, desc_mention, name_content of each (name,
-    description) against ``request``."""
+def check_feature_count(n: int, where: str) -> None:
+    """A selection head must read the features this runtime computes (FEATURES)."""
+    if n != len(FEATURES):
+        raise ValueError(f"{where}: its tool-selection head reads {n} features per tool, this runtime computes "
+                         f"{len(FEATURES)} ({', '.join(FEATURES)}); retrain it (edgeagent train --stage select) "
+                         f"or re-export the artifact (edgeagent export)")
+
+
+def match_features(request: str, tools: list[tuple[str, str, dict]]) -> np.ndarray:
+    """[K, N_MATCH] name_cover, desc_cover, mention, desc_mention, name_content, param_cover,
+    param_desc, desc_own of each (name, description, parameters schema) against ``request``."""
     words = text_words(request)
     first: dict[str, int] = {}
     for i, w in enumerate(words):
@@ -65,21 +81,29 @@ def match_features(request: str, tools: list[tuple[str, str]]) -> np.ndarray:
     def position(hits):
         return np.mean([first[w] for w in hits]) / n if hits else 1.0
 
-    out = np.zeros((len(tools), 5), np.float32)
-    for j, (name, desc) in enumerate(tools):
+    descs = [{w for w in text_words(desc or "") if len(w) >= 4} for _, desc, _ in tools]
+    out = np.zeros((len(tools), N_MATCH), np.float32)
+    for j, (name, desc, params) in enumerate(tools):
         nw = name_words(name)
         dw = [w for w in text_words(desc or "") if len(w) >= 4]
         hit = [w for w in nw if w in first]
         d_hit = [w for w in dw if w in first]
         content = [w for w in nw if len(w) >= 4]
+        props = params.get("properties") if isinstance(params, dict) else None
+        props = props if isinstance(props, dict) else {}
+        pw = [w for key in props for w in name_words(key) if len(w) >= 3 and w.isalpha()]
+        pdw = [w for v in props.values() if isinstance(v, dict) and isinstance(v.get("description"), str)
+               for w in text_words(v["description"]) if len(w) >= 4]
+        own = descs[j].difference(*(d for i, d in enumerate(descs) if i != j))
+        share = lambda ws: sum(w in first for w in ws) / max(len(ws), 1)
         out[j] = (len(hit) / max(len(nw), 1), len(d_hit) / max(len(dw), 1), position(hit), position(d_hit),
-                  sum(w in first for w in content) / max(len(content), 1))
+                  share(content), share(pw), share(pdw), share(own))
     return out
 
 
 def call_features(match: np.ndarray, called: set[int]) -> np.ndarray:
-    """[K, 7] the head's input for the next call: ``match`` plus called and next_named, given the
-    indices of the tools this turn's earlier calls used."""
+    """[K, len(FEATURES)] the head's input for the next call: ``match`` plus called and
+    next_named, given the indices of the tools this turn's earlier calls used."""
     K = len(match)
     was = np.zeros(K, np.float32)
     was[sorted(called)] = 1.0

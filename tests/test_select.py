@@ -5,13 +5,18 @@ import numpy as np
 import pytest
 
 from edgeagent.formats import render_prompt
-from edgeagent.runtime.select import FEATURES, call_features, last_user_text, match_features, name_words
+from edgeagent.runtime.select import FEATURES, N_MATCH, call_features, last_user_text, match_features, name_words
 from edgeagent.scaffold.testing import tiny_tokenizer
 from conftest import TOOLS
 
-LISTED = [("findLiteraryAgent", "Find a literary agent for a book"),
-          ("updateEbookPrice", "Change the price of an e-book"),
-          ("getDigitalPRMetrics", "Retrieve digital PR metrics of a campaign")]
+def _params(**props):
+    return {"type": "object", "properties": {k: {"type": "string", "description": d} for k, d in props.items()}}
+
+
+LISTED = [("findLiteraryAgent", "Find a literary agent for a book",
+           _params(book_title="Title of the book", genre="Its genre")),
+          ("updateEbookPrice", "Change the price of an e-book", _params(ebook_id="Which e-book", new_price="In dollars")),
+          ("getDigitalPRMetrics", "Retrieve digital PR metrics of a campaign", _params(campaign_id="The campaign"))]
 REQUEST = ("Please update the price of the e-book '1984' to 28.4, then find a literary agent for my "
            "book 'Clouds'.")
 
@@ -23,13 +28,20 @@ def test_name_words_split_camel_snake_and_digits():
 
 def test_match_features_follow_the_request():
     m = match_features(REQUEST, LISTED)
-    assert m.shape == (3, 5)
+    assert m.shape == (3, N_MATCH) == (3, len(FEATURES) - 2)
     # find / literary / agent all appear; update and price but not "ebook" (the request says e-book)
     assert m[0, 0] == 1.0 and m[1, 0] == pytest.approx(2 / 3) and m[2, 0] == 0.0
     assert m[1, 2] < m[0, 2] < 1.0 == m[2, 2]                     # "update ... price" comes before "find"
     assert m[0, 1] > m[2, 1]
     assert m[0, 3] < 1.0 and m[1, 3] < m[0, 3]             # descriptions are named in the same order
     assert m[:, 4].tolist() == pytest.approx([1.0, 2 / 3, 0.0])  # words of 4+ letters: no "get"
+    f = {name: FEATURES.index(name) for name in ("param_cover", "param_desc", "desc_own")}
+    # parameter words of 3+ letters: book / titl / genr, eboo / new / pric ("id" is too short), camp
+    assert m[:, f["param_cover"]].tolist() == pytest.approx([1 / 3, 1 / 3, 0.0])
+    assert m[:, f["param_desc"]].tolist() == pytest.approx([1 / 3, 1 / 3, 0.0])  # titl / book / genr, whic / book / doll
+    # "book" is in two descriptions, so it tells neither apart: find / lite / agen, chan / pric
+    assert m[:, f["desc_own"]].tolist() == pytest.approx([1.0, 0.5, 0.0])
+    assert match_features(REQUEST, [(n, d, "not a schema") for n, d, _ in LISTED])[:, f["param_cover"]].tolist() == [0, 0, 0]
     called, nxt = FEATURES.index("called"), FEATURES.index("next_named")
     x = call_features(m, set())
     assert x.shape == (3, len(FEATURES)) and x[:, nxt].tolist() == [0, 1, 0]  # the next one named: update
@@ -50,8 +62,7 @@ def test_training_reads_what_the_runtime_reads():
     """listed_tools / prompt_user_text on a rendered prompt give the runtime's inputs."""
     from edgeagent.train.select import listed_tools, prompt_user_text
 
-    tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": {"type": "object"}}}
-             for n, d in LISTED]
+    tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": p}} for n, d, p in LISTED]
     messages = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "ok"},
                 {"role": "user", "content": REQUEST}]
     prompt = render_prompt(messages, tools, "smollm2")
@@ -85,7 +96,7 @@ def test_training_learns_to_pick_the_named_tool():
         feats, gold = [], []
         for _ in range(n):
             k = int(rng.integers(2, 6))
-            m = np.column_stack([rng.uniform(0, 0.6, k)] + [rng.uniform(0, 1, k) for _ in range(4)])
+            m = np.column_stack([rng.uniform(0, 0.6, k)] + [rng.uniform(0, 1, k) for _ in range(N_MATCH - 1)])
             g = int(rng.integers(k))
             m[g, 0] = rng.uniform(0.7, 1.0)
             feats.append(call_features(m.astype(np.float32), set()))
@@ -139,13 +150,14 @@ def test_select_data_reads_prepared_items():
     from edgeagent.train.select import select_data
 
     tok = tiny_tokenizer()
-    tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": {
-        "type": "object", "properties": {"x": {"type": "string"}}}}} for n, d in LISTED]
+    tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": p}} for n, d, p in LISTED]
     user = [{"role": "user", "content": REQUEST}]
+    params = {n: p for n, _, p in LISTED}
 
     def call(*names):
         return {"role": "assistant", "content": "", "tool_calls": [
-            {"type": "function", "function": {"name": n, "arguments": {"x": "a"}}} for n in names]}
+            {"type": "function", "function": {"name": n, "arguments": {next(iter(params[n]["properties"])): "a"}}}
+            for n in names]}
 
     prep = Preparer(tok, "smollm2", max_len=4096)
     items = [prep(Example("a", "synthetic", 1, "tool", user, tools, call("updateEbookPrice", "findLiteraryAgent"), ["a"])),

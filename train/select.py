@@ -1,8 +1,8 @@
 """Training the tool-selection head (edgeagent/heads/select.py): no trunk pass.
 
 Examples are the calls of tool turns that list two or more tools. Each prepared item's prompt is
-read back as text: the tools listed in its ``<tools>`` block (name, description) and the last
-user message; per call the head's input is runtime/select.call_features given the tools the
+read back as text: the tools listed in its ``<tools>`` block (name, description, parameters) and
+the last user message; per call the head's input is runtime/select.call_features given the tools the
 turn's earlier calls used, its target the index of the call's tool.
 """
 
@@ -17,8 +17,9 @@ from edgeagent.runtime.select import FEATURES, call_features, match_features
 USER_OPEN, END = "<|im_start|>user\n", "<|im_end|>"
 
 
-def listed_tools(prompt: str) -> list[tuple[str, str]] | None:
-    """[(name, description)] of the first ``<tools>`` block of a prompt, or None without one."""
+def listed_tools(prompt: str) -> list[tuple[str, str, dict]] | None:
+    """[(name, description, parameters)] of the first ``<tools>`` block of a prompt, or None
+    without one."""
     start = prompt.find("<tools>\n")
     end = prompt.find("</tools>", start + 1) if start >= 0 else -1
     if start < 0 or end < 0:
@@ -28,7 +29,7 @@ def listed_tools(prompt: str) -> list[tuple[str, str]] | None:
         if line.strip():
             fn = json.loads(line)
             fn = fn.get("function", fn)
-            out.append((fn["name"], fn.get("description") or ""))
+            out.append((fn["name"], fn.get("description") or "", fn.get("parameters")))
     return out
 
 
@@ -51,7 +52,7 @@ def select_data(items, tokenizer) -> dict:
         tools = listed_tools(prompt)
         if tools is None or len(tools) < 2:
             continue
-        names = [n for n, _ in tools]
+        names = [t[0] for t in tools]
         match = match_features(prompt_user_text(prompt), tools)
         called: set[int] = set()
         for c in it.calls:

@@ -61,12 +61,16 @@ def load_select_head(path: Path, device: str = "cpu"):
     """The tool-selection head of a heads folder (eval mode, float32), or None if it has none."""
     from safetensors.torch import load_file
 
+    from edgeagent.runtime.select import check_feature_count
+
     from .select import SelectConfig, SelectHead
 
     path = Path(path)
     if not has_select_head(path):
         return None
-    head = SelectHead(SelectConfig.load(path / SELECT_CONFIG))
+    cfg = SelectConfig.load(path / SELECT_CONFIG)
+    check_feature_count(cfg.n_features, str(path))
+    head = SelectHead(cfg)
     state = {k: v.float() for k, v in load_file(str(path / SELECT_FILE)).items()}
     missing, unexpected = head.load_state_dict(state, strict=False)
     if missing or unexpected:

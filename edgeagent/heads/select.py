@@ -7,25 +7,20 @@ any number of tools, in any order, and only listed names can come out.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from edgeagent.runtime.select import FEATURES
+
+from .config import JsonConfig
+
 
 @dataclass
-class SelectConfig:
-    n_features: int = 7
+class SelectConfig(JsonConfig):
+    n_features: int = len(FEATURES)
     hidden: int = 32
-
-    def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2))
-
-    @classmethod
-    def load(cls, path: Path) -> SelectConfig:
-        return cls(**json.loads(Path(path).read_text()))
 
 
 class SelectHead(nn.Module):
