@@ -179,3 +179,20 @@ def test_nothing_under_train_reads_bfcl():
     hits = [f"{p.relative_to(ROOT)}: {b}" for p in sorted((ROOT / "train").rglob("*.py"))
             for b in banned if b in p.read_text(encoding="utf-8")]
     assert hits == []
+
+
+def test_paired_latency_compares_runs_item_by_item_on_the_items_both_called():
+    from edgeagent.evals.harness import paired_latency, paired_markdown
+
+    def item(i, n_calls, total, prefill=0.5):
+        return {"id": f"x{i}", "n_calls": n_calls, "timings": {"total_s": total, "prefill_s": prefill}}
+
+    reports = {"fast": {"items": [item(0, 1, 1.0), item(1, 1, 2.0), item(2, 0, 0.1), item(3, 1, 9.0)]},
+               "ref": {"items": [item(0, 1, 2.0), item(1, 1, 4.0), item(2, 1, 3.0), item(3, 0, 0.2)]}}
+    p = paired_latency(reports, "ref")
+    run = p["runs"]["fast"]
+    assert p["reference"] == "ref" and run["items"] == 2                    # x2 and x3: one side made no call
+    assert run["run"]["p50"] == 1.5 and run["reference"]["p50"] == 3.0 and run["ratio_of_p50"] == 0.5
+    assert run["median_item_ratio"] == 0.5 and run["run"]["after_prefill_p50"] == 1.0
+    assert "| fast | 2 |" in paired_markdown(p) and "0.50x" in paired_markdown(p)
+    assert paired_latency({**reports, "none": {"items": [item(0, 0, 1.0)]}}, "ref")["runs"].keys() == {"fast"}

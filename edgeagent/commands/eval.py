@@ -52,12 +52,15 @@ def eval_group():
               help="Trained heads for the routed predictors (default: the shipped ones).")
 @click.option("--lora", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="LoRA weights for lora-ar (default: edgeagent/weights/<model>-lora).")
+@click.option("--paired-with", "paired_with", default="lora-ar", show_default=True,
+              help="Run whose latency every other run is compared with, item by item (latency_paired.json "
+                   "and a table in summary.md); skipped when that run is not in --baseline.")
 def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size, sanitize_names, out_dir, quiet,
-         heads, lora):
+         heads, lora, paired_with):
     """Score predictors on BFCL; write report.json, results.jsonl and report.md per run,
     summary.md / summary.json for all runs, and a plot against T when steps are swept."""
     from edgeagent.evals import bfcl as data
-    from edgeagent.evals.harness import evaluate, markdown, write_report
+    from edgeagent.evals.harness import evaluate, markdown, paired_latency, paired_markdown, write_report
     from edgeagent.evals.predictors import PREDICTORS, get_predictor
 
     names = _predictor_names(baselines)
@@ -89,6 +92,10 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
                    f"irrelevance {_fmt(s['irrelevance'])} -> {out_dir / run_name}", err=True)
 
     table = markdown(reports)
+    if paired_with in reports and len(reports) > 1:
+        paired = paired_latency(reports, paired_with)
+        (out_dir / "latency_paired.json").write_text(json.dumps(paired, indent=1) + "\n", encoding="utf-8")
+        table += "\n" + paired_markdown(paired)
     (out_dir / "summary.md").write_text(table, encoding="utf-8")
     summaries = {n: {k: v for k, v in r.items() if k != "items"} for n, r in reports.items()}
     (out_dir / "summary.json").write_text(json.dumps(summaries, indent=1, ensure_ascii=False) + "\n",

@@ -131,6 +131,46 @@ def latency_metrics(results: Iterable[ItemResult]) -> dict:
             for k, v in sorted(values.items())}
 
 
+def paired_latency(reports: dict[str, dict], reference: str) -> dict:
+    """Each run's request -> response latency (``total_s``) against run ``reference``'s on the
+    items both answered with a call: p50 / p90, p50 of the part after the prompt's prefill, the
+    ratio of the p50s and the median of per-item ratios. A latency target is such a ratio, in one
+    run on one machine. {"reference", "runs": {name: ...}}; runs sharing no called item are left out."""
+    def called(report):
+        return {it["id"]: it["timings"] for it in report["items"]
+                if it.get("n_calls") and "total_s" in it.get("timings", {})}
+
+    def stats(timings, ids):
+        total = [timings[i]["total_s"] for i in ids]
+        after = [timings[i]["total_s"] - timings[i].get("prefill_s", 0.0) for i in ids]
+        return {"p50": statistics.median(total), "p90": _quantile(total, 0.9),
+                "after_prefill_p50": statistics.median(after)}
+
+    ref = called(reports[reference])
+    out = {}
+    for name, report in reports.items():
+        own = called(report)
+        ids = [i for i in own if i in ref]
+        if name == reference or not ids:
+            continue
+        a, b = stats(own, ids), stats(ref, ids)
+        out[name] = {"items": len(ids), "run": a, "reference": b, "ratio_of_p50": a["p50"] / b["p50"],
+                     "median_item_ratio": statistics.median(own[i]["total_s"] / ref[i]["total_s"] for i in ids)}
+    return {"reference": reference, "runs": out}
+
+
+def paired_markdown(paired: dict) -> str:
+    lines = [f"Latency paired with {paired['reference']} on the items both called (request -> response, s):", "",
+             "| run | items | p50 / p90 | reference p50 / p90 | after prefill p50 (reference) | ratio of p50 | "
+             "median item ratio |", "|---|---|---|---|---|---|---|"]
+    for name, r in paired["runs"].items():
+        a, b = r["run"], r["reference"]
+        lines.append(f"| {name} | {r['items']} | {a['p50']:.3f} / {a['p90']:.3f} | {b['p50']:.3f} / {b['p90']:.3f} | "
+                     f"{a['after_prefill_p50']:.3f} ({b['after_prefill_p50']:.3f}) | {r['ratio_of_p50']:.2f}x | "
+                     f"{r['median_item_ratio']:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
 def category_metrics(results: list[ItemResult], full_size: int) -> dict:
     correct = sum(r.correct for r in results)
     return {"accuracy": correct / len(results) if results else None, "correct": correct,
