@@ -267,6 +267,7 @@ class Pipeline:
             return lg
 
         pin = forced_name                      # the function the next call must use
+        listed: dict = {}                      # values the next call takes from the request's lists
         for k in range(self.cfg.max_calls):
             header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
             if pin is not None:
@@ -315,6 +316,9 @@ class Pipeline:
             if args is None:
                 errors.append({"call": k, "function": name, "error": err})
                 break
+            if listed:                         # the call the list kept going: its elements, where they fit
+                args = _with_values(args, listed, sc)
+                listed = {}
             text = json.dumps(args, ensure_ascii=False)
             same = [json.loads(c["function"]["arguments"]) for c in calls if c["function"]["name"] == name]
             if args in same and self.cfg.rules.list_items and not written:
@@ -330,19 +334,35 @@ class Pipeline:
             feed(self.tokenize(("" if written else text) + self.syntax.footer))
             if int(np.argmax(self.b.another_logits(states[-1][-1]))) == 1:
                 pin = forced_name
-            elif self.cfg.rules.list_goes_on and not written and _list_goes_on(args, same, request_text):
+            elif self.cfg.rules.list_goes_on and not written and (listed := _list_next(args, same, request_text)):
                 pin = name             # "Taylor Swift and Maroon 5": Maroon 5 still wants its call
             else:
                 break
         return calls, errors, routes
 
 
-def _list_goes_on(args: dict, earlier: list[dict], request: str) -> bool:
-    """Whether a top-level value of this call sits in a list the request closes with "and" / "or"
-    and that list has an element no call of this function used yet (SpanRules.list_goes_on)."""
-    done = earlier + [args]
-    return any(next_in_list(request, v, [c.get(key) for c in done], closed=True) is not None
-               for key, v in args.items())
+def _list_next(args: dict, earlier: list[dict], request: str) -> dict:
+    """SpanRules.list_goes_on: {key: element} for each top-level value of this call that sits in a
+    list the request closes with "and" / "or", where the list has an element that no call of this
+    function used for that key and no other value of this call holds ("GCD of 36 and 48" is one
+    call with both); {} where there is none."""
+    done, held = earlier + [args], list(args.values())
+    out = {}
+    for key, value in args.items():
+        nxt = next_in_list(request, value, [c.get(key) for c in done] + held, closed=True)
+        if nxt is not None:
+            out[key] = nxt
+    return out
+
+
+def _with_values(args: dict, values: dict, sc) -> dict:
+    """``args`` with ``values`` set, where the result fits the schema; else ``args``."""
+    out = {**args, **values}
+    try:
+        sc.encode(out)
+    except ValueError:
+        return args
+    return out
 
 
 def _next_call(args: dict, earlier: list[dict], request: str, sc) -> dict | None:
@@ -357,8 +377,5 @@ def _next_call(args: dict, earlier: list[dict], request: str, sc) -> dict | None
             out[key] = nxt
     if out == args:
         return None
-    try:
-        sc.encode(out)
-    except ValueError:
-        return None
-    return out
+    moved = _with_values(args, out, sc)
+    return moved if moved is not args else None

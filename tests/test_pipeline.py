@@ -132,7 +132,8 @@ def test_a_repeated_parallel_call_moves_on_to_the_next_listed_value():
 
 def test_a_listed_value_without_its_call_keeps_the_turn_going(pipeline, monkeypatch):
     """The another-call head says "end" after every call; the request lists three cities, so the
-    turn still makes a call per city, then ends (and with the rule off, one call)."""
+    turn still makes a call per city, each taking the next one, then ends (and with the rule off,
+    one call)."""
     import dataclasses
 
     import numpy as np
@@ -140,20 +141,27 @@ def test_a_listed_value_without_its_call_keeps_the_turn_going(pipeline, monkeypa
     from edgeagent.runtime import pipeline as pipeline_mod
     from edgeagent.runtime.fill import FillInfo
 
-    def fill(sc, *a, **kw):                      # the slot filler copies the first city every time
-        return {"city": "Paris", "days": 2, "lat": 1.5}, None, FillInfo(routes={"/city": "span"}), None
+    copies = []
+
+    def fill(sc, *a, **kw):                      # the slot filler copies Paris, then a city not listed
+        copies.append("Paris" if not copies else "Lima")
+        return {"city": copies[-1], "days": 2, "lat": 1.5}, None, FillInfo(routes={"/city": "span"}), None
 
     monkeypatch.setattr(pipeline_mod, "fill_and_decode", fill)
     monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([3.0, 0.0]))
     request = {"messages": [{"role": "user", "content": "Weather in Paris, Rome and Oslo for 2 days."}],
                "tools": TOOLS[:1], "tool_choice": "required"}
     cities = lambda resp: [json.loads(c["function"]["arguments"])["city"] for c in resp["tool_calls"]]
-    assert cities(pipeline.respond(request)) == ["Paris", "Rome", "Oslo"]
+    assert cities(pipeline.respond(request)) == ["Paris", "Rome", "Oslo"] and len(copies) == 3
+    copies.clear()
     monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
         pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, list_goes_on=False)))
     assert cities(pipeline.respond(request)) == ["Paris"]
     monkeypatch.undo()
-    from edgeagent.runtime.pipeline import _list_goes_on
+    from edgeagent.runtime.pipeline import _list_next
 
-    assert not _list_goes_on({"city": "Paris"}, [], "Restaurants in Paris, France")   # not a closed list
-    assert not _list_goes_on({"city": "Oslo"}, [{"city": "Paris"}, {"city": "Rome"}], "Paris, Rome and Oslo")
+    assert _list_next({"city": "Paris"}, [], "Restaurants in Paris, France") == {}       # not a closed list
+    assert _list_next({"city": "Oslo"}, [{"city": "Paris"}, {"city": "Rome"}], "Paris, Rome and Oslo") == {}
+    assert _list_next({"city": "Paris"}, [], "Paris, Rome and Oslo") == {"city": "Rome"}
+    gcd = "The GCD of 36 and 48, please."
+    assert _list_next({"a": 36, "b": 48}, [], gcd) == {}           # both listed numbers are in this one call
