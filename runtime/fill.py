@@ -282,7 +282,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
         if (route == ACTION_GEN and use_span and anchor_route is not None and anchor is not None
                 and anchor.max() >= anchor_route):
             route = ACTION_SPAN
-        if route == ACTION_SPAN and not listing.all():
+        if route == ACTION_SPAN and listing is not None and not listing.all():
             starts = np.where(listing, -np.inf, start[s.start])
             if anchor is not None and anchor_weight:
                 starts = starts + anchor_weight * anchor
