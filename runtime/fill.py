@@ -420,9 +420,11 @@ def extend_number(text_of, ctx_ids, first, last, reach: int = 12) -> int:
 _LIST_SEP = re.compile(r"\s*(?:[,;]\s*(?:(?:and|or)\s+)?|(?:and|or)\s+)")
 _LIST_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?![0-9A-Za-z])")
 _LIST_LEAD = re.compile(r"(?:-?[0-9]+(?:\.[0-9]+)?(?![0-9A-Za-z])" + _LIST_SEP.pattern + r")+\s*$")
-# a word element ends at a separator, "and" / "or", or a preposition ("Oslo for 2 days" -> "Oslo")
-_LIST_TEXT = re.compile(r"""(["']?)([^,;.!?\n"']+?)\1(?=\s*(?:[,;.!?\n\])]|\s(?:and|or)\s|$)"""
-                        r"|\s(?:for|in|on|at|with|from|to|by|during|using|respectively)\b)")
+# a word element drops a leading preposition ("in Paris and in Rome" -> "Rome") and ends at a
+# separator, "and" / "or", or a preposition ("Oslo for 2 days" -> "Oslo")
+_PREPOSITION = r"(?:for|in|on|at|with|from|to|by|during|using)"
+_LIST_TEXT = re.compile(rf"""(?:{_PREPOSITION}\s+)?(["']?)([^,;.!?\n"']+?)\1(?=\s*(?:[,;.!?\n\])]|\s(?:and|or)\s|$)"""
+                        rf"|\s(?:{_PREPOSITION}|respectively)\b)")
 
 
 def list_elements(text: str, kind: str, limit: int) -> list[str]:

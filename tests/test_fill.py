@@ -207,6 +207,10 @@ def test_list_elements():
     assert list_elements(", cough, sore throat and headache.", "string", 5) == ["cough", "sore throat", "headache"]
     assert list_elements(", 'banana', 'cherry']", "string", 5) == ["banana", "cherry"]
     assert list_elements(" to London", "string", 3) == []
+    # a word element ends before a preposition and drops one it starts with
+    assert list_elements(", Rome and Oslo for 2 days.", "string", 5) == ["Rome", "Oslo"]
+    assert list_elements(" and in Rome in celsius?", "string", 5) == ["Rome"]
+    assert list_elements(", Toronto and Boston", "string", 5) == ["Toronto", "Boston"]
 
 
 NUMBERS = {"type": "object", "properties": {"numbers": {"type": "array", "items": {"type": "number"}}},
