@@ -273,17 +273,17 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
         route = int(np.argmax(acts))
         if use_span and source is None:
             texts = token_texts(text_of, ctx_ids)
-            listing = tool_listing(texts) if rules.conversation_only else np.zeros(len(texts), bool)
-            source = (sentence_stops(texts) if rules.sentence_stop else None, listing)
-        stops, listing = source if use_span else (None, None)
+            source = (sentence_stops(texts) if rules.sentence_stop else None,
+                      tool_listing(texts) if rules.conversation_only else None)
+        stops, listing = source or (None, None)          # listing: None where every token may be copied
         anchor = anchors.get(s.index) if anchors is not None else None
         if anchor is not None and listing is not None:
             anchor = np.where(listing, -np.inf, anchor)
         if (route == ACTION_GEN and use_span and anchor_route is not None and anchor is not None
                 and anchor.max() >= anchor_route):
             route = ACTION_SPAN
-        if route == ACTION_SPAN and listing is not None and not listing.all():
-            starts = np.where(listing, -np.inf, start[s.start])
+        if route == ACTION_SPAN and (listing is None or not listing.all()):
+            starts = start[s.start] if listing is None else np.where(listing, -np.inf, start[s.start])
             if anchor is not None and anchor_weight:
                 starts = starts + anchor_weight * anchor
             first, last = best_span(starts, end[s.start], span_max, rules.length_penalty, stops)
