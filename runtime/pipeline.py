@@ -355,14 +355,18 @@ def _list_next(args: dict, earlier: list[dict], request: str) -> dict:
     return out
 
 
+def _fits(args: dict, sc) -> bool:
+    try:
+        sc.encode(args)
+    except ValueError:
+        return False
+    return True
+
+
 def _with_values(args: dict, values: dict, sc) -> dict:
     """``args`` with ``values`` set, where the result fits the schema; else ``args``."""
     out = {**args, **values}
-    try:
-        sc.encode(out)
-    except ValueError:
-        return args
-    return out
+    return out if _fits(out, sc) else args
 
 
 def _next_call(args: dict, earlier: list[dict], request: str, sc) -> dict | None:
@@ -375,7 +379,4 @@ def _next_call(args: dict, earlier: list[dict], request: str, sc) -> dict | None
         nxt = next_in_list(request, value, [e.get(key) for e in earlier])
         if nxt is not None:
             out[key] = nxt
-    if out == args:
-        return None
-    moved = _with_values(args, out, sc)
-    return moved if moved is not args else None
+    return out if out != args and _fits(out, sc) else None
