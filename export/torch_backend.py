@@ -37,6 +37,10 @@ class TorchTrunk:
         self.truncate(cache, length)
         return logits
 
+    def branches(self, rows, cache, all_logits: bool = False) -> list:
+        """``branch`` for each of ``rows`` (the reference: one pass per row)."""
+        return [self.branch(r, cache, all_logits) for r in rows]
+
     def truncate(self, cache, length: int):
         """Keep positions [0, length) of a DynamicCache."""
         have = cache.get_seq_length()

@@ -8,8 +8,9 @@ top tokens with the same text, surrounding spaces ignored: " Paris" in the conve
 
 The frozen trunk is good at exactly this (it is how it copies in AR decoding), the slot filler's
 span start is weaker: on 101 copyable values of 60 dev calls the trunk's first token was right 76
-times, the filler's span start 56 times. One short trunk pass per slot (on a branch of the cache,
-rewound after) instead of one per value token.
+times, the filler's span start 56 times. One short trunk pass per slot on a branch of the cache,
+instead of one per value token; all of a call's slots go in one batched pass
+(``backend.branches``), and so do all of its copied values' end passes (``EndAnchors.prefetch``).
 """
 
 from __future__ import annotations
@@ -80,56 +81,71 @@ def slot_prefixes(sc, tokenize) -> dict[int, list[int]]:
 def slot_anchors(backend, cache, length: int, prefixes: dict, texts: TokenTexts, ctx_ids) -> dict:
     """slot index -> ``texts.scores`` of the trunk's guess at the value's first token.
 
-    ``backend``: branch / max_len as in runtime/backend.py; ``cache`` holds ``length``
-    positions (the call so far); ``prefixes`` from slot_prefixes. One short pass per slot, on a
-    branch of the cache that is rewound after: the cache comes back as it was.
+    ``backend``: branches / max_len as in runtime/backend.py; ``cache`` holds ``length``
+    positions (the call so far); ``prefixes`` from slot_prefixes. One short pass per slot, all
+    slots in one batch, on branches of the cache: the cache comes back as it was.
     """
-    out = {}
-    for index, prefix in prefixes.items():
-        if length + len(prefix) > backend.max_len:
-            continue
-        out[index] = texts.scores(backend.branch(np.asarray(prefix, np.int64), cache), ctx_ids)
-    return out
+    fits = [index for index, prefix in prefixes.items() if length + len(prefix) <= backend.max_len]
+    if not fits:
+        return {}
+    logits = backend.branches([np.asarray(prefixes[i], np.int64) for i in fits], cache)
+    return {index: texts.scores(row, ctx_ids) for index, row in zip(fits, logits)}
 
 
-def end_scores(backend, cache, length: int, prefix, kind: str, ctx_ids, first: int, texts: TokenTexts,
-               tokenize, text_of) -> np.ndarray | None:
-    """[T] the trunk's log-probability that a value copied from context token ``first`` ends at
-    each context token (FLOOR outside the reach); None where the pass would outgrow the context.
+def end_pass(prefix, ctx_ids, first: int, tokenize, text_of) -> tuple[list[int], int]:
+    """The tokens of the pass that scores a copied value's end, and the row of its first reading.
 
-    One pass on a branch of the cache: the slot's prefix, then the context from ``first`` on as
-    the value's text (the first token without its leading space), reading at every position the
-    probability of what closes the value (a quote; a comma or brace after a number).
-    """
+    The slot's prefix, then the context from ``first`` on as the value's text (the first token
+    without its leading space): row ``skip + j`` of the pass's logits reads whether the value
+    ends after context token ``first + j``."""
     lead = list(tokenize(text_of(ctx_ids[first:first + 1]).lstrip())) or [int(ctx_ids[first])]
     run = [int(t) for t in ctx_ids[first + 1: first + END_REACH]]
-    ids = list(prefix) + lead + run
-    if length + len(ids) > backend.max_len:
-        return None
-    logits = backend.branch(np.asarray(ids, np.int64), cache, all_logits=True)
-    rows = np.asarray(logits)[len(prefix) + len(lead) - 1:]      # row j: the value is context[first..first+j]
-    out = np.full(len(ctx_ids), FLOOR)
+    return list(prefix) + lead + run, len(prefix) + len(lead) - 1
+
+
+def end_scores(logits, skip: int, kind: str, n_ctx: int, first: int, texts: TokenTexts) -> np.ndarray:
+    """[n_ctx] from an end pass's logits: the trunk's log-probability that the value copied from
+    context token ``first`` ends at each context token (FLOOR outside the pass's reach), read from
+    the probability of what closes the value (a quote; a comma or brace after a number)."""
+    rows = np.asarray(logits)[skip:]
+    out = np.full(n_ctx, FLOOR)
     out[first:first + len(rows)] = texts.close_logp(rows, kind)
     return out
 
 
 class EndAnchors:
-    """``fill``'s ``end_anchor(slot, first)`` for one call: ``end_scores`` on a branch of the call's
-    cache, once per (slot, start). ``cache``: the call's cache, or a function that makes it on first
-    use (the dev report pays the context pass only for calls that copy a value)."""
+    """``fill``'s ``end_anchor(slot, first)`` for one call: ``end_scores`` on branches of the
+    call's cache, once per (slot, start); ``prefetch`` scores several starts in one batched pass.
+    ``cache``: the call's cache, or a function that makes it on first use (the dev report pays the
+    context pass only for calls that copy a value)."""
 
     def __init__(self, backend, cache, length: int, prefixes: dict, ctx_ids, texts: TokenTexts, tokenize, text_of):
         self.b, self.cache, self.length, self.prefixes, self.ctx_ids = backend, cache, length, prefixes, ctx_ids
         self.texts, self.tokenize, self.text_of = texts, tokenize, text_of
         self.memo: dict = {}
 
+    def prefetch(self, pairs) -> None:
+        """Score each (slot, first) of ``pairs`` not scored yet, all in one pass (backend.branches).
+        A pass that would outgrow the context scores None."""
+        todo = list(dict.fromkeys((s.index, s.kind, int(f)) for s, f in pairs
+                                  if s.index in self.prefixes and (s.index, int(f)) not in self.memo))
+        passes = []
+        for index, kind, first in todo:
+            ids, skip = end_pass(self.prefixes[index], self.ctx_ids, first, self.tokenize, self.text_of)
+            if self.length + len(ids) > self.b.max_len:
+                self.memo[index, first] = None
+            else:
+                passes.append((index, kind, first, ids, skip))
+        if not passes:
+            return
+        if callable(self.cache):
+            self.cache = self.cache()
+        rows = self.b.branches([np.asarray(p[3], np.int64) for p in passes], self.cache, all_logits=True)
+        for (index, kind, first, _, skip), logits in zip(passes, rows):
+            self.memo[index, first] = end_scores(logits, skip, kind, len(self.ctx_ids), first, self.texts)
+
     def __call__(self, slot, first: int):
         if slot.index not in self.prefixes:
             return None
-        if (slot.index, first) not in self.memo:
-            if callable(self.cache):
-                self.cache = self.cache()
-            self.memo[slot.index, first] = end_scores(
-                self.b, self.cache, self.length, self.prefixes[slot.index], slot.kind, self.ctx_ids, first,
-                self.texts, self.tokenize, self.text_of)
-        return self.memo[slot.index, first]
+        self.prefetch([(slot, first)])
+        return self.memo[slot.index, int(first)]

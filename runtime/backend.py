@@ -15,6 +15,8 @@ PyTorch reference (``edgeagent.export.torch_backend``) and the ONNX Runtime one;
     truncate(cache, n) -> cache          keeps positions [0, n) (in place allowed): prefix reuse
     branch(ids, cache, all_logits=False) -> logits   as prefill, but the cache is left as it was
                      (the trunk anchors' short passes; ONNX Runtime keeps the old arrays: no copy)
+    branches(rows, cache, all_logits=False) -> [logits per row]   ``branch`` for each row of token
+                     ids; ONNX Runtime runs them as one batched pass (the weights read once)
     mode_logits(state [H]) -> [3]        chat | think | tool
     another_logits(state [H]) -> [2]     end | another call
     has_select       whether the heads include the tool-selection head (optional)
@@ -44,6 +46,8 @@ class Backend(Protocol):
     def truncate(self, cache: Any, length: int) -> Any: ...
 
     def branch(self, ids: np.ndarray, cache: Any, all_logits: bool = False) -> np.ndarray: ...
+
+    def branches(self, rows: list, cache: Any, all_logits: bool = False) -> list: ...
 
     def mode_logits(self, state: np.ndarray) -> np.ndarray: ...
 

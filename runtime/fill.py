@@ -246,22 +246,9 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     copied = {}                                        # slot index -> (first, last) context tokens copied
     # an optional property (not an array item) the request does not name: leaving it out gets absent_bias
     leans_absent = lambda s: not s.required and not _is_item(s) and s.pointer not in (named or ())
+    plans = {}                                         # value slot index -> (route, span first, last)
     for s in sc.slots:
-        sl = slice(s.start, s.start + s.budget)
         if s.kind in CHOICE_KINDS:
-            if logp_all is None:
-                logp_all = _log_softmax(tok_logits)
-            logp = logp_all[sl]
-            options = [list(c) for c in s.choices]
-            if not s.required or s.kind in ("presence", "null"):
-                options.append([])
-            cols = np.arange(s.budget)
-            scores = [float(logp[cols, c + [null_id] * (s.budget - len(c))].sum()) for c in options]
-            if s.kind != "null" and leans_absent(s):
-                scores[-1] += rules.absent_bias            # the optional property left out
-            best = options[int(np.argmax(scores))]
-            ids[sl] = best + [null_id] * (s.budget - len(best))
-            info.routes[s.pointer] = "choice"
             continue
         acts = act_logits[s.start].copy()
         if s.required and (s.kind != "string" or not rules.empty_strings):
@@ -282,11 +269,36 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
         if (route == ACTION_GEN and use_span and anchor_route is not None and anchor is not None
                 and anchor.max() >= anchor_route):
             route = ACTION_SPAN
+        first = last = None
         if route == ACTION_SPAN and (listing is None or not listing.all()):
             starts = start[s.start] if listing is None else np.where(listing, -np.inf, start[s.start])
             if anchor is not None and anchor_weight:
                 starts = starts + anchor_weight * anchor
             first, last = best_span(starts, end[s.start], span_max, rules.length_penalty, stops)
+        plans[s.index] = (route, first, last)
+    prefetch = getattr(end_anchor, "prefetch", None) if end_weight else None
+    if prefetch is not None:                           # every copied value's end pass in one batch
+        prefetch([(s, plans[s.index][1]) for s in sc.slots if s.index in plans and plans[s.index][1] is not None])
+    stops = source[0] if source else None
+    for s in sc.slots:
+        sl = slice(s.start, s.start + s.budget)
+        if s.kind in CHOICE_KINDS:
+            if logp_all is None:
+                logp_all = _log_softmax(tok_logits)
+            logp = logp_all[sl]
+            options = [list(c) for c in s.choices]
+            if not s.required or s.kind in ("presence", "null"):
+                options.append([])
+            cols = np.arange(s.budget)
+            scores = [float(logp[cols, c + [null_id] * (s.budget - len(c))].sum()) for c in options]
+            if s.kind != "null" and leans_absent(s):
+                scores[-1] += rules.absent_bias            # the optional property left out
+            best = options[int(np.argmax(scores))]
+            ids[sl] = best + [null_id] * (s.budget - len(best))
+            info.routes[s.pointer] = "choice"
+            continue
+        route, first, last = plans[s.index]
+        if first is not None:
             extra = end_anchor(s, first) if end_anchor is not None and end_weight else None
             if extra is not None:
                 hi = first + span_max
@@ -308,6 +320,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                 copied[s.index] = (first, last)
                 continue
             route = ACTION_GEN
+        elif route == ACTION_SPAN:
+            route = ACTION_GEN                         # nothing to copy from: generated
         if route == ACTION_NULL:
             ids[sl] = null_id
             info.routes[s.pointer] = "null"

@@ -105,6 +105,13 @@ class OrtBackend:
             cache.keys, cache.values, cache.length = keys, values, length
         return logits if all_logits else logits[-1]
 
+    def branches(self, rows, cache: KVCache, all_logits: bool = False) -> list:
+        """``branch`` for each of ``rows``, in one batched pass (OrtTrunk.forward_rows). TensorRT
+        builds its engine for one row, so there the rows run one at a time."""
+        if len(rows) == 1 or self.providers[0] == "TensorrtExecutionProvider":
+            return [self.branch(r, cache, all_logits) for r in rows]
+        return self.trunk.forward_rows(rows, cache, all_logits)
+
     def truncate(self, cache: KVCache, length: int) -> KVCache:
         if not 0 <= length <= cache.length:
             raise ValueError(f"cannot truncate a cache of {cache.length} positions to {length}")

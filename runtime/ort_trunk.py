@@ -105,6 +105,36 @@ class OrtTrunk:
         cache.length = start + n
         return outs["logits"][0], outs["hidden_states"][0]
 
+    def forward_rows(self, rows: list, cache: KVCache, all_logits: bool = False) -> list[np.ndarray]:
+        """Run each of ``rows`` (token ids) after the cache's positions, all in one batched pass; the
+        cache is not changed. Returns per row its logits [len, V] (all_logits) or [V] (its last).
+
+        One pass reads the weights once for every row, where a pass per row reads them per row.
+        Rows are padded on the right: in a causal pass a row's tokens never see the padding after
+        them. The past is copied once per row (the graph's batch is the rows)."""
+        lens = [len(r) for r in rows]
+        if not rows or min(lens) == 0:
+            raise ValueError("forward_rows needs at least one row, and no empty row")
+        n, start, b = max(lens), cache.length, len(rows)
+        if start + n > cache.max_len:
+            raise ValueError(f"sequence of {start + n} tokens exceeds the cache's max_len {cache.max_len}")
+        ids = np.zeros((b, n), np.int64)
+        for i, r in enumerate(rows):
+            ids[i, :lens[i]] = np.asarray(r, np.int64)
+        feed = {"input_ids": ids, "position_ids": np.repeat(np.arange(start, start + n, dtype=np.int64)[None], b, 0)}
+        last = sorted({k - 1 for k in lens})
+        if self._logits_index:
+            feed["logits_index"] = np.arange(n, dtype=np.int64) if all_logits else np.asarray(last, np.int64)
+        kv = self.kv
+        for i in range(kv.num_layers):
+            feed[kv.past_key % i] = np.repeat(_past(cache.keys[i], start), b, 0)
+            feed[kv.past_value % i] = np.repeat(_past(cache.values[i], start), b, 0)
+        logits = self.session.run(["logits"], feed)[0]              # [b, n_logits, V]
+        if all_logits:
+            return [logits[i, :lens[i]] for i in range(b)]
+        at = {k: j for j, k in enumerate(last)} if self._logits_index else {k: k for k in last}
+        return [logits[i, at[lens[i] - 1]] for i in range(b)]
+
     def prefill(self, ids: Iterable[int], cache: KVCache | None = None, all_logits: bool = False):
         """Prompt pass. Returns (logits [V] of the last token, or [T, V] with all_logits; hidden [T, H]; cache)."""
         cache = cache if cache is not None else self.new_cache()

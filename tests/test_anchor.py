@@ -81,6 +81,63 @@ def test_anchor_passes_leave_the_cache_as_it_was(tiny_backend):
     np.testing.assert_allclose(b.prefill(nxt, branched)[0], b.prefill(nxt, plain)[0], rtol=1e-5, atol=1e-5)
 
 
+def test_prefetched_ends_are_the_ends_scored_one_by_one(tiny_backend):
+    """EndAnchors.prefetch scores several (slot, start) pairs in one branches call: the same scores
+    as scoring each alone, and each pair is passed once."""
+    from edgeagent.runtime.anchor import EndAnchors
+    from edgeagent.runtime.pipeline import Pipeline, PipelineConfig
+
+    p = Pipeline(tiny_backend, PipelineConfig())
+    b = tiny_backend
+    prompt = np.asarray(p.tokenize("call the weather tool for New York in 3 days"))
+    sc = compile_schema({"type": "object", "properties": {"city": {"type": "string"}, "n": {"type": "integer"}},
+                         "required": ["city"]}, p.tok)
+    texts = TokenTexts(p.tok, p.tok.get_vocab_size())
+    prefixes = slot_prefixes(sc, p.tokenize)
+    cache = b.prefill(prompt, b.new_cache())[2]
+    city, n = (next(s for s in sc.slots if s.pointer == ptr) for ptr in ("/city", "/n"))
+    calls = []
+
+    class Counting:
+        max_len = b.max_len
+
+        def branches(self, rows, cache, all_logits=False):
+            calls.append(len(rows))
+            return b.branches(rows, cache, all_logits)
+
+    batched = EndAnchors(Counting(), cache, len(prompt), prefixes, prompt, texts, p.tokenize, p.text_of)
+    batched.prefetch([(city, 5), (n, 9), (city, 5), (city, 6)])
+    assert calls == [3]                                 # the repeated pair is passed once
+    single = EndAnchors(b, cache, len(prompt), prefixes, prompt, texts, p.tokenize, p.text_of)
+    for slot, first in ((city, 5), (n, 9), (city, 6)):
+        np.testing.assert_allclose(batched(slot, first), single(slot, first), atol=1e-5)
+    assert calls == [3]                                 # all three were already scored
+
+
+def test_fill_prefetches_every_copied_value_end_at_once(tok):
+    """With an end scorer that can prefetch, fill asks for all copied values' ends in one call,
+    before it reads any."""
+    schema = {"type": "object", "properties": {"city": {"type": "string"}, "day": {"type": "string"}},
+              "required": ["city", "day"]}
+    sc = compile_schema(schema, tok)
+    ctx = enc(tok, "weather in New York today")
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(2, 3), T=len(ctx))
+    events = []
+
+    class Ends:
+        def prefetch(self, pairs):
+            events.append(("prefetch", sorted(s.pointer for s, _ in pairs)))
+
+        def __call__(self, slot, first):
+            events.append(("read", slot.pointer))
+            return np.full(len(ctx), -1.0)
+
+    fill_and_decode(sc, step, ctx, lambda t: tok.encode(t, add_special_tokens=False).ids,
+                    lambda ids: tok.decode([int(i) for i in ids]), end_anchor=Ends(), end_weight=1.0)
+    assert events[0] == ("prefetch", ["/city", "/day"])
+    assert sorted(e[1] for e in events[1:]) == ["/city", "/day"] and all(e[0] == "read" for e in events[1:])
+
+
 def test_an_anchored_pipeline_gives_valid_calls(tiny_backend):
     import json
 

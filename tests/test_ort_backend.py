@@ -292,3 +292,28 @@ def test_a_branch_leaves_the_cache_as_it_was(pair, which):
     fresh, h_fresh, _ = backend.prefill(tail, backend.prefill(prefix, backend.new_cache())[2])
     np.testing.assert_allclose(after, fresh, atol=1e-4)
     np.testing.assert_allclose(h_after, h_fresh, atol=1e-4)
+
+
+@pytest.mark.parametrize("which", ["torch", "ort"])
+@pytest.mark.parametrize("all_logits", [False, True])
+def test_branches_in_one_batch_give_each_branch_and_leave_the_cache(pair, which, all_logits):
+    """branches of rows of different lengths (ONNX Runtime: one batched pass, rows padded on the
+    right) give each row's own branch logits, and the cache is left as it was."""
+    backend = pair[0] if which == "torch" else pair[1]
+    enc = lambda text: np.asarray(backend.tokenizer.encode(text).ids, np.int64)  # noqa: E731
+    prefix, tail = enc("Weather in Tokyo for"), enc(" 3 days")
+    rows = [enc(' {"city": "'), enc(" at noon, please, in celsius"), enc("!")]
+    assert len({len(r) for r in rows}) == 3
+    _, _, cache = backend.prefill(prefix, backend.new_cache())
+    backend.truncate(cache, len(prefix) - 2)   # a rewound cache, as after an earlier branch
+    _, _, cache = backend.prefill(prefix[-2:], cache)
+    got = backend.branches(rows, cache, all_logits=all_logits)
+    assert len(got) == len(rows)
+    for row, logits in zip(rows, got):
+        want = backend.branch(row, cache, all_logits=all_logits)
+        assert logits.shape == want.shape == ((len(row), want.shape[-1]) if all_logits else (want.shape[-1],))
+        np.testing.assert_allclose(logits, want, atol=1e-4)
+    after, h_after, _ = backend.prefill(tail, cache)
+    fresh, h_fresh, _ = backend.prefill(tail, backend.prefill(prefix, backend.new_cache())[2])
+    np.testing.assert_allclose(after, fresh, atol=1e-4)
+    np.testing.assert_allclose(h_after, h_fresh, atol=1e-4)

@@ -173,6 +173,9 @@ class DecisionTokenBackend:
     def branch(self, ids, cache, all_logits: bool = False):
         return self.b.branch(ids, cache, all_logits)
 
+    def branches(self, rows, cache, all_logits: bool = False):
+        return self.b.branches(rows, cache, all_logits)
+
     def prefill(self, ids, cache, all_logits: bool = False):
         logits, hidden, cache = self.b.prefill(ids, cache, all_logits)
         self._last = np.asarray(logits[-1] if all_logits else logits, dtype=np.float64)
