@@ -84,21 +84,30 @@ class OrtTrunk:
     def new_cache(self, max_len: int | None = None) -> KVCache:
         return KVCache.allocate(self.kv, max_len or self.max_len)
 
+    def _feed(self, ids: np.ndarray, cache: KVCache, logits_at) -> dict:
+        """The graph's inputs for ``ids`` [b, n] after the cache's positions, logits read at positions
+        ``logits_at`` (graphs without logits_index give all). With b > 1 the past is repeated per row."""
+        (b, n), start = ids.shape, cache.length
+        if start + n > cache.max_len:
+            raise ValueError(f"sequence of {start + n} tokens exceeds the cache's max_len {cache.max_len}")
+        feed = {"input_ids": ids, "position_ids": np.repeat(np.arange(start, start + n, dtype=np.int64)[None], b, 0)}
+        if self._logits_index:
+            feed["logits_index"] = np.asarray(logits_at, np.int64)
+        kv = self.kv
+        for i in range(kv.num_layers):
+            for name, arrays in ((kv.past_key % i, cache.keys), (kv.past_value % i, cache.values)):
+                past = _past(arrays[i], start)
+                feed[name] = past if b == 1 else np.repeat(past, b, 0)
+        return feed
+
     def forward(self, ids: np.ndarray, cache: KVCache, all_logits: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Run `ids` [T] at cache positions [length, length+T); returns logits [T, V] (all_logits) or
         [1, V] (the last position's; older graphs give all T), hidden [T, H]."""
         ids = np.asarray(ids, dtype=np.int64).reshape(1, -1)
         n, start = ids.shape[1], cache.length
-        if start + n > cache.max_len:
-            raise ValueError(f"sequence of {start + n} tokens exceeds the cache's max_len {cache.max_len}")
-        feed = {"input_ids": ids, "position_ids": np.arange(start, start + n, dtype=np.int64)[None]}
-        if self._logits_index:
-            feed["logits_index"] = np.arange(n, dtype=np.int64) if all_logits else np.array([n - 1], np.int64)
-        kv = self.kv
-        for i in range(kv.num_layers):
-            feed[kv.past_key % i] = _past(cache.keys[i], start)
-            feed[kv.past_value % i] = _past(cache.values[i], start)
+        feed = self._feed(ids, cache, np.arange(n) if all_logits else [n - 1])
         outs = dict(zip(self._out_names, self.session.run(self._out_names, feed)))
+        kv = self.kv
         for i in range(kv.num_layers):  # present [1, kv, start + n, hd] is the next call's past
             cache.keys[i] = outs[kv.present_key % i]
             cache.values[i] = outs[kv.present_value % i]
@@ -115,21 +124,12 @@ class OrtTrunk:
         lens = [len(r) for r in rows]
         if not rows or min(lens) == 0:
             raise ValueError("forward_rows needs at least one row, and no empty row")
-        n, start, b = max(lens), cache.length, len(rows)
-        if start + n > cache.max_len:
-            raise ValueError(f"sequence of {start + n} tokens exceeds the cache's max_len {cache.max_len}")
+        n, b = max(lens), len(rows)
         ids = np.zeros((b, n), np.int64)
         for i, r in enumerate(rows):
             ids[i, :lens[i]] = np.asarray(r, np.int64)
-        feed = {"input_ids": ids, "position_ids": np.repeat(np.arange(start, start + n, dtype=np.int64)[None], b, 0)}
         last = sorted({k - 1 for k in lens})
-        if self._logits_index:
-            feed["logits_index"] = np.arange(n, dtype=np.int64) if all_logits else np.asarray(last, np.int64)
-        kv = self.kv
-        for i in range(kv.num_layers):
-            feed[kv.past_key % i] = np.repeat(_past(cache.keys[i], start), b, 0)
-            feed[kv.past_value % i] = np.repeat(_past(cache.values[i], start), b, 0)
-        logits = self.session.run(["logits"], feed)[0]              # [b, n_logits, V]
+        logits = self.session.run(["logits"], self._feed(ids, cache, np.arange(n) if all_logits else last))[0]
         if all_logits:
             return [logits[i, :lens[i]] for i in range(b)]
         at = {k: j for j, k in enumerate(last)} if self._logits_index else {k: k for k in last}
