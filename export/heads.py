@@ -2,11 +2,12 @@
 
 The contract (see `heads_io_spec`), batch 1 as the runtime runs them:
 
-    slot_filler.onnx   ids       int64   [1, L]      scaffold ids in [0, V+2): NULL = V, MASK = V + 1
-                       kinds     int64   [1, L]      position kinds (edgeagent.heads.spec.KINDS)
-                       slot_pos  int64   [1, L]      position inside its slot
-                       ctx       float32 [1, T, H]   the trunk's last-layer states of the context
-                    -> token_logits  float32 [1, L, V + 1]   last column = NULL
+    slot_filler.onnx   ids        int64   [1, L]      scaffold ids in [0, V+2): NULL = V, MASK = V + 1
+                       kinds      int64   [1, L]      position kinds (edgeagent.heads.spec.KINDS)
+                       slot_pos   int64   [1, L]      position inside its slot
+                       ctx        float32 [1, T, H]   the trunk's last-layer states of the context
+                       token_rows int64   [N]         the positions whose token logits are wanted
+                    -> token_logits  float32 [1, N, V + 1]   at token_rows; last column = NULL
                        action_logits float32 [1, L, 3]       spec.ACTIONS
                        start_logits  float32 [1, L, T]
                        end_logits    float32 [1, L, T]
@@ -15,7 +16,9 @@ The contract (see `heads_io_spec`), batch 1 as the runtime runs them:
     select_head.onnx   features float32 [1, K, F] -> logits float32 [1, K]   runtime/select.FEATURES
                        (only when the heads folder has a tool-selection head)
 
-L and T are symbolic. The slot filler's tied embedding matrix (the trunk's input embedding,
+L, T and N are symbolic. The projection onto the vocabulary is most of the graph's compute, and
+decoding needs it only at choice positions and at the positions it generates: ``token_rows``
+names them (graph version 1 had no such input and projected all L). The slot filler's tied embedding matrix (the trunk's input embedding,
 [V, H]) is an initializer of slot_filler.onnx: one Gather reads it for the input tokens and one
 MatMul against it (transposed once, at export) gives the token logits. Sharing it with the trunk
 graph instead would save its bytes on disk (V * H * 4: 113 MB for SmolLM2-135M) but not in
@@ -42,7 +45,7 @@ ANOTHER_HEAD_FILE = "another_head.onnx"
 SELECT_HEAD_FILE = "select_head.onnx"  # optional: heads folders with a tool-selection head
 
 # Bump when the heads' graph contract or numerics change, so old artifacts are re-exported.
-HEADS_GRAPH_VERSION = 1
+HEADS_GRAPH_VERSION = 2
 
 
 def heads_io_spec(vocab: int, hidden: int, n_actions: int, n_modes: int, n_continue: int) -> dict:
@@ -56,8 +59,8 @@ def heads_io_spec(vocab: int, hidden: int, n_actions: int, n_modes: int, n_conti
     return {
         "slot_filler": (
             [t("ids", "int64", [1, "L"]), t("kinds", "int64", [1, "L"]), t("slot_pos", "int64", [1, "L"]),
-             t("ctx", "float32", [1, "T", hidden])],
-            [t("token_logits", "float32", [1, "L", vocab + 1]), t("action_logits", "float32", [1, "L", n_actions]),
+             t("ctx", "float32", [1, "T", hidden]), t("token_rows", "int64", ["N"])],
+            [t("token_logits", "float32", [1, "N", vocab + 1]), t("action_logits", "float32", [1, "L", n_actions]),
              t("start_logits", "float32", [1, "L", "T"]), t("end_logits", "float32", [1, "L", "T"])],
         ),
         "mode_head": router(n_modes),
@@ -66,14 +69,14 @@ def heads_io_spec(vocab: int, hidden: int, n_actions: int, n_modes: int, n_conti
 
 
 class _SlotFillerGraph(nn.Module):
-    """(ids, kinds, slot_pos, ctx) -> the four logits; no padding masks (batch 1)."""
+    """(ids, kinds, slot_pos, ctx, token_rows) -> the four logits; no padding masks (batch 1)."""
 
     def __init__(self, sf):
         super().__init__()
         self.sf = sf
 
-    def forward(self, ids, kinds, slot_pos, ctx):
-        return self.sf(ids, kinds, slot_pos, ctx)
+    def forward(self, ids, kinds, slot_pos, ctx, token_rows):
+        return self.sf(ids, kinds, slot_pos, ctx, token_rows=token_rows)
 
 
 def heads_source_hash(heads_dir: str | Path, opset: int) -> str:
@@ -148,13 +151,15 @@ def export_heads(slot_filler, mode_head, another_head, out_dir: str | Path, opse
     kinds = torch.zeros(1, L, dtype=torch.long)
     spos = torch.arange(L).unsqueeze(0)
     ctx = torch.randn(1, T, H, generator=gen)
+    rows = torch.tensor([0, 2, 3, 5, 6])                # N = 5: neither 0, 1, L nor T
     dl = torch.export.Dim("L", min=1, max=sf_cfg.max_len)
     dt = torch.export.Dim("T", min=1, max=1 << 16)
+    dn = torch.export.Dim("N", min=0, max=sf_cfg.max_len)
     graphs = {}
     files = {"slot_filler": SLOT_FILLER_FILE, "mode_head": MODE_HEAD_FILE, "another_head": ANOTHER_HEAD_FILE}
     sf_in, sf_out = spec["slot_filler"]
-    _export(_SlotFillerGraph(slot_filler.eval()).eval(), (ids, kinds, spos, ctx), out / SLOT_FILLER_FILE,
-            sf_in, sf_out, ({1: dl}, {1: dl}, {1: dl}, {1: dt}), opset)
+    _export(_SlotFillerGraph(slot_filler.eval()).eval(), (ids, kinds, spos, ctx, rows), out / SLOT_FILLER_FILE,
+            sf_in, sf_out, ({1: dl}, {1: dl}, {1: dl}, {1: dt}, {0: dn}), opset)
     state = torch.randn(1, H, generator=gen)
     for name, module in (("mode_head", mode_head), ("another_head", another_head)):
         r_in, r_out = spec[name]

@@ -90,7 +90,8 @@ class TorchBackend(TorchTrunk):
         return self.select_head(x)[0].cpu().numpy()
 
     @torch.inference_mode()
-    def fill_step(self, ids, kinds, slot_pos, ctx):
+    def fill_step(self, ids, kinds, slot_pos, ctx, rows=None):
         t = lambda a, dt=torch.long: torch.as_tensor(np.asarray(a), dtype=dt, device=self.device)[None]
-        out = self.slot_filler(t(ids), t(kinds), t(slot_pos), t(ctx, torch.float32))
+        token_rows = None if rows is None else t(rows)[0]
+        out = self.slot_filler(t(ids), t(kinds), t(slot_pos), t(ctx, torch.float32), token_rows=token_rows)
         return tuple(o[0].float().cpu().numpy() for o in out)

@@ -22,8 +22,9 @@ PyTorch reference (``edgeagent.export.torch_backend``) and the ONNX Runtime one;
     has_select       whether the heads include the tool-selection head (optional)
     select_logits(features [K, F]) -> [K]   which listed tool the next call uses
                      (features: runtime/select.call_features)
-    fill_step(ids [L], kinds [L], slot_pos [L], ctx [T, H])
-        -> (token_logits [L, V+1], action_logits [L, 3], start [L, T], end [L, T])
+    fill_step(ids [L], kinds [L], slot_pos [L], ctx [T, H], rows=None)
+        -> (token_logits [N, V+1] at the positions ``rows`` [N] (all L when None),
+            action_logits [L, 3], start [L, T], end [L, T])
 """
 
 from __future__ import annotations
@@ -57,5 +58,5 @@ class Backend(Protocol):
 
     def select_logits(self, features: np.ndarray) -> np.ndarray: ...
 
-    def fill_step(self, ids: np.ndarray, kinds: np.ndarray, slot_pos: np.ndarray,
-                  ctx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
+    def fill_step(self, ids: np.ndarray, kinds: np.ndarray, slot_pos: np.ndarray, ctx: np.ndarray,
+                  rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...

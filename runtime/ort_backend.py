@@ -83,6 +83,8 @@ class OrtBackend:
             )
             self.sessions[name] = sess
         self._fill_outputs = [o.name for o in manifest.graphs["slot_filler"].outputs]
+        # graph version 1 (no token_rows input) projects every position; its rows are picked here
+        self._fill_rows = any(i.name == "token_rows" for i in manifest.graphs["slot_filler"].inputs)
         self.has_select = "select_head" in self.sessions
         if self.has_select:
             check_feature_count(self.sessions["select_head"].get_inputs()[0].shape[-1], str(self.dir))
@@ -134,7 +136,7 @@ class OrtBackend:
         feed = {"features": np.ascontiguousarray(features, dtype=np.float32)[None]}
         return self.sessions["select_head"].run(["logits"], feed)[0][0]
 
-    def fill_step(self, ids, kinds, slot_pos, ctx):
+    def fill_step(self, ids, kinds, slot_pos, ctx, rows=None):
         L = len(ids)
         if L > self.heads.max_scaffold_len:
             raise ValueError(f"the scaffold has {L} positions; the slot filler reads at most "
@@ -145,7 +147,13 @@ class OrtBackend:
             "slot_pos": np.asarray(slot_pos, dtype=np.int64).reshape(1, L),
             "ctx": np.ascontiguousarray(ctx, dtype=np.float32)[None],
         }
-        return tuple(o[0] for o in self.sessions["slot_filler"].run(self._fill_outputs, feed))
+        rows = np.arange(L, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
+        if self._fill_rows:
+            feed["token_rows"] = rows
+        out = [o[0] for o in self.sessions["slot_filler"].run(self._fill_outputs, feed)]
+        if not self._fill_rows:
+            out[0] = out[0][rows]
+        return tuple(out)
 
 
 def _head_options(name: str, threads: int | None):

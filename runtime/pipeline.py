@@ -298,8 +298,8 @@ class Pipeline:
                 ctx = np.concatenate(states)[-self.cfg.max_ctx:]
                 ctx_ids = np.asarray(seq[-self.cfg.max_ctx:], np.int64)
 
-                def step(s_ids, kinds, spos, _ctx=ctx):
-                    return self.b.fill_step(s_ids, kinds, spos, _ctx)
+                def step(s_ids, kinds, spos, rows=None, _ctx=ctx):
+                    return self.b.fill_step(s_ids, kinds, spos, _ctx, rows)
 
                 anchors = end_anchor = None
                 if (self.cfg.anchor_weight or self.cfg.anchor_route is not None or self.cfg.end_weight) \

@@ -14,11 +14,16 @@ SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}, "n": {"ty
                                            "k": {"type": "integer"}}, "required": ["city", "n", "k"]}
 
 
+def _rows(tok, rows):
+    """A scripted head's token logits at ``rows`` only, as the backends return them."""
+    return tok if rows is None else tok[np.asarray(rows, np.int64)]
+
+
 def scripted_step(sc, favour: dict, action: int, span=None, T=8):
     """A head that prefers token ``favour[kind]`` everywhere in slots of that kind."""
     V1 = sc.null_id + 1
 
-    def step(ids, kinds, spos):
+    def step(ids, kinds, spos, rows=None):
         L = len(ids)
         tok = np.zeros((L, V1), np.float32)
         for s in sc.slots:
@@ -29,7 +34,7 @@ def scripted_step(sc, favour: dict, action: int, span=None, T=8):
         start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
         if span:
             start[:, span[0]] = end[:, span[1]] = 5.0
-        return tok, act, start, end
+        return _rows(tok, rows), act, start, end
     return step
 
 
@@ -82,7 +87,7 @@ def test_a_value_under_an_absent_presence_marker_is_kept():
     word = tok.encode("noon", add_special_tokens=False).ids
     V1 = sc.null_id + 1
 
-    def step(ids, kinds, spos):
+    def step(ids, kinds, spos, rows=None):
         L = len(ids)
         t = np.zeros((L, V1), np.float32)
         t[:, sc.null_id] = 5.0                      # the marker (and padding) prefer NULL
@@ -91,7 +96,7 @@ def test_a_value_under_an_absent_presence_marker_is_kept():
             t[value.start + j, w] = 9.0
         act = np.zeros((L, 3), np.float32)
         act[:, ACTION_GEN] = 5.0
-        return t, act, np.zeros((L, 4), np.float32), np.zeros((L, 4), np.float32)
+        return _rows(t, rows), act, np.zeros((L, 4), np.float32), np.zeros((L, 4), np.float32)
 
     args, _, info, err = fill_and_decode(sc, step, np.zeros(4, np.int64),
                                          lambda t: tok.encode(t, add_special_tokens=False).ids,
@@ -243,7 +248,7 @@ def test_optional_values_lean_to_absent_and_are_never_left_empty():
     seven = tok.encode("7", add_special_tokens=False).ids
     V1 = sc.null_id + 1
 
-    def step(ids, kinds, spos):
+    def step(ids, kinds, spos, rows=None):
         L = len(ids)
         t = np.zeros((L, V1), np.float32)
         t[:, sc.null_id] = 5.0                          # the string's value: nothing
@@ -254,7 +259,7 @@ def test_optional_values_lean_to_absent_and_are_never_left_empty():
         act = np.zeros((L, 3), np.float32)
         act[:, ACTION_GEN] = 1.0
         act[:, ACTION_NULL] = 0.0                       # the number: generate, by a small margin
-        return t, act, np.zeros((L, 4), np.float32), np.zeros((L, 4), np.float32)
+        return _rows(t, rows), act, np.zeros((L, 4), np.float32), np.zeros((L, 4), np.float32)
 
     run = lambda rules, named=None: fill_and_decode(sc, step, np.zeros(4, np.int64), lambda t: tok.encode(
         t, add_special_tokens=False).ids, lambda ids: tok.decode([int(i) for i in ids]), rules=rules, named=named)[0]
@@ -309,15 +314,102 @@ def test_values_are_copied_from_the_conversation_not_the_tool_listing():
     paris_end, oslo_end = (int(np.searchsorted(at, "".join(words).index(w) + len(w) - 1, side="right"))
                            for w in ("Paris", "Oslo"))
 
-    def step(ids, kinds, spos):
+    def step(ids, kinds, spos, rows=None):
         L, T = len(ids), len(ctx)
         act = np.zeros((L, 3), np.float32)
         act[:, ACTION_SPAN] = 5.0
         start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
         start[:, paris], start[:, oslo] = 9.0, 6.0         # the head prefers the listing's example
         end[:, paris_end], end[:, oslo_end] = 9.0, 6.0
-        return np.zeros((L, sc.null_id + 1), np.float32), act, start, end
+        return _rows(np.zeros((L, sc.null_id + 1), np.float32), rows), act, start, end
 
     run = lambda rules: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=rules)[0]
     assert run(SpanRules(conversation_only=True)) == {"city": "Oslo"}
     assert run(SpanRules()) == {"city": "Paris"}                   # off by default
+
+
+def test_number_starts_marks_whole_numbers_only():
+    from edgeagent.runtime.fill import number_starts
+
+    *_, words = _words("numbers: 6, 80, 49.5 and 2022-03-11 at -5, $200,000 x2 abc12")
+    ends = number_starts(words)
+    found = ["".join(words[i:j + 1]).strip() for i, j in enumerate(ends) if j >= 0]
+    # digits only: the decimals and thousands groups come from extend_number; "03", "11", "000",
+    # the "2" of "x2" and the "12" of "abc12" are inside something longer
+    assert found == ["6", "80", "49", "2022", "-5", "200"], found
+
+
+def test_a_number_slot_copies_a_number_of_the_conversation():
+    from edgeagent.runtime.fill import SpanRules
+
+    tok, ctx, text_of, tokenize, words = _words("rate 2.5 for 12 years, then 7")
+    sc = compile_schema({"type": "object", "properties": {"years": {"type": "integer"}}, "required": ["years"]}, tok)
+    at = {w.strip(): i for i, w in reversed(list(enumerate(words)))}   # the first token of each text
+    nine = tokenize("9")[0]
+
+    def step_for(action, best, end_at=None, T=None):
+        T = T or len(ctx)
+
+        def step(ids, kinds, spos, rows=None):
+            L = len(ids)
+            tok_logits = np.zeros((L, sc.null_id + 1), np.float32)
+            tok_logits[:, nine] = 5.0                          # generation writes nines
+            act = np.zeros((L, 3), np.float32)
+            act[:, action] = 5.0
+            start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+            for rank, w in enumerate(best):
+                start[:, at[w]] = 9.0 - rank
+            if best:
+                end[:, at[end_at or best[0]]] = 9.0
+            return _rows(tok_logits, rows), act, start, end
+        return step
+
+    generated = lambda v: set(str(v["years"])) == {"9"}
+    run = lambda step, **kw: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(**kw))[0]
+    # the head would generate: a number of the conversation is copied instead
+    assert run(step_for(ACTION_GEN, ["1"])) == {"years": 12}
+    assert generated(run(step_for(ACTION_GEN, ["1"]), copy_numbers=False))
+    # "2.5" reads as no integer: the next best start
+    assert run(step_for(ACTION_SPAN, ["2", "1"])) == {"years": 12}
+    # a span the head runs on past its number ("12 years, then 7") is that number
+    assert run(step_for(ACTION_SPAN, ["1"], end_at="7")) == {"years": 12}
+    # no number in the conversation: generated as the head says
+    _, ctx2, text_of2, tokenize2, _ = _words("rate for some years")
+    assert generated(fill_and_decode(sc, step_for(ACTION_GEN, [], T=len(ctx2)), ctx2, tokenize2, text_of2)[0])
+
+
+def test_each_pass_asks_for_the_token_logits_it_reads():
+    from edgeagent.runtime.fill import fill
+
+    tok = tiny_tokenizer()
+    schema = {"type": "object", "properties": {"city": {"type": "string"}, "hot": {"type": "boolean"},
+                                               "unit": {"enum": ["c", "f"]}}, "required": ["city", "hot"]}
+    sc = compile_schema(schema, tok)
+    ctx = np.asarray(tok.encode("weather in Oslo", add_special_tokens=False).ids)
+    text_of = lambda ids: tok.decode([int(i) for i in ids])
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids
+    positions = lambda kinds: sorted(p for s in sc.slots if s.kind in kinds for p in range(s.start, s.start + s.budget))
+    words = [text_of([i]) for i in ctx]
+    oslo = (next(i for i, w in enumerate(words) if "O" in w), len(words) - 1)
+    full = {"span": scripted_step(sc, {}, ACTION_SPAN, span=oslo, T=len(ctx)),
+            "gen": scripted_step(sc, {"string": tokenize("x")[0]}, ACTION_GEN, T=len(ctx))}
+    for route, steps in (("span", 1), ("gen", 1), ("gen", 3)):
+        calls = []
+
+        def step(ids, kinds, spos, rows, _full=full[route]):
+            calls.append((ids.copy(), sorted(np.asarray(rows).tolist())))
+            out = _full(ids, kinds, spos, rows)
+            assert len(out[0]) == len(rows)                    # the rows asked for, in that order
+            return out
+
+        ids, info = fill(sc, step, ctx, tokenize, text_of, steps=steps)
+        choices = positions(("choice", "presence", "null"))
+        assert choices and calls[0][1] == choices               # the routing pass: choice positions only
+        if route == "span":
+            assert len(calls) == 1 and sc.decode(ids)["city"] == "Oslo"
+            continue
+        strings = positions(("string",))
+        assert calls[1][1] == strings and (calls[1][0] == calls[0][0]).all()  # generation step 1: the masked scaffold
+        assert len(calls) == 1 + steps == info.steps
+        assert all(set(c[1]) < set(strings) for c in calls[2:])   # later steps: the positions not yet committed
+        assert sc.decode(ids)["city"].startswith("x")

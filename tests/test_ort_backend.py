@@ -82,8 +82,8 @@ def test_manifest_describes_the_heads(pair):
     assert (h.kinds, h.actions, h.modes, h.continue_) == (list(KINDS), list(ACTIONS), list(MODES), list(CONTINUE))
     assert m.chat_template == "smollm2" and m.max_positions == 4096
     sf = m.graphs["slot_filler"]
-    assert [t.name for t in sf.inputs] == ["ids", "kinds", "slot_pos", "ctx"]
-    assert [t.shape for t in sf.outputs] == [[1, "L", V + 1], [1, "L", 3], [1, "L", "T"], [1, "L", "T"]]
+    assert [t.name for t in sf.inputs] == ["ids", "kinds", "slot_pos", "ctx", "token_rows"]
+    assert [t.shape for t in sf.outputs] == [[1, "N", V + 1], [1, "L", 3], [1, "L", "T"], [1, "L", "T"]]
     assert ort_b.family == "smollm2" and ort_b.max_len == 4096
 
 
@@ -118,6 +118,22 @@ def test_fill_step_matches_pytorch(pair, L, T):
     for a, b in zip(ref.fill_step(ids, kinds, spos, ctx), ort_b.fill_step(ids, kinds, spos, ctx)):
         assert a.shape == b.shape
         np.testing.assert_allclose(b, a, atol=ATOL, rtol=0)
+
+
+@pytest.mark.parametrize("rows", [[], [3], [8, 0, 5], list(range(9))])
+def test_fill_step_token_rows_are_those_rows_of_the_full_projection(pair, rows):
+    ref, ort_b, _ = pair
+    rng = np.random.default_rng(7)
+    V, L, T = ref.trunk.config.vocab_size, 9, 6
+    ids, kinds, spos = rng.integers(0, V + 2, L), rng.integers(0, len(KINDS), L), rng.integers(0, 30, L)
+    ctx = rng.standard_normal((T, ref.trunk.config.hidden_size)).astype(np.float32)
+    full = ref.fill_step(ids, kinds, spos, ctx)[0]
+    assert ort_b._fill_rows                              # the graph takes token_rows (graph version 2)
+    for backend in (ref, ort_b):
+        out = backend.fill_step(ids, kinds, spos, ctx, np.asarray(rows, np.int64))
+        assert out[0].shape == (len(rows), V + 1)
+        np.testing.assert_allclose(out[0], full[rows], atol=ATOL, rtol=0)
+        np.testing.assert_allclose(out[1], ref.fill_step(ids, kinds, spos, ctx)[1], atol=ATOL, rtol=0)
 
 
 def test_fill_step_on_a_real_scaffold_matches_pytorch(pair):

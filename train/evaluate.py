@@ -26,10 +26,10 @@ def torch_step(slot_filler, ctx: np.ndarray, device: str):
     """The slot filler as a numpy step function over one call's context states [T, H]."""
     c = torch.from_numpy(np.asarray(ctx, dtype=np.float32)).to(device).unsqueeze(0)
 
-    def step(ids, kinds, spos):
+    def step(ids, kinds, spos, rows=None):
         with torch.inference_mode():
-            t = lambda a: torch.from_numpy(np.asarray(a)).to(device).unsqueeze(0)
-            out = slot_filler(t(ids), t(kinds), t(spos), c)
+            t = lambda a: torch.from_numpy(np.asarray(a, dtype=np.int64)).to(device).unsqueeze(0)
+            out = slot_filler(t(ids), t(kinds), t(spos), c, token_rows=None if rows is None else t(rows)[0])
         return tuple(o[0].float().cpu().numpy() for o in out)
 
     return step

@@ -98,12 +98,14 @@ class SlotFiller(nn.Module):
         special = self.special[(ids - V).clamp(min=0, max=1)]
         return torch.where((ids >= V).unsqueeze(-1), special, tok)
 
-    def forward(self, ids, kinds, slot_pos, ctx, ids_pad=None, ctx_pad=None, token_at=None):
+    def forward(self, ids, kinds, slot_pos, ctx, ids_pad=None, ctx_pad=None, token_at=None, token_rows=None):
         """ids/kinds/slot_pos [B, L] int64; ctx [B, T, trunk_hidden]; pads bool (True = padding).
 
         Returns token_logits [B, L, V+1], action_logits [B, L, 3], start/end_logits [B, L, T].
         ``token_at`` [B, L] bool: token logits only there, as [N, V+1] (training reads the
         masked positions only; the vocabulary projection is most of the head's compute).
+        ``token_rows`` [N] int64: token logits only at these positions of every row, as [B, N, V+1]
+        (decoding asks for the choice and generated positions only).
         """
         B, L = ids.shape
         positions = torch.arange(L, device=ids.device).unsqueeze(0).expand(B, L)
@@ -113,7 +115,11 @@ class SlotFiller(nn.Module):
         for block in self.blocks:
             x = block(x, c, ids_pad, ctx_pad)
         x = self.norm(x)
-        out = self.out_proj(x if token_at is None else x[token_at])             # [B, L, H] or [N, H]
+        if token_at is not None:
+            x_tok = x[token_at]                                                    # [N, H]
+        else:
+            x_tok = x if token_rows is None else x[:, token_rows]                  # [B, L or N, H]
+        out = self.out_proj(x_tok)
         token_logits = torch.cat(
             [out @ self.embedding.T, (out @ self.null_out).unsqueeze(-1)], dim=-1)
         scale = 1.0 / math.sqrt(x.shape[-1])
