@@ -154,7 +154,7 @@ def export_heads(slot_filler, mode_head, another_head, out_dir: str | Path, opse
     rows = torch.tensor([0, 2, 3, 5, 6])                # N = 5: neither 0, 1, L nor T
     dl = torch.export.Dim("L", min=1, max=sf_cfg.max_len)
     dt = torch.export.Dim("T", min=1, max=1 << 16)
-    dn = torch.export.Dim("N", min=0, max=sf_cfg.max_len)
+    dn = torch.export.Dim("N", min=1, max=sf_cfg.max_len)   # the backend asks for one row at least
     graphs = {}
     files = {"slot_filler": SLOT_FILLER_FILE, "mode_head": MODE_HEAD_FILE, "another_head": ANOTHER_HEAD_FILE}
     sf_in, sf_out = spec["slot_filler"]

@@ -149,10 +149,10 @@ class OrtBackend:
         }
         rows = np.arange(L, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
         if self._fill_rows:
-            feed["token_rows"] = rows
+            # never an empty dimension (TensorRT builds no engine profile for one): one row, dropped
+            feed["token_rows"] = rows if len(rows) else np.zeros(1, np.int64)
         out = [o[0] for o in self.sessions["slot_filler"].run(self._fill_outputs, feed)]
-        if not self._fill_rows:
-            out[0] = out[0][rows]
+        out[0] = out[0][:len(rows)] if self._fill_rows else out[0][rows]
         return tuple(out)
 
 
