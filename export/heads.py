@@ -18,11 +18,13 @@ The contract (see `heads_io_spec`), batch 1 as the runtime runs them:
 
 L, T and N are symbolic. The projection onto the vocabulary is most of the graph's compute, and
 decoding needs it only at choice positions and at the positions it generates: ``token_rows``
-names them (graph version 1 had no such input and projected all L). The slot filler's tied embedding matrix (the trunk's input embedding,
-[V, H]) is an initializer of slot_filler.onnx: one Gather reads it for the input tokens and one
-MatMul against it (transposed once, at export) gives the token logits. Sharing it with the trunk
-graph instead would save its bytes on disk (V * H * 4: 113 MB for SmolLM2-135M) but not in
-memory unless the runtime hands both sessions one buffer; see export_heads' log for the sizes.
+names them (graph version 1 had no such input and projected all L).
+
+The slot filler's tied embedding matrix (the trunk's input embedding, [V, H]) is an initializer
+of slot_filler.onnx: one Gather reads it for the input tokens and one MatMul against it
+(transposed once, at export) gives the token logits. Sharing it with the trunk graph instead
+would save its bytes on disk (V * H * 4: 113 MB for SmolLM2-135M) but not in memory unless the
+runtime hands both sessions one buffer; see export_heads' log for the sizes.
 
 nn.MultiheadAttention exports through its math path (MatMul, Softmax, Reshape, Transpose): no
 custom or contrib ops, so TensorRT's ONNX parser takes it.
