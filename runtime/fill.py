@@ -190,6 +190,19 @@ _PAIRS = {")": "(", "]": "[", "}": "{"}
 _CLOSING = {o: c for c, o in _PAIRS.items()}
 
 
+_CLOCK_12H = re.compile(r"(1[0-2]|0?[1-9])(?::([0-5][0-9]))?\s*([ap])\.?\s*m\.?", re.IGNORECASE)
+
+
+def clock_24h(text: str) -> str | None:
+    """A time of day written on the 12-hour clock, on the 24-hour one ("1 pm" -> "13:00", "9:30
+    a.m." -> "09:30", "12 am" -> "00:00"); None where ``text`` is not such a time."""
+    m = _CLOCK_12H.fullmatch(text.strip())
+    if m is None:
+        return None
+    hour = int(m.group(1)) % 12 + (12 if m.group(3).lower() == "p" else 0)
+    return f"{hour:02d}:{m.group(2) or '00'}"
+
+
 def trim_edges(raw: str) -> str:
     """A copied string without the sentence punctuation at its end ("Paris," -> "Paris"), a
     possessive ("XYZ's" -> "XYZ") or a bracket its other side does not match ("(NY" -> "NY")."""
@@ -374,6 +387,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                 if rules.whole_numbers and s.kind in ("number", "integer", "json"):
                     last = extend_number(text_of, ctx_ids, first, last)
             text = span_value(text_of, ctx_ids, first, last, s.kind, trim=chunky)
+            if rules.clock_24h and s.kind == "string" and text is not None:
+                text = clock_24h(text) or text
             toks = list(tokenize(text)) if text is not None else []
             if 0 < len(toks) <= s.budget and allowed[s.index][toks].all():
                 ids[sl] = toks + [null_id] * (s.budget - len(toks))
@@ -454,6 +469,10 @@ class SpanRules:
         head's generated numbers and copied spans that run past a number were errors. With the gold
         function: calls 41.9 -> 42.7%, values 57.3 -> 58.7% (16 values fixed, 8 broken, most of both
         in merged repeats); end to end (docs/dev-e2e-numbers) calls 19.1 -> 20.6%, values 47.4 -> 47.9%.
+    clock_24h: a copied string that is a time on the 12-hour clock is written on the 24-hour one ("1 pm"
+        -> "13:00"; clock_24h), the training data's convention: 37 of its 43 times of day are written
+        HH:MM. With the gold function: values 58.7 -> 59.3% (three fixed, none broken), calls unchanged;
+        end to end (docs/dev-e2e-clock) values 47.9 -> 48.3%, calls 20.6% both.
     """
 
     length_penalty: float = 0.25
@@ -466,12 +485,13 @@ class SpanRules:
     conversation_only: bool = False
     list_goes_on: bool = True
     copy_numbers: bool = True
+    clock_24h: bool = True
 
     @classmethod
     def off(cls) -> SpanRules:
         return cls(length_penalty=0.0, sentence_stop=False, empty_strings=True, absent_bias=0.0,
                    whole_numbers=False, list_items=False, whole_chunks=False, conversation_only=False,
-                   list_goes_on=False, copy_numbers=False)
+                   list_goes_on=False, copy_numbers=False, clock_24h=False)
 
 
 def _is_item(slot) -> bool:

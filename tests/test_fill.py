@@ -413,3 +413,19 @@ def test_each_pass_asks_for_the_token_logits_it_reads():
         assert len(calls) == 1 + steps == info.steps
         assert all(set(c[1]) < set(strings) for c in calls[2:])   # later steps: the positions not yet committed
         assert sc.decode(ids)["city"].startswith("x")
+
+
+def test_a_copied_12_hour_time_is_written_on_the_24_hour_clock():
+    from edgeagent.runtime.fill import SpanRules, clock_24h
+
+    assert [clock_24h(t) for t in ("1 pm", "12 pm", "12 am", "9:30 a.m.", "11:05PM", "10:00 AM")] == \
+        ["13:00", "12:00", "00:00", "09:30", "23:05", "10:00"]
+    assert [clock_24h(t) for t in ("13:00", "2:15", "1", "13 pm", "1 pmx", "at 1 pm")] == [None] * 6
+    tok, ctx, text_of, tokenize, words = _words("book it for 1 pm tomorrow")
+    sc = compile_schema({"type": "object", "properties": {"time": {"type": "string"}}, "required": ["time"]}, tok)
+    first = next(i for i, w in enumerate(words) if w.strip() == "1")
+    last = next(i for i, w in enumerate(words) if i > first and "m" in w)
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(first, last), T=len(ctx))
+    run = lambda **kw: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(**kw))[0]
+    assert run() == {"time": "13:00"}
+    assert run(clock_24h=False) == {"time": "1 pm"}
