@@ -396,8 +396,8 @@ def test_each_pass_asks_for_the_token_logits_it_reads():
     for route, steps in (("span", 1), ("gen", 1), ("gen", 3)):
         calls = []
 
-        def step(ids, kinds, spos, rows, _full=full[route]):
-            calls.append((ids.copy(), sorted(np.asarray(rows).tolist())))
+        def step(ids, kinds, spos, rows, _full=full[route], _calls=calls):
+            _calls.append((ids.copy(), sorted(np.asarray(rows).tolist())))
             out = _full(ids, kinds, spos, rows)
             assert len(out[0]) == len(rows)                    # the rows asked for, in that order
             return out
