@@ -51,6 +51,16 @@ def layout(sc):
     return kinds, spos
 
 
+def _slot_rows(slots) -> tuple[np.ndarray, dict]:
+    """(the scaffold positions of ``slots`` in order [N], slot index -> the row its first position
+    takes among them): the rows a step is asked for, and where each slot's logits sit in its answer."""
+    rows, at = [], {}
+    for s in slots:
+        at[s.index] = len(rows)
+        rows += range(s.start, s.start + s.budget)
+    return np.asarray(rows, np.int64), at
+
+
 def _log_softmax(x):
     x = x - x.max(axis=-1, keepdims=True)
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
@@ -292,12 +302,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     info = FillInfo()
     masked = ids.copy()
     # token logits only where a choice is scored now; generated positions ask for theirs below
-    choice_rows, at = [], {}
-    for s in sc.slots:
-        if s.kind in CHOICE_KINDS:
-            at[s.index] = len(choice_rows)
-            choice_rows += range(s.start, s.start + s.budget)
-    tok_logits, act_logits, start, end = step(ids, kinds, spos, np.asarray(choice_rows, np.int64))
+    choice_rows, at = _slot_rows([s for s in sc.slots if s.kind in CHOICE_KINDS])
+    tok_logits, act_logits, start, end = step(ids, kinds, spos, choice_rows)
     info.steps = 1
     width = sc.null_id + 1                             # V + 1: the vocabulary and NULL
     allowed = {s.index: np.asarray(sc.allowed_mask(s))[:width] for s in sc.slots}
@@ -722,8 +728,7 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
         if not bad or ptr in info.repaired:
             break
         info.repaired.append(ptr)
-        numbers = [s for s in bad if s.kind in ("number", "integer")]
-        rows = np.concatenate([np.arange(s.start, s.start + s.budget) for s in numbers]) if numbers else None
+        rows, at = _slot_rows([s for s in bad if s.kind in ("number", "integer")])
         logits = None                                  # read once, where the first number is re-decoded
         for s in bad:
             sl = slice(s.start, s.start + s.budget)
@@ -737,10 +742,10 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
                 ids[sl] = repair_string(text_of(toks), s.budget, tokenize, sc.null_id)
                 continue
             if logits is None:
-                logits = dict(zip(rows.tolist(), step(ids, *layout(sc), rows)[0]))
+                logits = step(ids, *layout(sc), rows)[0]
                 info.steps += 1
-            toks = constrained_number(np.stack([logits[p] for p in range(s.start, s.start + s.budget)]), s,
-                                      np.asarray(sc.allowed_mask(s)), text_of, sc.null_id)
+            toks = constrained_number(logits[at[s.index]:at[s.index] + s.budget], s, np.asarray(sc.allowed_mask(s)),
+                                      text_of, sc.null_id)
             if toks is not None:
                 ids[sl] = toks
     return None, ids, info, err
