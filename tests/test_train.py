@@ -191,9 +191,12 @@ def test_training_continues_from_init_heads(prepared, tmp_path):
 
 def test_recipes_name_real_settings():
     from edgeagent.data.mix import MixConfig
-    from edgeagent.train.run import RunConfig, recipe
+    from edgeagent.commands.train import train as train_command
+    from edgeagent.train.run import RECIPES, RunConfig, recipe
 
-    for name in ("full", "cpu"):
+    choices = next(p.type.choices for p in train_command.params if p.name == "recipe")
+    assert set(choices) == set(RECIPES)  # every recipe reachable from the CLI, none missing
+    for name in RECIPES:
         rec = dict(recipe(name))
         rec.pop("init", None)
         TrainConfig(**rec.pop("train", {}))

@@ -14,23 +14,25 @@ STAGES = ("prepare", "fit", "all", "select", "lora", "dev")
                    "select: only the tool-selection head (fit trains it too), added to --out; "
                    "lora: only the LoRA AR baseline (on the prepared examples); "
                    "dev: dev-split metrics of trained heads (--heads, default the shipped ones).")
-@click.option("--recipe", type=click.Choice(("full", "cpu")), default="full", show_default=True,
+@click.option("--recipe", type=click.Choice(("full", "cpu", "gpu")), default="full", show_default=True,
               help="full: the whole mix (~25M trunk tokens), every head from scratch: a GPU run. "
                    "cpu: a ~1.5M-token mix weighted to number arguments and repeated calls, continued "
-                   "from --init heads (default the shipped ones): about 2 hours on 2 CPU cores.")
+                   "from --init heads (default the shipped ones): about 2 hours on 2 CPU cores. "
+                   "gpu: the cpu mix about four times over, continued from --init heads for 12 "
+                   "epochs: minutes on one GPU.")
 @click.option("--init", "init", default=None,
               help="Heads directory to continue from ('shipped': the packaged heads). Default: none for "
-                   "--recipe full, shipped for --recipe cpu.")
+                   "--recipe full, shipped for --recipe cpu and gpu.")
 @click.option("--work", type=click.Path(path_type=Path), default=None,
               help="Work dir: prepared data, cached trunk states, resumable checkpoints "
-                   "[default: runs/train, or runs/train-cpu with --recipe cpu].")
+                   "[default: runs/train, or runs/train-RECIPE with --recipe cpu or gpu].")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Where the trained heads go (default: WORK/heads).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Training data (default: ../shared/data or $EDGEAGENT_DATA).")
 @click.option("--no-sgd", is_flag=True, help="Leave the SGD files out (the BFCL-live ablation arm).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
-@click.option("--epochs", type=int, default=None, help="Slot-filler epochs [default: 4; 3 with --recipe cpu].")
+@click.option("--epochs", type=int, default=None, help="Slot-filler epochs [default: 4; 3 with --recipe cpu, 12 with gpu].")
 @click.option("--lora", is_flag=True, help="Also train the LoRA AR baseline on the same examples.")
 @click.option("--lora-tokens", type=click.IntRange(min=1), default=3_000_000, show_default=True,
               help="LoRA baseline budget: tokens of training sequences seen (one pass at most).")
