@@ -8,23 +8,22 @@
 # it lacks (gguf, jsonschema and its three dependencies); split the GGUF (`split -b 34M -d FILE
 # part_`) where one transfer cannot carry it. Put the parts, runs/train-gpu/prepared.pkl.gz and
 # prepare.json, the .so and the wheels into one folder X; parts sent earlier may wait in G.
-# There: `X=folder bash scripts/gpu/fit.sh`. It joins and checks the GGUF, sets the package up
+# There: `X=folder bash scripts/gpu/fit.sh`. It joins the GGUF (fetch checks it), sets the package up
 # as symlinks over the checkout (scripts/gpu/farm.sh), fits the heads
 # (`--stage fit --device cuda`), then trains (b) with the tokens the time budget leaves
 # (`--stage lora`, at most LORA_MAX). Results go to $OUT as they are made: heads-0*.safetensors,
 # heads-meta.tgz (configs and reports), lora.tgz, and the logs.
 # Env: X, G (default /tmp/g), DEVICE (cuda; cpu runs the same steps with the installed package,
-# for a dry run on a tiny prepared set), BUDGET_S (seconds for the whole run), LORA_MAX, EPOCHS,
-# W (work folder), OUT.
+# for a dry run on a tiny prepared set), BUDGET_S (seconds for the whole run), LORA_MAX, MIN_LORA
+# (fewer tokens than this left: no LoRA run), EPOCHS, W (work folder), OUT.
 set -uo pipefail
 export PYTHONUNBUFFERED=1 TQDM_MININTERVAL=20
-X=${X:-.dev/xfer}; DEVICE=${DEVICE:-cuda}; BUDGET_S=${BUDGET_S:-470}; LORA_MAX=${LORA_MAX:-3000000}
+X=${X:?X: the folder with the GGUF parts, the prepared mix, the .so and the wheels}; DEVICE=${DEVICE:-cuda}; BUDGET_S=${BUDGET_S:-470}; LORA_MAX=${LORA_MAX:-3000000}
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 t0=$(date +%s); el() { echo $(( $(date +%s) - t0 )); }; log() { echo "[$(el)s] $*"; }
 G=${G:-/tmp/g}; mkdir -p "$G"
 cp "$X"/part_* "$G"/ 2>/dev/null
-cat "$G"/part_0* > "$G"/model.gguf
-echo "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53  $G/model.gguf" | sha256sum -c - || exit 3
+cat "$G"/part_0* > "$G"/model.gguf               # `models fetch` checks it against the registry's sha256
 if [ "$DEVICE" = cuda ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site "$X"/*.whl || exit 4
   bash scripts/gpu/farm.sh /tmp/pkg "$X"/_scaffold.cpython-*.so || exit 5
