@@ -24,7 +24,8 @@ from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
 from edgeagent.runtime.fill import SpanRules, fill_and_decode, next_in_list
 from edgeagent.runtime.names import NameTrie
-from edgeagent.runtime.select import call_features, last_user_text, match_features, named_properties
+from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
+                                      named_properties)
 from edgeagent.scaffold import SchemaError, compile_schema
 
 
@@ -241,14 +242,14 @@ class Pipeline:
         return starts, ends
 
     def _match(self, messages, tools, forced_name):
-        """The selection head's match features per tool [K, 3] (runtime/select.py), or None where
-        it does not choose: a forced name, one tool, no head, or select="trunk"."""
+        """(match features [K, N_MATCH], dialog features [K, N_DIALOG]) per tool for the selection
+        head (runtime/select.py), or None where it does not choose: a forced name, one tool, no head, or select="trunk"."""
         if forced_name is not None or len(tools) < 2 or self.cfg.select != "head" \
                 or not getattr(self.b, "has_select", False):
             return None
-        return match_features(last_user_text(messages),
-                              [(t["function"]["name"], t["function"].get("description") or "",
-                                t["function"].get("parameters")) for t in tools])
+        listed = [(t["function"]["name"], t["function"].get("description") or "", t["function"].get("parameters"))
+                  for t in tools]
+        return match_features(last_user_text(messages), listed), dialog_features(message_turns(messages), listed)
 
     def _calls(self, ids, hidden, cache, tools, forced_name, match=None, request_text: str = ""):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}
@@ -276,7 +277,7 @@ class Pipeline:
             if pin is not None:
                 name, pending = pin, header + self.seg(json.dumps(pin, ensure_ascii=False)[1:-1])
             elif match is not None:  # the selection head; the header and the name go in together
-                scores = np.asarray(self.b.select_logits(call_features(match, called)), np.float64)
+                scores = np.asarray(self.b.select_logits(call_features(match[0], called, match[1])), np.float64)
                 # a near-tie (tools with the same features) goes to the first listed one on every backend
                 name = names[int(np.flatnonzero(scores >= scores.max() - 1e-4)[0])]
                 pending = header + self.seg(json.dumps(name, ensure_ascii=False)[1:-1])

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from edgeagent.formats import render_prompt
-from edgeagent.runtime.select import FEATURES, N_MATCH, call_features, last_user_text, match_features, name_words
+from edgeagent.runtime.select import (DIALOG_FEATURES, FEATURES, N_DIALOG, N_MATCH, call_features, dialog_features,
+                                      last_user_text, match_features, message_turns, name_words)
 from edgeagent.scaffold.testing import tiny_tokenizer
 from conftest import TOOLS
 
@@ -28,7 +29,7 @@ def test_name_words_split_camel_snake_and_digits():
 
 def test_match_features_follow_the_request():
     m = match_features(REQUEST, LISTED)
-    assert m.shape == (3, N_MATCH) == (3, len(FEATURES) - 2)
+    assert m.shape == (3, N_MATCH) == (3, len(FEATURES) - N_DIALOG - 2)
     # find / literary / agent all appear; update and price but not "ebook" (the request says e-book)
     assert m[0, 0] == 1.0 and m[1, 0] == pytest.approx(2 / 3) and m[2, 0] == 0.0
     assert m[1, 2] < m[0, 2] < 1.0 == m[2, 2]                     # "update ... price" comes before "find"
@@ -49,6 +50,44 @@ def test_match_features_follow_the_request():
     assert x[:, called].tolist() == [0, 1, 0] and x[:, nxt].tolist() == [1, 0, 0]  # then find
     x = call_features(m, {0, 1})
     assert x[:, nxt].tolist() == [0, 0, 0]                                          # nothing named is left
+    # a single request has no dialog before it: those columns are 0; given, they go in as they are
+    dialog = slice(N_MATCH, N_MATCH + N_DIALOG)
+    assert not x[:, dialog].any()
+    d = np.arange(3 * N_DIALOG, dtype=np.float32).reshape(3, N_DIALOG)
+    assert call_features(m, set(), d)[:, dialog].tolist() == d.tolist()
+
+
+# an SGD-like dialog: the first request was searched, the assistant offers the next step
+DIALOG_TOOLS = [("FindRestaurants", "Find restaurants by location and cuisine", _params(city="City")),
+                ("ReserveRestaurant", "Reserve a table at a restaurant", _params(restaurant_name="Where")),
+                ("GetWeather", "Get the weather of a city", _params(city="City"))]
+DIALOG = [{"role": "user", "content": "Find me an Italian place in Oakland"},
+          {"role": "assistant", "content": "", "tool_calls": [
+              {"type": "function", "function": {"name": "FindRestaurants", "arguments": "{\"city\": \"Oakland\"}"}}]},
+          {"role": "tool", "content": "[{\"restaurant_name\": \"Acme\"}]"},
+          {"role": "assistant", "content": "Acme is nice. Shall I reserve a table there?"},
+          {"role": "user", "content": "Yes please, at 7 pm"}]
+
+
+def test_dialog_features_read_the_conversation_before_the_request():
+    d = dialog_features(message_turns(DIALOG), DIALOG_TOOLS)
+    assert d.shape == (3, N_DIALOG)
+    col = {name: DIALOG_FEATURES.index(name) for name in DIALOG_FEATURES}
+    assert d[:, col["called_before"]].tolist() == [1, 0, 0]
+    assert d[:, col["last_called"]].tolist() == [1, 0, 0]
+    # "Shall I reserve a table there?": reserve of reserve / restaurant; reserve and table of the
+    # description's words of 4+ letters reserve / table / restaurant
+    assert d[:, col["prev_name_cover"]].tolist() == pytest.approx([0.0, 0.5, 0.0])
+    assert d[:, col["prev_desc_cover"]].tolist() == pytest.approx([0.0, 2 / 3, 0.0])
+    # a single request, or one whose history holds no call and no prose, has none
+    assert not dialog_features(message_turns(DIALOG[:1]), DIALOG_TOOLS).any()
+    assert not dialog_features(message_turns([{"role": "system", "content": "reserve"}, DIALOG[-1]]),
+                               DIALOG_TOOLS).any()
+    # a later call moves last_called; the earlier one stays called_before
+    later = DIALOG + [{"role": "assistant", "tool_calls": [{"function": {"name": "GetWeather", "arguments": "{}"}}]},
+                      {"role": "user", "content": "and book it"}]
+    d = dialog_features(message_turns(later), DIALOG_TOOLS)
+    assert d[:, col["called_before"]].tolist() == [1, 0, 1] and d[:, col["last_called"]].tolist() == [0, 0, 1]
 
 
 def test_the_request_is_the_last_user_message():
@@ -60,7 +99,7 @@ def test_the_request_is_the_last_user_message():
 
 def test_training_reads_what_the_runtime_reads():
     """listed_tools / prompt_user_text on a rendered prompt give the runtime's inputs."""
-    from edgeagent.train.select import listed_tools, prompt_user_text
+    from edgeagent.train.select import listed_tools, prompt_turns, prompt_user_text
 
     tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": p}} for n, d, p in LISTED]
     messages = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "ok"},
@@ -69,6 +108,14 @@ def test_training_reads_what_the_runtime_reads():
     assert listed_tools(prompt) == LISTED
     assert prompt_user_text(prompt) == last_user_text(messages)
     assert listed_tools(render_prompt(messages, None, "smollm2")) is None
+    # the dialog features: from the rendered prompt (training) as from the messages (the runtime)
+    for family in ("smollm2", "smollm3"):
+        tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": p}}
+                 for n, d, p in DIALOG_TOOLS]
+        prompt = render_prompt(DIALOG, tools, family)
+        want = dialog_features(message_turns(DIALOG), DIALOG_TOOLS)
+        assert want.any()
+        np.testing.assert_array_equal(dialog_features(prompt_turns(prompt, family), DIALOG_TOOLS), want)
 
 
 def test_head_scores_follow_the_tools_whatever_their_order():
@@ -132,6 +179,16 @@ def test_the_pipeline_calls_the_tool_the_head_picks(tiny_backend, monkeypatch):
         assert seen[0].shape == (2, len(FEATURES)) and seen[0][:, called].tolist() == [0, 0]
         if len(seen) > 1:  # a second call knows which tool the first one used
             assert seen[1][:, called].tolist() == [0, 1]
+    # the conversation before the request reaches the head: the earlier call and the offer to go on
+    seen.clear()
+    history = [{"role": "user", "content": "weather in Oslo"},
+               {"role": "assistant", "tool_calls": [{"function": {"name": "get_weather", "arguments": "{}"}}]},
+               {"role": "tool", "content": "{}"}, {"role": "assistant", "content": "Shall I get the time too?"},
+               {"role": "user", "content": "yes"}]
+    Pipeline(tiny_backend, PipelineConfig(max_calls=1)).respond({**request, "messages": history})
+    col = {name: FEATURES.index(name) for name in ("called_before", "prev_name_cover")}
+    assert seen[0][:, col["called_before"]].tolist() == [1, 0]
+    assert seen[0][:, col["prev_name_cover"]].tolist() == [0.5, 1.0]  # "Shall I get the time": get; get, time
     # select="trunk" (the ablation), a single tool and a named tool never ask the head
     seen.clear()
     Pipeline(tiny_backend, PipelineConfig(max_calls=1, select="trunk")).respond(request)

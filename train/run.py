@@ -215,9 +215,12 @@ def fit_select(cfg: RunConfig, work: Path, out_dir: Path, progress=True, epochs:
     from edgeagent.runtime.select import FEATURES
     from edgeagent.train.select import select_data, select_report, train_select
 
+    from edgeagent.models.registry import describe, resolve
+
     items = load_prepared(work)["items"]
     tok = _tokenizer(cfg.model)
-    data = {side: select_data(items[side], tok) for side in ("train", "dev")}
+    family = describe(resolve(cfg.model)).family
+    data = {side: select_data(items[side], tok, family) for side in ("train", "dev")}
     if not len(data["train"]["gold"]):
         raise ValueError(f"{work}: no training call lists two or more tools; nothing to train the selection head on")
     t0 = time.time()

@@ -1,20 +1,23 @@
 """Training the tool-selection head (edgeagent/heads/select.py): no trunk pass.
 
 Examples are the calls of tool turns that list two or more tools. Each prepared item's prompt is
-read back as text: the tools listed in its ``<tools>`` block (name, description, parameters) and
-the last user message; per call the head's input is runtime/select.call_features given the tools the
-turn's earlier calls used, its target the index of the call's tool.
+read back as text: the tools listed in its ``<tools>`` block (name, description, parameters), the
+last user message and the turns before it; per call the head's input is runtime/select.call_features
+given the tools the turn's earlier calls used, its target the index of the call's tool.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 
-from edgeagent.runtime.select import FEATURES, call_features, match_features
+from edgeagent.formats import parse_tool_calls
+from edgeagent.runtime.select import FEATURES, Turn, call_features, dialog_features, match_features
 
 USER_OPEN, END = "<|im_start|>user\n", "<|im_end|>"
+_TURN = re.compile(r"<\|im_start\|>(\w+)\n(.*?)<\|im_end\|>", re.S)   # closed turns: not the open generation prompt
 
 
 def listed_tools(prompt: str) -> list[tuple[str, str, dict]] | None:
@@ -42,8 +45,25 @@ def prompt_user_text(prompt: str) -> str:
     return prompt[at + len(USER_OPEN): end if end >= 0 else None]
 
 
-def select_data(items, tokenizer) -> dict:
-    """{"features": [calls] of [K, F] arrays, "gold": [calls], "source": [calls]}."""
+def prompt_turns(prompt: str, family: str) -> list[Turn]:
+    """The conversation of a rendered prompt as runtime/select.message_turns reads it from the
+    messages: (role, prose, called names) per turn; the system turn (the tool listing) left out."""
+    out = []
+    for role, body in _TURN.findall(prompt):
+        if role == "system":
+            continue
+        names = []
+        if role == "assistant":
+            content, calls = parse_tool_calls(body, family)
+            names = [c["function"]["name"] for c in calls]
+            body = content
+        out.append((role, "" if names else body, names))
+    return out
+
+
+def select_data(items, tokenizer, family: str = "smollm2") -> dict:
+    """{"features": [calls] of [K, F] arrays, "gold": [calls], "source": [calls]}; ``family``: the
+    chat template the items were rendered in."""
     feats, gold, source = [], [], []
     for it in items:
         if not it.calls:
@@ -54,9 +74,10 @@ def select_data(items, tokenizer) -> dict:
             continue
         names = [t[0] for t in tools]
         match = match_features(prompt_user_text(prompt), tools)
+        dialog = dialog_features(prompt_turns(prompt, family), tools)
         called: set[int] = set()
         for c in it.calls:
-            feats.append(call_features(match, called))
+            feats.append(call_features(match, called, dialog))
             gold.append(names.index(c.tool))
             source.append(it.source.split("/")[0])
             called.add(gold[-1])
