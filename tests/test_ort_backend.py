@@ -333,3 +333,24 @@ def test_branches_in_one_batch_give_each_branch_and_leave_the_cache(pair, which,
     fresh, h_fresh, _ = backend.prefill(tail, backend.prefill(prefix, backend.new_cache())[2])
     np.testing.assert_allclose(after, fresh, atol=1e-4)
     np.testing.assert_allclose(h_after, h_fresh, atol=1e-4)
+
+
+def test_branches_run_row_by_row_past_the_batch_limit(pair, monkeypatch):
+    """On the CPU, past rows_batch_max_past cached positions the rows run one at a time (no batched
+    pass), with the batched pass's logits; at or below it they go in one pass."""
+    backend = pair[1]
+    enc = lambda text: np.asarray(backend.tokenizer.encode(text).ids, np.int64)  # noqa: E731
+    rows = [enc(' {"city": "'), enc(" at noon, please")]
+    _, _, cache = backend.prefill(enc("Weather in Tokyo for"), backend.new_cache())
+    batched = backend.branches(rows, cache, all_logits=True)
+    calls = []
+    forward_rows = backend.trunk.forward_rows
+    monkeypatch.setattr(backend.trunk, "forward_rows", lambda *a, **k: calls.append(1) or forward_rows(*a, **k))
+    monkeypatch.setattr(backend, "rows_batch_max_past", cache.length - 1)
+    rowwise = backend.branches(rows, cache, all_logits=True)
+    assert calls == []
+    for a, b in zip(rowwise, batched):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    monkeypatch.setattr(backend, "rows_batch_max_past", cache.length)
+    backend.branches(rows, cache, all_logits=True)
+    assert calls == [1]
