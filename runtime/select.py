@@ -51,6 +51,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from edgeagent.formats.hermes import text_of
+
 MATCH_FEATURES = ("name_cover", "desc_cover", "mention", "desc_mention", "name_content", "param_cover",
                   "param_desc", "desc_own")
 DIALOG_FEATURES = ("called_before", "last_called", "prev_name_cover", "prev_desc_cover")
@@ -150,10 +152,11 @@ def message_turns(messages: list) -> list[Turn]:
     for m in messages:
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):
             continue
-        text = m["content"] if isinstance(m.get("content"), str) else ""
+        text = text_of(m, "message")           # as the prompt renders it (a non-string content as JSON)
         names = []
-        if m["role"] == "assistant":
-            for c in m.get("tool_calls") or []:
+        calls = m.get("tool_calls")
+        if m["role"] == "assistant" and isinstance(calls, list):
+            for c in calls:
                 fn = c.get("function", c) if isinstance(c, dict) else None
                 if isinstance(fn, dict) and isinstance(fn.get("name"), str):
                     names.append(fn["name"])

@@ -210,3 +210,15 @@ def test_cli_says_that_artifacts_bring_their_own_heads(tmp_path):
                                   "--out", str(tmp_path / "ev"), "--quiet"])
     assert r.exit_code == 0, r.output
     assert "not --heads" in r.output and "edgeagent export --heads" in r.output
+
+
+def test_cli_loads_every_run_before_scoring_any(tmp_path):
+    """A run that cannot load stops the command before the runs ahead of it are scored."""
+    (tmp_path / "art").mkdir()
+    (tmp_path / "lora").mkdir()
+    out = tmp_path / "ev"
+    r = CliRunner().invoke(main, ["eval", "bfcl", "--baseline", "no-call,lora-ar", "--categories", "irrelevance",
+                                  "--limit", "1", "--artifacts", str(tmp_path / "art"), "--lora", str(tmp_path / "lora"),
+                                  "--out", str(out), "--quiet"])
+    assert r.exit_code == 1 and "lora-ar: " in r.output and "edgeagent export --lora" in r.output
+    assert not (out / "no-call").exists()

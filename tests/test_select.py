@@ -83,6 +83,12 @@ def test_dialog_features_read_the_conversation_before_the_request():
     assert not dialog_features(message_turns(DIALOG[:1]), DIALOG_TOOLS).any()
     assert not dialog_features(message_turns([{"role": "system", "content": "reserve"}, DIALOG[-1]]),
                                DIALOG_TOOLS).any()
+    # odd messages are read as the prompt renders them, never raise: skipped where they have no role,
+    # a non-list tool_calls calls nothing, a non-string content is its JSON
+    odd = [None, {"role": 3}, {"role": "assistant", "content": None, "tool_calls": "get"},
+           {"role": "assistant", "content": [{"type": "text", "text": "reserve"}]}, DIALOG[-1]]
+    assert message_turns(odd)[0] == ("assistant", "", [])
+    assert dialog_features(message_turns(odd), DIALOG_TOOLS)[:, col["prev_name_cover"]].tolist() == [0, 0.5, 0]
     # a later call moves last_called; the earlier one stays called_before
     later = DIALOG + [{"role": "assistant", "tool_calls": [{"function": {"name": "GetWeather", "arguments": "{}"}}]},
                       {"role": "user", "content": "and book it"}]

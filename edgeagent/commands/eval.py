@@ -61,7 +61,7 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
     summary.md / summary.json for all runs, and a plot against T when steps are swept."""
     from edgeagent.evals import bfcl as data
     from edgeagent.evals.harness import evaluate, markdown, paired_latency, paired_markdown, write_report
-    from edgeagent.evals.predictors import PREDICTORS, get_predictor
+    from edgeagent.evals.predictors import PREDICTORS
 
     names = _predictor_names(baselines)
     cats = list(data.DEFAULT_CATEGORIES)
@@ -79,8 +79,8 @@ def bfcl(baselines, model, artifacts, categories, limit, steps, seed, batch_size
         click.secho(f"note: predictors on --artifacts use the heads exported into {artifacts}, not --heads; "
                     f"to score other heads, `edgeagent export --heads {heads} --out DIR` first", fg="yellow", err=True)
     reports = {}
-    for run_name, name, run_opts in _runs(names, steps, model, artifacts, heads, lora):
-        predictor = get_predictor(name, **run_opts)
+    runs = _runs(names, steps, model, artifacts, heads, lora)
+    for (run_name, name, run_opts), predictor in zip(runs, _load_all(runs)):
         report = evaluate(predictor, categories=cats, limit=limit, seed=seed, progress=not quiet,
                           batch_size=batch_size, sanitize_names=sanitize_names)
         report["predictor"] = {**run_opts, **report["predictor"], "run": run_name}
@@ -179,7 +179,6 @@ def dev(baselines, recipe, n_tool, n_no_call, no_sgd, data_dir, model, artifacts
 
     Writes report.json and results.jsonl per run and summary.md / summary.json."""
     from edgeagent.evals import dev as devsplit
-    from edgeagent.evals.predictors import get_predictor
 
     names = _predictor_names(baselines)
     items = devsplit.dev_items(recipe, n_tool, n_no_call, data_dir, include_sgd=not no_sgd)
@@ -193,13 +192,14 @@ def dev(baselines, recipe, n_tool, n_no_call, no_sgd, data_dir, model, artifacts
         else:
             runs.append((run_name, name, {**opts, "lora": lora[0]} if name == "lora-ar" and lora else opts))
     reports = {}
-    for run_name, name, opts in runs:
-        predictor = get_predictor(name, **opts)
+    predictors = _load_all(runs)
+    for (run_name, name, opts), predictor in zip(runs, predictors):
         if overrides:
             if not hasattr(predictor, "pipeline"):
                 raise click.BadParameter(f"{name} is not a routed predictor; it has no pipeline to set",
                                          param_hint="--set")
             predictor.pipeline.cfg = _with_overrides(predictor.pipeline.cfg, overrides)
+    for (run_name, name, opts), predictor in zip(runs, predictors):
         report = devsplit.evaluate(predictor, items, progress=not quiet)
         report["predictor"] = {"name": name, "run": run_name, **{k: str(v) for k, v in opts.items()},
                                **({"set": overrides} if overrides else {})}
@@ -242,6 +242,21 @@ def _runs(names, steps, model, artifacts, heads, lora) -> list[tuple[str, str, d
         else:
             runs.append((name, name, {**opts, "lora": lora} if name == "lora-ar" and lora else opts))
     return runs
+
+
+def _load_all(runs) -> list:
+    """Every run's predictor, loaded before any is scored: a run that cannot load (a stale artifact,
+    a missing LoRA folder) stops the command at once, not after the runs before it."""
+    from edgeagent.evals.predictors import get_predictor
+    from edgeagent.runtime.manifest import ArtifactError
+
+    out = []
+    for run_name, name, opts in runs:
+        try:
+            out.append(get_predictor(name, **opts))
+        except (ArtifactError, FileNotFoundError, RuntimeError, ValueError) as e:
+            raise click.ClickException(f"{run_name}: {e}") from None
+    return out
 
 
 def _fmt(x) -> str:
