@@ -272,6 +272,7 @@ class Pipeline:
 
         pin = forced_name                      # the function the next call must use
         listed: dict = {}                      # values the next call takes from the request's lists
+        taken: dict[str, dict[str, set[int]]] = {}  # function -> pointer -> sequence positions its values were copied from
         for k in range(self.cfg.max_calls):
             header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
             if pin is not None:
@@ -301,6 +302,8 @@ class Pipeline:
             else:
                 ctx = np.concatenate(states)[-self.cfg.max_ctx:]
                 ctx_ids = np.asarray(seq[-self.cfg.max_ctx:], np.int64)
+                offset = len(seq) - len(ctx_ids)   # sequence position of the context's first token
+                before = {ptr: {p - offset for p in at if p >= offset} for ptr, at in taken.get(name, {}).items()}
 
                 def step(s_ids, kinds, spos, rows=None, _ctx=ctx):
                     return self.b.fill_step(s_ids, kinds, spos, _ctx, rows)
@@ -315,8 +318,10 @@ class Pipeline:
                                                      anchor_route=self.cfg.anchor_route, end_anchor=end_anchor,
                                                      end_weight=self.cfg.end_weight, rules=self.cfg.rules,
                                                      named=named_properties([s.pointer for s in sc.slots],
-                                                                            request_text))
+                                                                            request_text), taken=before)
                 route, written = info.routes, False
+                for ptr, (first, _) in info.spans.items():
+                    taken.setdefault(name, {}).setdefault(ptr, set()).add(offset + first)
             if args is None:
                 errors.append({"call": k, "function": name, "error": err})
                 break

@@ -429,3 +429,33 @@ def test_a_copied_12_hour_time_is_written_on_the_24_hour_clock():
     run = lambda **kw: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(**kw))[0]
     assert run() == {"time": "13:00"}
     assert run(clock_24h=False) == {"time": "1 pm"}
+
+
+def test_a_repeated_call_moves_off_the_positions_earlier_calls_copied():
+    """SpanRules.fresh_repeats: the start an earlier call of the function copied for the same
+    property loses that much score; a lead larger than it still wins; info.spans says where
+    each copied value started."""
+    from edgeagent.runtime.fill import SpanRules
+
+    tok, ctx, text_of, tokenize, words = _words("weight 70 height 1.75, also weight 40 height 0.59")
+    sc = compile_schema({"type": "object", "properties": {"height": {"type": "number"}}, "required": ["height"]}, tok)
+    at = [words.index(" 1"), max(i for i, w in enumerate(words) if w == "0")]   # where 1.75 and 0.59 start
+
+    def step(lead):
+        def run(ids, kinds, spos, rows=None):
+            L, T = len(ids), len(ctx)
+            act = np.zeros((L, 3), np.float32)
+            act[:, ACTION_SPAN] = 5.0
+            start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+            start[:, at[0]], start[:, at[1]] = 5.0 + lead, 5.0
+            return _rows(np.zeros((L, sc.null_id + 1), np.float32), rows), act, start, end
+        return run
+
+    fill = lambda lead, **kw: fill_and_decode(sc, step(lead), ctx, tokenize, text_of, **kw)
+    args, _, info, _ = fill(1.0)
+    assert args == {"height": 1.75} and info.spans["/height"][0] == at[0]
+    assert fill(1.0, taken={"/height": {at[0]}})[0] == {"height": 0.59}
+    assert fill(3.0, taken={"/height": {at[0]}})[0] == {"height": 1.75}   # a lead of 3 beats the rule's 2
+    assert fill(1.0, taken={"/height": {at[0]}}, rules=SpanRules(fresh_repeats=0.0))[0] == {"height": 1.75}
+    assert fill(1.0, taken={"/weight": {at[0]}})[0] == {"height": 1.75}   # another property's positions
+
