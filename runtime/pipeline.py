@@ -243,7 +243,8 @@ class Pipeline:
 
     def _match(self, messages, tools, forced_name):
         """(match features [K, N_MATCH], dialog features [K, N_DIALOG]) per tool for the selection
-        head (runtime/select.py), or None where it does not choose: a forced name, one tool, no head, or select="trunk"."""
+        head (runtime/select.py), or None where it does not choose: a forced name, one tool, no
+        head, or select="trunk"."""
         if forced_name is not None or len(tools) < 2 or self.cfg.select != "head" \
                 or not getattr(self.b, "has_select", False):
             return None
@@ -272,7 +273,7 @@ class Pipeline:
 
         pin = forced_name                      # the function the next call must use
         listed: dict = {}                      # values the next call takes from the request's lists
-        taken: dict[str, dict[str, set[int]]] = {}  # function -> pointer -> sequence positions its values were copied from
+        taken: dict[str, dict[str, set[int]]] = {}  # function -> pointer -> where its values were copied from
         for k in range(self.cfg.max_calls):
             header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
             if pin is not None:

@@ -218,7 +218,7 @@ def test_cli_loads_every_run_before_scoring_any(tmp_path):
     (tmp_path / "lora").mkdir()
     out = tmp_path / "ev"
     r = CliRunner().invoke(main, ["eval", "bfcl", "--baseline", "no-call,lora-ar", "--categories", "irrelevance",
-                                  "--limit", "1", "--artifacts", str(tmp_path / "art"), "--lora", str(tmp_path / "lora"),
-                                  "--out", str(out), "--quiet"])
+                                  "--limit", "1", "--artifacts", str(tmp_path / "art"),
+                                  "--lora", str(tmp_path / "lora"), "--out", str(out), "--quiet"])
     assert r.exit_code == 1 and "lora-ar: " in r.output and "edgeagent export --lora" in r.output
     assert not (out / "no-call").exists()
