@@ -186,6 +186,8 @@ def test_errors_name_the_bad_field():
         render_prompt(bad, None, "smollm2")
     with pytest.raises(ValueError, match=r"messages\[0\]\.role"):
         render_prompt([{"role": "robot", "content": "x"}], None, "chatml")
+    with pytest.raises(ValueError, match=r"messages\[1\]\.tool_calls: expected a list of tool calls, got int"):
+        render_prompt([bad[0], {"role": "assistant", "tool_calls": 5}], None, "smollm2")
     with pytest.raises(ValueError, match=r"tools\[1\]\.function\.name"):
         render_prompt([], [WEATHER, {"description": "no name"}], "smollm2")
     with pytest.raises(ValueError, match=r"arguments: not valid JSON"):

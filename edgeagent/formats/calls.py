@@ -94,6 +94,8 @@ def render_call(name: str, arguments: dict, family: str) -> str:
 
 def render_calls(tool_calls: list, family: str, where: str = "tool_calls") -> str:
     """Several calls (parallel), one block each, joined by the family's separator."""
+    if not isinstance(tool_calls, list):
+        raise ValueError(f"{where}: expected a list of tool calls, got {type(tool_calls).__name__}")
     blocks = [render_call(*normalize_call(c, f"{where}[{i}]"), family) for i, c in enumerate(tool_calls)]
     return call_syntax(family).separator.join(blocks)
 
