@@ -455,7 +455,8 @@ def test_a_repeated_call_moves_off_the_positions_earlier_calls_copied():
     args, _, info, _ = fill(1.0)
     assert args == {"height": 1.75} and info.spans["/height"][0] == at[0]
     assert fill(1.0, taken={"/height": {at[0]}})[0] == {"height": 0.59}
-    assert fill(3.0, taken={"/height": {at[0]}})[0] == {"height": 1.75}   # a lead of 3 beats the rule's 2
+    assert fill(3.0, taken={"/height": {at[0]}})[0] == {"height": 0.59}   # the rule's 4 beats a lead of 3
+    assert fill(5.0, taken={"/height": {at[0]}})[0] == {"height": 1.75}   # a lead of 5 beats it
     assert fill(1.0, taken={"/height": {at[0]}}, rules=SpanRules(fresh_repeats=0.0))[0] == {"height": 1.75}
     assert fill(1.0, taken={"/weight": {at[0]}})[0] == {"height": 1.75}   # another property's positions
 
