@@ -721,6 +721,21 @@ def repair_string(text: str, budget: int, tokenize, null_id: int) -> list[int]:
         value = value[: max(0, min(len(value) - 1, len(value) * budget // len(toks)))]
 
 
+def repair_union(text: str, budget: int, tokenize, null_id: int) -> list[int]:
+    """Slot ids for a union value (a ``json`` slot) that fits none of its types: the number or
+    boolean a JSON string holds ('"5"' -> 5), else null."""
+    try:
+        inner = json.loads(text)
+        value = json.loads(inner) if isinstance(inner, str) else None
+    except ValueError:
+        value = None
+    candidate = json.dumps(value) if isinstance(value, (int, float, bool)) else "null"
+    toks = list(tokenize(candidate))
+    if len(toks) > budget:
+        toks = list(tokenize("null"))
+    return toks + [null_id] * (budget - len(toks))
+
+
 def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_span: bool = True,
                     anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None,
                     end_anchor=None, end_weight: float = 0.0, rules: SpanRules | None = None, named=None,
@@ -729,8 +744,9 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
 
     A fill that does not assemble is repaired slot by slot, as the compiler names them: a string
     keeps its longest valid value (broken UTF-8 or stray escapes dropped), a number or integer is
-    re-decoded left to right under a JSON-number prefix check. What still fails is reported, never
-    returned as a call.
+    re-decoded left to right under a JSON-number prefix check, a union value (json) that fits none
+    of its types becomes the scalar a quoted text holds ("5" -> 5), else null. What still fails is
+    reported, never returned as a call.
     """
     ids, info = fill(sc, step, ctx_ids, tokenize, text_of, steps, use_span=use_span, anchors=anchors,
                      anchor_weight=anchor_weight, anchor_route=anchor_route, end_anchor=end_anchor,
@@ -740,7 +756,7 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
             return sc.decode(ids), ids, info, None
         except ValueError as e:
             err, ptr = str(e), getattr(e, "pointer", None)
-        bad = [s for s in sc.slots if s.pointer == ptr and s.kind in ("string", "number", "integer",
+        bad = [s for s in sc.slots if s.pointer == ptr and s.kind in ("string", "number", "integer", "json",
                                                                       "presence", "null")]
         if not bad or ptr in info.repaired:
             break
@@ -754,9 +770,10 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
                 mark = list(s.choices[0]) if s.kind == "presence" else []
                 ids[sl] = mark + [sc.null_id] * (s.budget - len(mark))
                 continue
-            if s.kind == "string":
+            if s.kind in ("string", "json"):
                 toks = [int(t) for t in ids[sl] if t != sc.null_id]
-                ids[sl] = repair_string(text_of(toks), s.budget, tokenize, sc.null_id)
+                repair = repair_string if s.kind == "string" else repair_union
+                ids[sl] = repair(text_of(toks), s.budget, tokenize, sc.null_id)
                 continue
             if logits is None:
                 logits = step(ids, *layout(sc), rows)[0]

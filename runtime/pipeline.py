@@ -16,8 +16,11 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError as JsonSchemaError
 
 from edgeagent.formats import call_syntax, render_prompt, resolve_mode
 from edgeagent.heads.spec import MODES
@@ -81,11 +84,43 @@ def _tools(request) -> list:
         params = fn.get("parameters") or {"type": "object", "properties": {}}
         if not isinstance(params, dict):
             raise RequestError(f"tools[{i}].function.parameters", "expected a JSON Schema object")
+        try:
+            validator(params)
+        except JsonSchemaError as e:
+            raise RequestError(f"tools[{i}].function.parameters{_pointer(e.path)}",
+                               f"not a valid JSON Schema: {e.message}") from None
+        except (TypeError, ValueError) as e:
+            raise RequestError(f"tools[{i}].function.parameters", f"not a JSON value: {e}") from None
         out.append({"type": "function", "function": {**fn, "parameters": params}})
     names = [t["function"]["name"] for t in out]
     if len(set(names)) != len(names):
         raise RequestError("tools", "function names must be unique")
     return out
+
+
+@lru_cache(maxsize=1024)
+def _validator_of(key: str) -> Draft202012Validator:
+    schema = json.loads(key)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def validator(schema: dict) -> Draft202012Validator:
+    """The jsonschema validator of a tool's parameters (cached by content); raises jsonschema's
+    SchemaError for a schema that is not valid JSON Schema."""
+    return _validator_of(json.dumps(schema, sort_keys=True))
+
+
+def _pointer(path) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def schema_violation(args, schema: dict) -> str | None:
+    """The first way ``args`` breaks ``schema`` ("/x: 42 is greater than the maximum of 10"), or
+    None. The scaffold guarantees the layout (types, required, enums); this checks the keywords
+    it leaves to the validator (minimum, pattern, minLength, ...)."""
+    error = next(iter(sorted(validator(schema).iter_errors(args), key=lambda e: list(e.path))), None)
+    return None if error is None else f"{_pointer(error.path) or '/'}: {error.message}"
 
 
 def _tool_choice(request, names):
@@ -161,6 +196,9 @@ class Pipeline:
             prompt = render_prompt(messages, tools, self.b.family, True,
                                    resolve_mode(messages, self.b.family, None))
         except (ValueError, TypeError, KeyError) as e:
+            where, sep, reason = str(e).partition(": ")    # "messages[2].content: ..." names its field
+            if sep and where.startswith("messages[") and " " not in where:
+                raise RequestError(where, reason) from None
             raise RequestError("messages", str(e)) from None
         ids = self.tokenize(prompt)
         if len(ids) + 16 > self.b.max_len:
@@ -323,6 +361,8 @@ class Pipeline:
                 route, written = info.routes, False
                 for ptr, (first, _) in info.spans.items():
                     taken.setdefault(name, {}).setdefault(ptr, set()).add(offset + first)
+            if args is not None and (broken := schema_violation(args, schema)):
+                args, err = None, f"arguments {broken}"
             if args is None:
                 errors.append({"call": k, "function": name, "error": err})
                 break

@@ -77,10 +77,13 @@ def text_words(text: str) -> list[str]:
 
 
 def last_user_text(messages: list) -> str:
-    """The content of the last user message ("" if none, or not text)."""
+    """The text of the last user message, as the prompt renders it ("" if none, or not text)."""
     for m in reversed(messages):
         if isinstance(m, dict) and m.get("role") == "user":
-            return m["content"] if isinstance(m.get("content"), str) else ""
+            try:
+                return text_of(m, "message")
+            except ValueError:
+                return ""
     return ""
 
 
@@ -152,7 +155,10 @@ def message_turns(messages: list) -> list[Turn]:
     for m in messages:
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):
             continue
-        text = text_of(m, "message")           # as the prompt renders it (a non-string content as JSON)
+        try:
+            text = text_of(m, "message")       # as the prompt renders it
+        except ValueError:                     # content the prompt refuses: the request fails there
+            text = ""
         names = []
         calls = m.get("tool_calls")
         if m["role"] == "assistant" and isinstance(calls, list):

@@ -460,3 +460,17 @@ def test_a_repeated_call_moves_off_the_positions_earlier_calls_copied():
     assert fill(1.0, taken={"/height": {at[0]}}, rules=SpanRules(fresh_repeats=0.0))[0] == {"height": 1.75}
     assert fill(1.0, taken={"/weight": {at[0]}})[0] == {"height": 1.75}   # another property's positions
 
+
+
+def test_a_union_value_that_fits_none_of_its_types_becomes_its_scalar_or_null():
+    """repair_union: a copied word in an integer-or-null slot is null; a quoted number is the
+    number; a value too long for the slot is null too."""
+    from edgeagent.runtime.fill import repair_union
+
+    tokenize = lambda text: [ord(c) for c in text]
+    text = lambda ids: "".join(chr(i) for i in ids if i)
+    assert text(repair_union('"call"', 8, tokenize, 0)) == "null"
+    assert text(repair_union('"5"', 8, tokenize, 0)) == "5"
+    assert text(repair_union('"true"', 8, tokenize, 0)) == "true"
+    assert text(repair_union('"123456789"', 8, tokenize, 0)) == "null"
+    assert text(repair_union('{broken', 8, tokenize, 0)) == "null"

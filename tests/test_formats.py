@@ -192,6 +192,13 @@ def test_errors_name_the_bad_field():
         render_prompt([], [WEATHER, {"description": "no name"}], "smollm2")
     with pytest.raises(ValueError, match=r"arguments: not valid JSON"):
         render_calls([{"function": {"name": "f", "arguments": "{nope"}}], "smollm2")
+    with pytest.raises(ValueError, match=r"messages\[0\]\.content: a user message needs a string content"):
+        render_prompt([{"role": "user", "content": None}], None, "smollm2")
+    with pytest.raises(ValueError, match=r"messages\[0\]\.content\[1\]\.type: only text parts"):
+        render_prompt([{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image_url"}]}],
+                      None, "smollm2")
+    with pytest.raises(ValueError, match=r"messages\[0\]\.content: expected a string or a list of text parts"):
+        render_prompt([{"role": "user", "content": {"text": "a"}}], None, "smollm2")
     with pytest.raises(ValueError, match="family"):
         render_prompt([], None, "llama3")
     with pytest.raises(ValueError, match="mode"):
@@ -223,3 +230,16 @@ def test_family_of_checkpoint_folders_and_tokenizers(tmp_path):
     assert family_of(Tok()) == "chatml"
     with pytest.raises(FileNotFoundError):
         family_of(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("family", ["smollm2", "smollm3"])
+def test_text_parts_render_as_their_text_and_tool_json_as_json(family):
+    """OpenAI content parts read as the string they join to; a tool's JSON result is written as JSON."""
+    parts = [{"role": "user", "content": [{"type": "text", "text": "Weather in "}, {"type": "text", "text": "Oslo?"}]}]
+    plain = [{"role": "user", "content": "Weather in Oslo?"}]
+    assert render_prompt(parts, [WEATHER], family, today="2026-01-01") == \
+        render_prompt(plain, [WEATHER], family, today="2026-01-01")
+    call = {"role": "assistant", "content": None, "tool_calls": [{"function": {"name": "get_weather",
+                                                                                "arguments": {"city": "Oslo"}}}]}
+    result = {"role": "tool", "content": {"temp_c": 4}}
+    assert '{"temp_c": 4}' in render_prompt(plain + [call, result], [WEATHER], family, today="2026-01-01")

@@ -67,6 +67,14 @@ def test_tool_choice_none_and_no_tools_never_call(pipeline):
     ({"messages": USER, "tools": [{"function": {"name": "f", "parameters": {
         "type": "object", "properties": {"a": {"allOf": [{"type": "string"}]}}}}}], "tool_choice": "required"},
      "tools[0].function.parameters/properties/a/allOf"),
+    # a schema that is not JSON Schema is refused even where the turn would not call its tool
+    ({"messages": USER, "tools": [{"function": {"name": "f", "parameters": {
+        "type": "object", "properties": {"a": {"type": "strin"}}}}}], "tool_choice": "none"},
+     "tools[0].function.parameters/properties/a/type"),
+    ({"messages": [{"role": "robot", "content": "hi"}], "tools": TOOLS}, "messages[0].role"),
+    ({"messages": [{"role": "user", "content": None}], "tools": TOOLS}, "messages[0].content"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
+     "messages[0].content[0].type"),
 ])
 def test_bad_requests_name_the_field(pipeline, request_, field):
     with pytest.raises(RequestError) as e:
@@ -193,3 +201,22 @@ def test_a_listed_value_without_its_call_keeps_the_turn_going(pipeline, monkeypa
     assert _list_next({"city": "Paris"}, [], "Paris, Rome and Oslo") == {"city": "Rome"}
     gcd = "The GCD of 36 and 48, please."
     assert _list_next({"a": 36, "b": 48}, [], gcd) == {}           # both listed numbers are in this one call
+
+
+def test_a_call_that_breaks_a_validation_keyword_is_reported_not_returned(pipeline, monkeypatch):
+    """The scaffold lays out types and required keys; keywords it leaves to the validator
+    (maximum, pattern, ...) are checked before a call is returned: a value out of range is an
+    error naming the pointer and the keyword, and no call."""
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    value = {"x": 42}
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda *a, **kw: (dict(value), None, FillInfo(), None))
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {
+        "type": "object", "properties": {"x": {"type": "integer", "minimum": 1, "maximum": 10}}, "required": ["x"]}}}]
+    request = {"messages": [{"role": "user", "content": "set x to 42"}], "tools": tools, "tool_choice": "required"}
+    resp = pipeline.respond(request)
+    assert resp["tool_calls"] == []
+    assert resp["errors"][0]["error"] == "arguments /x: 42 is greater than the maximum of 10"
+    value["x"] = 7
+    assert json.loads(pipeline.respond(request)["tool_calls"][0]["function"]["arguments"]) == {"x": 7}

@@ -44,13 +44,35 @@ def normalize_tool(tool: dict, where: str = "tools[0]") -> dict:
 
 
 def text_of(message: dict, where: str) -> str:
-    """A message's content as text: None -> "", a non-string (e.g. a tool's JSON result) -> JSON."""
+    """A message's content as text.
+
+    A string as it is; a list of OpenAI content parts (``[{"type": "text", "text": ...}]``) as its
+    text parts joined (any other part type is an error naming it); None as "" where the role may
+    leave it out (an assistant turn that only calls, a tool). A tool's other content (its JSON
+    result) is written as JSON; for the other roles it is an error.
+    """
     if not isinstance(message, dict):
         raise ValueError(f"{where}: expected an object, got {type(message).__name__}")
-    content = message.get("content")
+    content, role = message.get("content"), message.get("role")
+    if isinstance(content, str):
+        return content
     if content is None:
+        if role in ("user", "system"):
+            raise ValueError(f"{where}.content: a {role} message needs a string content, got null")
         return ""
-    return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+    if isinstance(content, list) and content and all(isinstance(p, dict) and "type" in p for p in content):
+        return "".join(_part_text(part, f"{where}.content[{j}]") for j, part in enumerate(content))
+    if role == "tool":
+        return json.dumps(content, ensure_ascii=False)
+    raise ValueError(f"{where}.content: expected a string or a list of text parts, got {type(content).__name__}")
+
+
+def _part_text(part: dict, where: str) -> str:
+    if part["type"] != "text":
+        raise ValueError(f"{where}.type: only text parts are supported, got {part['type']!r}")
+    if not isinstance(part.get("text"), str):
+        raise ValueError(f"{where}.text: expected a string")
+    return part["text"]
 
 
 def assistant_body(message: dict, family: str, where: str = "message") -> str:
