@@ -25,7 +25,7 @@ from jsonschema.exceptions import SchemaError as JsonSchemaError
 from edgeagent.formats import call_syntax, render_prompt, resolve_mode
 from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
-from edgeagent.runtime.fill import SpanRules, fill_and_decode, next_in_list
+from edgeagent.runtime.fill import SpanRules, fill_and_decode, next_in_list, top_property
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
@@ -70,6 +70,11 @@ class PipelineConfig:
     # decoding rules over the slot filler's scores (span length, sentence ends, optional values,
     # lists; runtime/fill.py SpanRules); SpanRules.off() is the ablation
     rules: SpanRules = field(default_factory=SpanRules)
+
+    def __post_init__(self):
+        for name, allowed in (("select", ("head", "trunk")), ("args_decoder", ("diffusion", "ar"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"PipelineConfig.{name}: expected one of {allowed}, got {getattr(self, name)!r}")
 
 
 def _tools(request) -> list:
@@ -139,8 +144,6 @@ class Pipeline:
     def __init__(self, backend, config: PipelineConfig | None = None):
         self.b = backend
         self.cfg = config or PipelineConfig()
-        if self.cfg.select not in ("head", "trunk"):
-            raise ValueError(f"PipelineConfig.select: expected 'head' or 'trunk', got {self.cfg.select!r}")
         self.tok = backend.tokenizer
         self.syntax = call_syntax(backend.family)
         self._seg: dict[str, list[int]] = {}
@@ -312,6 +315,7 @@ class Pipeline:
         pin = forced_name                      # the function the next call must use
         listed: dict = {}                      # values the next call takes from the request's lists
         taken: dict[str, dict[str, set[int]]] = {}  # function -> pointer -> where its values were copied from
+        claimed: dict[str, set[int]] = {}      # top-level property -> positions inside values copied for it
         for k in range(self.cfg.max_calls):
             header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
             if pin is not None:
@@ -343,6 +347,7 @@ class Pipeline:
                 ctx_ids = np.asarray(seq[-self.cfg.max_ctx:], np.int64)
                 offset = len(seq) - len(ctx_ids)   # sequence position of the context's first token
                 before = {ptr: {p - offset for p in at if p >= offset} for ptr, at in taken.get(name, {}).items()}
+                elsewhere = {key: {p - offset for p in at if p >= offset} for key, at in claimed.items()}
 
                 def step(s_ids, kinds, spos, rows=None, _ctx=ctx):
                     return self.b.fill_step(s_ids, kinds, spos, _ctx, rows)
@@ -357,10 +362,12 @@ class Pipeline:
                                                      anchor_route=self.cfg.anchor_route, end_anchor=end_anchor,
                                                      end_weight=self.cfg.end_weight, rules=self.cfg.rules,
                                                      named=named_properties([s.pointer for s in sc.slots],
-                                                                            request_text), taken=before)
+                                                                            request_text), taken=before,
+                                                     claimed=elsewhere)
                 route, written = info.routes, False
-                for ptr, (first, _) in info.spans.items():
+                for ptr, (first, last) in info.spans.items():
                     taken.setdefault(name, {}).setdefault(ptr, set()).add(offset + first)
+                    claimed.setdefault(top_property(ptr), set()).update(range(offset + first, offset + last + 1))
             if args is not None and (broken := schema_violation(args, schema)):
                 args, err = None, f"arguments {broken}"
             if args is None:

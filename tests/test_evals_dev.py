@@ -42,7 +42,7 @@ def test_a_wrong_value_fails_the_call_and_counts_per_value():
     assert not dev.score_item(item(calls=[LOAN]), response(("loan", {"amount": "200000", "rate": 5,
                                                                      "term": 30})))["correct"]
     extra = dev.score_item(item(calls=[LOAN]), response(("loan", LOAN["arguments"]), ("loan", LOAN["arguments"])))
-    assert not extra["correct"] and extra["values_right"] == 3
+    assert not extra["correct"] and extra["values_right"] == 3 and extra["values_said"] == 6
 
 
 def test_unparseable_arguments_and_prose_score_as_wrong_without_raising():
@@ -68,8 +68,9 @@ def test_a_failing_predictor_is_recorded_and_the_run_goes_on():
     s = rep["summary"]
     assert s["errors"] == 1 and [r["correct"] for r in rep["items"]] == [True, False, False]
     assert (s["calls_exact"], s["values_exact"], s["no_call_correct"]) == (0.5, 0.75, 0.0)
+    assert s["values_precise"] == 1.0       # the failed item said nothing; the no-call item does not count
     assert s["call_latency"]["n"] == 1 and s["call_latency"]["median_s"] == 2.0
-    assert "| 50.0% | 75.0% |" in dev.markdown({"x": rep})
+    assert "| 50.0% | 75.0% | 100.0% |" in dev.markdown({"x": rep})
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not present")
@@ -86,6 +87,7 @@ def test_dev_items_are_held_out_requests_without_tool_choice():
     oracle = {it["id"]: response(*[(c["name"], c["arguments"]) for c in it["calls"]]) for it in items}
     rep = dev.evaluate(lambda reqs: [oracle[reqs[0]["id"]]], items, progress=False)
     assert rep["summary"]["calls_exact"] == rep["summary"]["values_exact"] == rep["summary"]["no_call_correct"] == 1.0
+    assert rep["summary"]["values_precise"] == 1.0
 
 
 def test_cli_names_an_unknown_predictor():

@@ -474,3 +474,30 @@ def test_a_union_value_that_fits_none_of_its_types_becomes_its_scalar_or_null():
     assert text(repair_union('"true"', 8, tokenize, 0)) == "true"
     assert text(repair_union('"123456789"', 8, tokenize, 0)) == "null"
     assert text(repair_union('{broken', 8, tokenize, 0)) == "null"
+
+
+def test_an_optional_value_that_echoes_another_property_is_left_out():
+    """SpanRules.optional_echoes: where an optional property copies the span a required one of the
+    call holds ("call"), or one an earlier call of the turn copied for another property ("turn"),
+    it is left out; "keep" keeps it, and a property the request names is spared."""
+    from edgeagent.runtime.fill import SpanRules
+
+    tok, ctx, text_of, tokenize, words = _words("images of subject abc123 from a scan")
+    sc = compile_schema({"type": "object", "properties": {"subject": {"type": "string"}, "note": {"type": "string"}},
+                         "required": ["subject"]}, tok)
+    at = words.index(" subject") + 1
+    last = words.index("3")
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(at, last), T=len(ctx))
+    run = lambda mode, **kw: fill_and_decode(sc, step, ctx, tokenize, text_of,
+                                             rules=SpanRules(absent_bias=0.0, optional_echoes=mode), **kw)[0]
+    assert run("keep") == {"subject": "abc123", "note": "abc123"}
+    assert run("call") == {"subject": "abc123"}
+    assert run("call", named={"/note"}) == {"subject": "abc123", "note": "abc123"}
+
+    optional = compile_schema({"type": "object", "properties": {"note": {"type": "string"}}}, tok)
+    step = scripted_step(optional, {}, ACTION_SPAN, span=(at, last), T=len(ctx))
+    run = lambda mode, claimed: fill_and_decode(optional, step, ctx, tokenize, text_of, claimed=claimed,
+                                                rules=SpanRules(absent_bias=0.0, optional_echoes=mode))[0]
+    assert run("turn", {"subject": {at}}) == {}
+    assert run("turn", {"note": {at}}) == {"note": "abc123"}     # the same property: a repeat, not an echo
+    assert run("call", {"subject": {at}}) == {"note": "abc123"}

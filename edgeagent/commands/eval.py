@@ -131,6 +131,10 @@ def _pipeline_overrides(ctx, param, values) -> dict:
             out[key] = json.loads(raw)
         except ValueError:
             out[key] = raw                              # a bare word: a string ("--set select=trunk")
+    try:                                                # a value the config refuses fails here, not mid-run
+        _with_overrides(PipelineConfig(), out)
+    except (TypeError, ValueError) as e:
+        raise click.BadParameter(str(e)) from None
     return out
 
 

@@ -109,7 +109,8 @@ def score_item(item: dict, response: dict) -> dict:
             best = max(same_fn, key=matches)  # the predicted call of this function that agrees most
             free.remove(best)
             right += matches(best)
-    row.update(values_right=right, values=total, n_calls=len(pred), n_gold=len(gold),
+    said = sum(len(p["arguments"]) for p in pred if isinstance(p["arguments"], dict))
+    row.update(values_right=right, values=total, values_said=said, n_calls=len(pred), n_gold=len(gold),
                first_function_right=called and bool(gold) and pred[0]["name"] == gold[0]["name"])
     return row
 
@@ -118,6 +119,7 @@ def summarize(rows: list[dict]) -> dict:
     tool = [r for r in rows if r["kind"] == "tool"]
     neg = [r for r in rows if r["kind"] == "no_call"]
     values = sum(r["values"] for r in tool)
+    said = sum(r["values_said"] for r in tool)
 
     def share(xs):
         return round(sum(xs) / len(xs), 4) if xs else None
@@ -132,6 +134,9 @@ def summarize(rows: list[dict]) -> dict:
         "decided_call": share([r["called"] for r in tool]),
         "calls_exact": share([r["correct"] for r in tool]),
         "values_exact": round(sum(r["values_right"] for r in tool) / values, 4) if values else None,
+        # of the values the calls hold: equal to the reference call's value of that key (extra keys,
+        # and every value of a call with no reference call, count as wrong)
+        "values_precise": round(sum(r["values_right"] for r in tool) / said, 4) if said else None,
         "no_call_correct": share([r["correct"] for r in neg]),
         # of the tool items that got a call: its first function is the reference's first
         "first_function_right": share([r["first_function_right"] for r in tool if r["called"]]),
@@ -176,14 +181,14 @@ def markdown(reports: dict[str, dict]) -> str:
     def pct(x):
         return "n/a" if x is None else f"{100 * x:.1f}%"
 
-    lines = ["| run | calls exact | values exact | first function right | decided call | no-call correct "
-             "| call latency p50 / p90 |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| run | calls exact | values exact | values precise | first function right | decided call "
+             "| no-call correct | call latency p50 / p90 |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, rep in reports.items():
         s = rep["summary"]
         lat = s["call_latency"]
         t = "n/a" if lat["median_s"] is None else f"{lat['median_s']:.3f} / {lat['p90_s']:.3f} s"
-        lines.append(f"| {name} | {pct(s['calls_exact'])} | {pct(s['values_exact'])} "
+        lines.append(f"| {name} | {pct(s['calls_exact'])} | {pct(s['values_exact'])} | {pct(s.get('values_precise'))} "
                      f"| {pct(s['first_function_right'])} | {pct(s['decided_call'])} "
                      f"| {pct(s['no_call_correct'])} | {t} |")
     return "\n".join(lines) + "\n"
