@@ -189,13 +189,18 @@ def dialog_features(turns: list[Turn], tools: list[tuple[str, str, dict]]) -> np
 
 
 def named_properties(pointers, request: str) -> set[str]:
-    """The argument pointers whose property name the request names: a word of 4+ letters of its
-    last key ("/number_of_rooms" -> number, rooms) among the request's words. An optional
-    property the request names is not pushed toward leaving it out (runtime/fill.py SpanRules)."""
+    """The argument pointers whose property name the request names: the last word of 4+ letters
+    of its last key, the name's head ("/number_of_rooms" -> rooms, "/years_of_experience" ->
+    experience), among the request's words. An optional property the request names is not pushed
+    toward leaving it out (runtime/fill.py SpanRules). Any word of 4+ letters was the rule before:
+    "for the year 2021" named years_of_experience. End to end on dev (136 tool items; calls exact /
+    values exact / values precise): any word 29.4 / 57.8 / 56.2%, the last 29.4 / 58.0 / 56.6%,
+    all of them 28.7 / 57.8 / 56.6% ("2 rooms" no longer named number_of_rooms)."""
     words = set(text_words(request))
     out = set()
     for ptr in pointers:
         keys = [k for k in ptr.split("/") if k and not k.isdigit()]
-        if keys and any(len(w) >= 4 and w in words for w in name_words(keys[-1])):
+        long = [w for w in name_words(keys[-1]) if len(w) >= 4] if keys else []
+        if long and long[-1] in words:
             out.add(ptr)
     return out

@@ -239,6 +239,9 @@ def test_named_properties_reads_the_last_key_words_of_four_or_more_letters():
     assert named == {"/number_of_rooms", "/has_live_music", "/genre"}
     assert named_properties(ptrs, "") == set()
     assert named_properties(["/stops/0/city"], "stop in the city of Paris") == {"/stops/0/city"}
+    # the name's head word, not any of its words: a year is not years of experience
+    assert named_properties(["/years_of_experience"], "banking data for the year 2021") == set()
+    assert named_properties(["/years_of_experience"], "a mentor with 5 years of experience") == {"/years_of_experience"}
 
 
 def test_a_shipped_report_names_its_work_dir_without_this_machines_absolute_path(tmp_path, monkeypatch):
