@@ -501,3 +501,21 @@ def test_an_optional_value_that_echoes_another_property_is_left_out():
     assert run("turn", {"subject": {at}}) == {}
     assert run("turn", {"note": {at}}) == {"note": "abc123"}     # the same property: a repeat, not an echo
     assert run("call", {"subject": {at}}) == {"note": "abc123"}
+
+
+def test_a_copied_string_drops_a_leading_lowercase_article():
+    """SpanRules.drop_articles: "a white powder" is copied as "white powder"; a capitalised "The"
+    (a name) and a word that only starts like one stay; off, the span is copied as it is."""
+    from edgeagent.runtime.fill import SpanRules, drop_article
+
+    assert drop_article("a white powder") == "white powder" and drop_article("an owl") == "owl"
+    assert drop_article("The Central Library") == "The Central Library"
+    assert drop_article("theory") == "theory" and drop_article("a") == "a"
+
+    tok, ctx, text_of, tokenize, words = _words("found at a crime scene today")
+    sc = compile_schema({"type": "object", "properties": {"place": {"type": "string"}}, "required": ["place"]}, tok)
+    first, last = words.index(" a"), words.index(" to") - 1
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(first, last), T=len(ctx))
+    run = lambda on: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(drop_articles=on))[0]
+    assert run(True) == {"place": "crime scene"}
+    assert run(False) == {"place": "a crime scene"}
