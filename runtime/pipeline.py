@@ -21,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError as JsonSchemaError
+from jsonschema.exceptions import best_match
 
 from edgeagent.formats import call_syntax, render_prompt, resolve_mode
 from edgeagent.heads.spec import MODES
@@ -30,6 +31,7 @@ from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
 from edgeagent.scaffold import SchemaError, compile_schema
+from edgeagent.scaffold.reference import esc_ptr
 
 
 class RequestError(ValueError):
@@ -117,14 +119,14 @@ def validator(schema: dict) -> Draft202012Validator:
 
 
 def _pointer(path) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return "".join("/" + esc_ptr(str(p)) for p in path)
 
 
 def schema_violation(args, schema: dict) -> str | None:
-    """The first way ``args`` breaks ``schema`` ("/x: 42 is greater than the maximum of 10"), or
-    None. The scaffold guarantees the layout (types, required, enums); this checks the keywords
-    it leaves to the validator (minimum, pattern, minLength, ...)."""
-    error = next(iter(sorted(validator(schema).iter_errors(args), key=lambda e: list(e.path))), None)
+    """How ``args`` breaks ``schema`` ("/x: 42 is greater than the maximum of 10"; jsonschema's
+    best_match where there are several), or None. The scaffold guarantees the layout (types,
+    required, enums); this checks the keywords it leaves to the validator (minimum, pattern, ...)."""
+    error = best_match(validator(schema).iter_errors(args))
     return None if error is None else f"{_pointer(error.path) or '/'}: {error.message}"
 
 

@@ -243,3 +243,8 @@ def test_text_parts_render_as_their_text_and_tool_json_as_json(family):
                                                                                 "arguments": {"city": "Oslo"}}}]}
     result = {"role": "tool", "content": {"temp_c": 4}}
     assert '{"temp_c": 4}' in render_prompt(plain + [call, result], [WEATHER], family, today="2026-01-01")
+    # a tool's result that is a list of typed objects is its JSON, not content parts to refuse
+    typed = {"role": "tool", "content": [{"type": "restaurant", "name": "Chez Panisse"}]}
+    assert '"type": "restaurant"' in render_prompt(plain + [call, typed], [WEATHER], family, today="2026-01-01")
+    texts = {"role": "tool", "content": [{"type": "text", "text": "4 degrees"}]}
+    assert "4 degrees" in render_prompt(plain + [call, texts], [WEATHER], family, today="2026-01-01")

@@ -60,11 +60,17 @@ def text_of(message: dict, where: str) -> str:
         if role in ("user", "system"):
             raise ValueError(f"{where}.content: a {role} message needs a string content, got null")
         return ""
+    if role == "tool":    # text parts, or the tool's JSON result (a list of typed objects included)
+        if isinstance(content, list) and content and all(_is_text_part(p) for p in content):
+            return "".join(p["text"] for p in content)
+        return json.dumps(content, ensure_ascii=False)
     if isinstance(content, list) and content and all(isinstance(p, dict) and "type" in p for p in content):
         return "".join(_part_text(part, f"{where}.content[{j}]") for j, part in enumerate(content))
-    if role == "tool":
-        return json.dumps(content, ensure_ascii=False)
     raise ValueError(f"{where}.content: expected a string or a list of text parts, got {type(content).__name__}")
+
+
+def _is_text_part(part) -> bool:
+    return isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
 
 
 def _part_text(part: dict, where: str) -> str:
