@@ -116,7 +116,7 @@ def up_to_date(out_dir: str | Path, wanted_hash: str, heads_hash: str | None = N
     return have == heads_hash
 
 
-def heads_spec(slot_filler_cfg, source: str) -> HeadsSpec:
+def heads_spec(slot_filler_cfg, source: str, listing: str = "json") -> HeadsSpec:
     """The manifest's description of the heads: special ids, budgets and the spec tables."""
     from dataclasses import asdict as dc_asdict
 
@@ -127,7 +127,7 @@ def heads_spec(slot_filler_cfg, source: str) -> HeadsSpec:
     return HeadsSpec(
         null_id=V, mask_id=V + 1, budgets=dc_asdict(Budgets()), kinds=list(KINDS), actions=list(ACTIONS),
         modes=list(MODES), continue_=list(CONTINUE), max_scaffold_len=slot_filler_cfg.max_len,
-        max_slot_pos=slot_filler_cfg.max_slot_pos, source_hash=source,
+        max_slot_pos=slot_filler_cfg.max_slot_pos, source_hash=source, listing=listing,
     )
 
 
@@ -186,7 +186,7 @@ def export_artifact(
     for stale in ("slot_filler.onnx", "mode_head.onnx", "another_head.onnx", "select_head.onnx"):
         (out / stale).unlink(missing_ok=True)  # a trunk-only export must not keep old heads around
     if heads is not None:
-        from edgeagent.heads.io import load_heads, load_select_head
+        from edgeagent.heads.io import heads_listing, load_heads, load_select_head
 
         from .heads import export_heads, export_select_head
 
@@ -201,7 +201,7 @@ def export_artifact(
             sinfo = export_select_head(select, out, opset=options.opset)
             graphs["select_head"] = (sinfo["file"], sinfo["graph"]["inputs"], sinfo["graph"]["outputs"])
             files[sinfo["file"]] = sha256_file(out / sinfo["file"])
-        spec = heads_spec(sf.cfg, heads_digest)
+        spec = heads_spec(sf.cfg, heads_digest, heads_listing(Path(heads)))
     if tokenizer_rel:
         files[tokenizer_rel] = sha256_file(out / tokenizer_rel)
     manifest = Manifest(

@@ -56,7 +56,7 @@ class TorchBackend(TorchTrunk):
 
     def __init__(self, model: str = "smollm2-135m", heads=None, device: str = "cpu", dtype: str = "fp32",
                  trunk=None, tokenizer=None, family: str | None = None):
-        from edgeagent.heads.io import heads_dir, load_heads, load_select_head
+        from edgeagent.heads.io import heads_dir, heads_listing, load_heads, load_select_head
         from edgeagent.models.registry import describe, resolve
 
         if trunk is None:
@@ -73,6 +73,7 @@ class TorchBackend(TorchTrunk):
         self.select_head = load_select_head(folder, device)
         self.has_select = self.select_head is not None
         self.max_scaffold_len = self.slot_filler.cfg.max_len
+        self.listing = heads_listing(folder)   # the prompts' tool listing the heads were trained on
 
     @torch.inference_mode()
     def mode_logits(self, state):

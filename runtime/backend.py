@@ -8,6 +8,8 @@ PyTorch reference (``edgeagent.export.torch_backend``) and the ONNX Runtime one;
     family           chat-template family ("smollm2", "smollm3", ...)
     max_len          longest sequence the cache holds
     max_scaffold_len longest scaffold the slot filler reads (a longer one is decoded by the trunk)
+    listing          how the prompts the heads were trained on list the tools (PipelineConfig.listing None
+                     follows it; a backend without it is taken as "json")
     new_cache()      an empty KV cache
     prefill(ids, cache, all_logits=False) -> (logits [V] of the last token, or [n, V] of every
                      new token with all_logits; hidden [n, H] of the new tokens; cache)
@@ -39,6 +41,7 @@ class Backend(Protocol):
     family: str
     max_len: int
     max_scaffold_len: int
+    listing: str          # the prompts' tool listing the heads were trained on ("json", "signature", ...)
 
     def new_cache(self) -> Any: ...
 

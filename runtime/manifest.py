@@ -76,7 +76,8 @@ class HeadsSpec:
     null_id / mask_id: the scaffold's NULL and MASK ids (V and V + 1); budgets: the scaffold
     budgets the slot filler was trained with (edgeagent.scaffold.Budgets); kinds / actions /
     modes / continue_: the class tables of edgeagent.heads.spec, in logit order; max_scaffold_len
-    and max_slot_pos: the slot filler's position tables (a longer scaffold cannot be read).
+    and max_slot_pos: the slot filler's position tables (a longer scaffold cannot be read);
+    listing: the prompts' tool listing the heads were trained on, which the runtime writes too.
     """
 
     null_id: int
@@ -89,6 +90,7 @@ class HeadsSpec:
     max_scaffold_len: int
     max_slot_pos: int
     source_hash: str = ""  # sha256 over the heads folder and the heads' export options
+    listing: str = "json"  # how the training prompts listed the tools (formats/hermes.py tool_lines)
 
 
 @dataclass

@@ -68,6 +68,7 @@ class OrtBackend:
         self.manifest = manifest
         self.heads = manifest.heads
         self.max_scaffold_len = self.heads.max_scaffold_len
+        self.listing = self.heads.listing
         self.tokenizer = Tokenizer.from_file(str(self.dir / manifest.tokenizer))
         self.family = manifest.chat_template
         if max_len is None:

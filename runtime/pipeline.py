@@ -24,6 +24,7 @@ from jsonschema.exceptions import SchemaError as JsonSchemaError
 from jsonschema.exceptions import best_match
 
 from edgeagent.formats import call_syntax, render_prompt, resolve_mode
+from edgeagent.formats.hermes import LISTINGS
 from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
 from edgeagent.runtime.fill import SpanRules, fill_and_decode, next_in_list, top_property
@@ -72,9 +73,15 @@ class PipelineConfig:
     # decoding rules over the slot filler's scores (span length, sentence ends, optional values,
     # lists; runtime/fill.py SpanRules); SpanRules.off() is the ablation
     rules: SpanRules = field(default_factory=SpanRules)
+    # how the prompt lists the tools: "json" (the Hermes listing), or a one-line signature per tool,
+    # "signature" / "described" (formats/hermes.py tool_lines); None: the listing the heads were
+    # trained on (the backend's `listing`). The heads read trunk states of the prompt, so another
+    # listing than theirs costs accuracy (shipped heads on dev, signature: calls exact 29.4% -> 21.3%).
+    listing: str | None = None
 
     def __post_init__(self):
-        for name, allowed in (("select", ("head", "trunk")), ("args_decoder", ("diffusion", "ar"))):
+        for name, allowed in (("select", ("head", "trunk")), ("args_decoder", ("diffusion", "ar")),
+                              ("listing", LISTINGS + (None,))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"PipelineConfig.{name}: expected one of {allowed}, got {getattr(self, name)!r}")
 
@@ -146,6 +153,7 @@ class Pipeline:
     def __init__(self, backend, config: PipelineConfig | None = None):
         self.b = backend
         self.cfg = config or PipelineConfig()
+        self.listing = self.cfg.listing or getattr(backend, "listing", "json")
         self.tok = backend.tokenizer
         self.syntax = call_syntax(backend.family)
         self._seg: dict[str, list[int]] = {}
@@ -199,7 +207,7 @@ class Pipeline:
             raise RequestError("tool_choice", f"{choice!r} needs at least one tool")
         try:
             prompt = render_prompt(messages, tools, self.b.family, True,
-                                   resolve_mode(messages, self.b.family, None))
+                                   resolve_mode(messages, self.b.family, None), listing=self.listing)
         except (ValueError, TypeError, KeyError) as e:
             where, sep, reason = str(e).partition(": ")    # "messages[2].content: ..." names its field
             if sep and where.startswith("messages[") and " " not in where:

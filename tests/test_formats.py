@@ -248,3 +248,31 @@ def test_text_parts_render_as_their_text_and_tool_json_as_json(family):
     assert '"type": "restaurant"' in render_prompt(plain + [call, typed], [WEATHER], family, today="2026-01-01")
     texts = {"role": "tool", "content": [{"type": "text", "text": "4 degrees"}]}
     assert "4 degrees" in render_prompt(plain + [call, texts], [WEATHER], family, today="2026-01-01")
+
+
+def test_signature_listing_leaves_structure_to_the_scaffold():
+    tools = [WEATHER, TIME, {"name": "tag", "description": "Tag  a\nphoto.", "parameters": {
+        "type": "object", "required": ["ids"], "properties": {
+            "ids": {"type": "array", "items": {"type": "integer"}, "description": "Photo ids"},
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}]}, "kind": {"type": ["string", "integer"]}}}}]
+    lines = hermes.tool_lines(tools, "signature").splitlines()
+    assert lines == ['get_weather(city: string, unit?: "c" | "f"): Current weather of a city',
+                     "get_time(): Local time",
+                     "tag(ids: array of integer, note?: string | null, kind?: string | integer): Tag a photo."]
+    described = hermes.tool_lines(tools, "described").splitlines()
+    assert described[2] == "tag(ids: array of integer, note?: string | null, kind?: string | integer): Tag a photo. " \
+                           "ids: Photo ids"
+    assert described[:2] == lines[:2]           # no property descriptions: nothing added
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_listing_changes_only_the_tool_lines(family):
+    msgs = [{"role": "user", "content": "Weather in Paris?"}]
+    as_json = render_prompt(msgs, [WEATHER, TIME], family, today=TODAY)
+    short = render_prompt(msgs, [WEATHER, TIME], family, today=TODAY, listing="signature")
+    lines = hermes.tool_lines([WEATHER, TIME], "signature")
+    assert lines in short and '"parameters"' not in short and len(short) < len(as_json)
+    head, _, tail = short.partition(lines)
+    assert as_json.startswith(head) and as_json.endswith(tail)
+    with pytest.raises(ValueError, match="listing: expected one of"):
+        render_prompt(msgs, [WEATHER], family, today=TODAY, listing="yaml")

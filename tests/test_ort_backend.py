@@ -270,13 +270,17 @@ def test_reexport_skips_when_unchanged_and_redoes_only_the_heads_when_they_chang
     _, skipped = export_artifact(ref.trunk, out, "tiny", heads=heads, **kw)
     assert skipped
     before = load_manifest(out)
-    make_heads(heads, ref.trunk, seed=1)  # retrained heads, same trunk
+    make_heads(heads, ref.trunk, seed=1)  # retrained heads, same trunk, on prompts with another listing
+    meta = json.loads((heads / "heads.json").read_text())
+    (heads / "heads.json").write_text(json.dumps({**meta, "run_config": {"listing": "signature"}}))
     logs.clear()
     manifest, skipped = export_artifact(ref.trunk, out, "tiny", heads=heads, **kw)
     assert not skipped and any("trunk unchanged" in m for m in logs)
     assert manifest.files["trunk.onnx"] == before.files["trunk.onnx"]
     assert manifest.files["slot_filler.onnx"] != before.files["slot_filler.onnx"]
     assert manifest.heads.source_hash != before.heads.source_hash
+    assert (before.heads.listing, manifest.heads.listing) == ("json", "signature")
+    assert OrtBackend(out, provider="cpu").listing == "signature"   # the runtime writes the heads' listing
     load_manifest(out)  # verifies
 
 

@@ -220,3 +220,24 @@ def test_a_call_that_breaks_a_validation_keyword_is_reported_not_returned(pipeli
     assert resp["errors"][0]["error"] == "arguments /x: 42 is greater than the maximum of 10"
     value["x"] = 7
     assert json.loads(pipeline.respond(request)["tool_calls"][0]["function"]["arguments"]) == {"x": 7}
+
+
+def test_the_prompt_lists_the_tools_as_the_heads_were_trained(tiny_backend, monkeypatch, tmp_path):
+    import edgeagent.runtime.pipeline as pl
+    from edgeagent.heads.io import heads_listing
+
+    (tmp_path / "heads.json").write_text(json.dumps({"run_config": {"listing": "signature"}}))
+    assert heads_listing(tmp_path) == "signature"
+    (tmp_path / "heads.json").write_text(json.dumps({"files": []}))    # heads from before listings: json
+    assert heads_listing(tmp_path) == "json" == tiny_backend.listing
+    prompts = []
+    render = pl.render_prompt
+    monkeypatch.setattr(pl, "render_prompt", lambda *a, **kw: prompts.append(render(*a, **kw)) or prompts[-1])
+    monkeypatch.setattr(tiny_backend, "listing", "signature")
+    req = {"messages": USER, "tools": TOOLS, "tool_choice": "none"}
+    for cfg, signature in ((PipelineConfig(max_new_tokens=1), True),
+                           (PipelineConfig(max_new_tokens=1, listing="json"), False)):
+        Pipeline(tiny_backend, cfg).respond(req)
+        assert ("get_time(" in prompts[-1]) is signature and ('"parameters"' in prompts[-1]) is not signature
+    with pytest.raises(ValueError, match="PipelineConfig.listing"):
+        PipelineConfig(listing="yaml")

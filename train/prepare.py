@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeagent.formats import call_syntax, render_prompt, render_target, resolve_mode
+from edgeagent.formats.hermes import check_listing
 from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN, KIND_IDS, MODE_IDS, position_kind
 from edgeagent.scaffold import SchemaError, compile_schema
 
@@ -128,9 +129,12 @@ def slot_value_text(kind: str, text: str):
 class Preparer:
     """Turns examples into :class:`Prepared` items for one tokenizer and chat family."""
 
-    def __init__(self, tokenizer, family: str, max_len: int = 2048, budgets: dict | None = None):
+    def __init__(self, tokenizer, family: str, max_len: int = 2048, budgets: dict | None = None,
+                 listing: str = "json"):
+        check_listing(listing)
         self.tok = tokenizer
         self.family = family
+        self.listing = listing
         self.max_len = max_len
         self.budgets = budgets or {}
         self.text = TokenText(tokenizer)
@@ -160,7 +164,7 @@ class Preparer:
 
     def prompt_ids(self, messages, tools) -> list[int]:
         rmode = resolve_mode(messages, self.family, None)
-        return self.tok.encode(render_prompt(messages, tools, self.family, True, rmode),
+        return self.tok.encode(render_prompt(messages, tools, self.family, True, rmode, listing=self.listing),
                                add_special_tokens=False).ids
 
     def __call__(self, ex) -> Prepared | None:

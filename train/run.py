@@ -34,6 +34,7 @@ class RunConfig:
     lora: bool = False
     lora_tokens: int = 3_000_000         # LoRA baseline budget (tokens of sequences seen)
     mix: dict = field(default_factory=dict)  # MixConfig fields that differ from its defaults
+    listing: str = "json"                # how prompts list the tools (formats/hermes.py tool_lines)
 
 
 # Recipes. "full": the whole mix, every head from scratch (a GPU run: the trunk pass over ~25M
@@ -99,7 +100,7 @@ def prepare(cfg: RunConfig, work: Path, data_dir=None, progress=True) -> dict:
     mix = build_mix(data_dir, MixConfig(**{**cfg.mix, "seed": cfg.seed, "include_sgd": cfg.include_sgd}))
     sides = {"train": _cap(mix.train, cfg.cap_per_mode, cfg.seed),
              "dev": _cap(mix.dev, cfg.dev_cap_per_mode, cfg.seed)}
-    prep = Preparer(tok, family, max_len=cfg.max_len)
+    prep = Preparer(tok, family, max_len=cfg.max_len, listing=cfg.listing)
     items = {}
     for side, exs in sides.items():
         kept = []

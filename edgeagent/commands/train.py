@@ -31,6 +31,9 @@ STAGES = ("prepare", "fit", "all", "select", "lora", "dev")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Training data (default: ../shared/data or $EDGEAGENT_DATA).")
 @click.option("--no-sgd", is_flag=True, help="Leave the SGD files out (the BFCL-live ablation arm).")
+@click.option("--listing", type=click.Choice(("json", "signature", "described")), default="json", show_default=True,
+              help="How prompts list the tools: the Hermes JSON, or one signature line per tool (without / with "
+                   "each argument's description). Run the heads with the same --set listing=...")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
 @click.option("--epochs", type=int, default=None, help="Slot-filler epochs [default: 4; 3 with --recipe cpu, 12 with gpu].")
 @click.option("--lora", is_flag=True, help="Also train the LoRA AR baseline on the same examples.")
@@ -54,8 +57,8 @@ STAGES = ("prepare", "fit", "all", "select", "lora", "dev")
               help="With --stage dev: also score the pipeline's anchors with span ends anchored at these "
                    "weights, e.g. 1,2 (the trunk's chance of closing the value at each end; a trunk pass "
                    "per dev call, not cached).")
-def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epochs, lora, lora_tokens, seed, heads,
-          dev_sample, report, anchor_weights, anchor_routes, end_weights):
+def train(model, stage, recipe, init, work, out, data_dir, no_sgd, listing, device, epochs, lora, lora_tokens, seed,
+          heads, dev_sample, report, anchor_weights, anchor_routes, end_weights):
     """Train the mode head, the another-call head and the slot filler on a frozen trunk.
 
     The trunk's states are computed once and cached in WORK; the heads train on the cache.
@@ -70,7 +73,10 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, device, epoch
     train_over, recipe_init = rec.pop("train", {}), rec.pop("init", None)
     init = init or recipe_init
     cfg = RunConfig(model=model, seed=seed, include_sgd=not no_sgd, device=device, lora=lora,
-                    lora_tokens=lora_tokens, **rec)
+                    lora_tokens=lora_tokens, listing=listing, **rec)
+    if (lora or stage == "lora") and listing != "json":
+        raise click.BadParameter("the LoRA baseline (b) trains on the json listing, the one its predictor writes",
+                                 param_hint="--listing")
     tcfg = TrainConfig(seed=seed, device=device, **{**train_over, **({"epochs": epochs} if epochs else {})})
     if init == "shipped":
         from edgeagent.heads.io import heads_dir

@@ -86,6 +86,7 @@ def _build(name, model, artifacts, heads, config, backend=None, extra=None) -> P
     info = {"name": name, "oracle": False, "backend": kind, "model": str(model or DEFAULT_MODEL),
             "artifacts": None if artifacts is None else str(artifacts), "heads": str(heads_path),
             "steps": config.steps, "use_span": config.use_span, "args_decoder": config.args_decoder,
+            "listing": config.listing or getattr(backend, "listing", "json"),
             "names": "selection head" if config.select == "head" and getattr(backend, "has_select", False)
             else "trunk under the trie",
             "max_new_tokens": config.max_new_tokens, **(extra or {})}
@@ -226,6 +227,7 @@ def lora_ar(model=None, artifacts=None, heads=None, lora=None, max_new_tokens: i
         trunk, tokenizer = load_lora_trunk(model, lora_dir)
         backend = _torch_backend(model, heads, trunk=trunk, tokenizer=tokenizer,
                                  family=describe(resolve(model)).family)
-    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar", select="trunk")
+    # the LoRA trunk was trained on prompts with the Hermes JSON listing (`--stage lora` trains on no other)
+    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar", select="trunk", listing="json")
     return _build("lora-ar", model, lora_dir if on_ort else None, heads, cfg, DecisionTokenBackend(backend),
                   {"steps": None, "lora": str(lora_dir), "mode_decision": "decision token (LoRA trunk)"})

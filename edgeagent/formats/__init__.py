@@ -37,20 +37,22 @@ def resolve_mode(messages: list, family: str, mode: str | None = None) -> str | 
 
 
 def render_prompt(messages: list, tools: list | None, family: str, add_generation_prompt: bool = True,
-                  mode: str | None = None, today: str | None = None) -> str:
+                  mode: str | None = None, today: str | None = None, listing: str = "json") -> str:
     """Prompt text of an OpenAI conversation with tools, in the trunk's own format.
 
     messages: [{"role": "system"|"user"|"assistant"|"tool", "content": str, "tool_calls"?: [...]}]
     tools: OpenAI tools ({"type": "function", "function": {...}}) or bare functions; None or [] for none.
     mode: smollm3 only: "think" / "no_think" (also "chat", "tool" = no_think); None = the template default.
     today: smollm3 only: the "Today Date" line (default: today's date).
+    listing: how each tool is written: "json" (the family's own listing), "signature" or
+    "described" (a one-line signature, hermes.tool_lines).
     """
     _check(family)
     if not isinstance(messages, list):
         raise ValueError(f"messages: expected a list, got {type(messages).__name__}")
     if family == "smollm3":
-        return smollm3.render_prompt(messages, tools, add_generation_prompt, mode, today)
-    return hermes.render_prompt(messages, tools, family, add_generation_prompt)
+        return smollm3.render_prompt(messages, tools, add_generation_prompt, mode, today, listing)
+    return hermes.render_prompt(messages, tools, family, add_generation_prompt, listing)
 
 
 def render_target(assistant_message: dict, family: str, mode: str | None = None) -> str:

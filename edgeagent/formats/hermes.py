@@ -91,15 +91,73 @@ def assistant_body(message: dict, family: str, where: str = "message") -> str:
     return content + "\n" + blocks if content else blocks
 
 
-def tools_block(tools: list) -> str:
-    """The Hermes tool listing for the system prompt, one JSON object per line."""
-    lines = "".join(json.dumps(normalize_tool(t, f"tools[{i}]"), ensure_ascii=False) + "\n"
-                    for i, t in enumerate(tools))
-    return TOOLS_INTRO + lines + TOOLS_OUTRO
+LISTINGS = ("json", "signature", "described")
 
 
-def render_prompt(messages: list, tools: list | None, family: str, add_generation_prompt: bool = True) -> str:
-    """ChatML text of a conversation; `family` is "smollm2" (default system prompt) or "chatml"."""
+def check_listing(listing: str) -> None:
+    if listing not in LISTINGS:
+        raise ValueError(f"listing: expected one of {list(LISTINGS)}, got {listing!r}")
+
+
+def tool_lines(tools: list, listing: str = "json") -> str:
+    """The tools, one per line: as JSON ("json", the Hermes listing), or as a signature
+    ``name(arg: type, opt?: "a" | "b"): description`` that leaves the schema's structure to the
+    scaffold compiler ("signature"; "described" adds each argument's description)."""
+    check_listing(listing)
+    tools = [normalize_tool(t, f"tools[{i}]") for i, t in enumerate(tools)]
+    if listing == "json":
+        return "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tools)
+    return "".join(signature(t["function"], described=listing == "described") + "\n" for t in tools)
+
+
+def signature(fn: dict, described: bool = False) -> str:
+    """``get_weather(city: string, unit?: "celsius" | "fahrenheit"): Get the weather.`` A property
+    not in ``required`` is marked ``?``; ``described`` appends "city: City name." per property."""
+    params = fn.get("parameters") or {}
+    props = params.get("properties") or {}
+    required = set(params.get("required") or [])
+    args = ", ".join(f"{k}{'' if k in required else '?'}: {type_text(v)}" for k, v in props.items())
+    out = f"{fn['name']}({args})"
+    about = " ".join(str(fn.get("description") or "").split())
+    if about:
+        out += ": " + about
+    if described:
+        notes = [f"{k}: {' '.join(str(v['description']).split())}" for k, v in props.items()
+                 if isinstance(v, dict) and v.get("description")]
+        if notes:
+            out += ("" if out.endswith((".", "!", "?")) else ".") + " " + "; ".join(notes)
+    return out
+
+
+def type_text(schema) -> str:
+    """A property's type in a few words: its enum's values, its types joined by "|", an array's
+    item type ("array of string")."""
+    if not isinstance(schema, dict):
+        return "any"
+    if "enum" in schema:
+        return " | ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"])
+    if "const" in schema:
+        return json.dumps(schema["const"], ensure_ascii=False)
+    for key in ("anyOf", "oneOf"):
+        if isinstance(schema.get(key), list):
+            return " | ".join(type_text(s) for s in schema[key])
+    kind = schema.get("type", "any")
+    if isinstance(kind, list):
+        return " | ".join(str(k) for k in kind)
+    if kind == "array" and isinstance(schema.get("items"), dict):
+        return f"array of {type_text(schema['items'])}"
+    return str(kind)
+
+
+def tools_block(tools: list, listing: str = "json") -> str:
+    """The Hermes tool listing for the system prompt, one tool per line (see :func:`tool_lines`)."""
+    return TOOLS_INTRO + tool_lines(tools, listing) + TOOLS_OUTRO
+
+
+def render_prompt(messages: list, tools: list | None, family: str, add_generation_prompt: bool = True,
+                  listing: str = "json") -> str:
+    """ChatML text of a conversation; `family` is "smollm2" (default system prompt) or "chatml";
+    `listing` how the tools are written (:func:`tool_lines`)."""
     msgs = list(messages)
     system = None
     if msgs and isinstance(msgs[0], dict) and msgs[0].get("role") == "system":
@@ -107,7 +165,7 @@ def render_prompt(messages: list, tools: list | None, family: str, add_generatio
     elif family == "smollm2":
         system = SMOLLM2_DEFAULT_SYSTEM
     if tools:
-        system = (system + "\n\n" if system else "") + tools_block(tools)
+        system = (system + "\n\n" if system else "") + tools_block(tools, listing)
     out = [] if system is None else [f"<|im_start|>system\n{system}<|im_end|>\n"]
     offset = len(messages) - len(msgs)
     for i, m in enumerate(msgs):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime
 
-from .hermes import assistant_body, normalize_tool, text_of
+from .hermes import assistant_body, check_listing, normalize_tool, text_of, tool_lines
 
 KNOWLEDGE_CUTOFF = "June 2025"
 DEFAULT_NO_THINK = "You are a helpful AI assistant named SmolLM, trained by Hugging Face.\n\n"
@@ -73,7 +73,7 @@ def reasoning_mode(messages: list, mode: str | None = None) -> str:
     return resolved
 
 
-def _system_turn(messages: list, tools: list | None, rmode: str, today: str) -> str:
+def _system_turn(messages: list, tools: list | None, rmode: str, today: str, listing: str = "json") -> str:
     system = None
     if messages and isinstance(messages[0], dict) and messages[0].get("role") == "system":
         system = text_of(messages[0], "messages[0]")
@@ -87,8 +87,9 @@ def _system_turn(messages: list, tools: list | None, rmode: str, today: str) -> 
     else:
         out.append(DEFAULT_THINK if rmode == "/think" else DEFAULT_NO_THINK)
     if tools:
-        listing = "".join(str(normalize_tool(t, f"tools[{i}]")) + "\n" for i, t in enumerate(tools))
-        out.append("### Tools\n\n" + TOOLS_INTRO + listing + TOOLS_OUTRO + "\n\n<|im_end|>\n")
+        lines = "".join(str(normalize_tool(t, f"tools[{i}]")) + "\n" for i, t in enumerate(tools)) \
+            if listing == "json" else tool_lines(tools, listing)
+        out.append("### Tools\n\n" + TOOLS_INTRO + lines + TOOLS_OUTRO + "\n\n<|im_end|>\n")
     return "".join(out)
 
 
@@ -101,12 +102,14 @@ def _assistant(message: dict, rmode: str, where: str) -> str:
 
 
 def render_prompt(messages: list, tools: list | None, add_generation_prompt: bool = True,
-                  mode: str | None = None, today: str | None = None) -> str:
+                  mode: str | None = None, today: str | None = None, listing: str = "json") -> str:
     """SmolLM3 prompt text. `today` is the "Today Date" line (default: today, "%d %B %Y");
-    pass a fixed one for reproducible training data."""
+    pass a fixed one for reproducible training data. `listing`: "json" writes each tool as the
+    template does (a Python dict); the others as hermes.tool_lines."""
+    check_listing(listing)
     rmode = reasoning_mode(messages, mode)
     today = today or datetime.date.today().strftime("%d %B %Y")
-    out = [_system_turn(messages, tools, rmode, today)]
+    out = [_system_turn(messages, tools, rmode, today, listing)]
     for i, m in enumerate(messages):
         where = f"messages[{i}]"
         role = m.get("role") if isinstance(m, dict) else None

@@ -22,6 +22,13 @@ def heads_dir(model: str, heads: str | Path | None = None) -> Path:
     return path
 
 
+def heads_listing(path: Path) -> str:
+    """How the prompts the heads were trained on listed the tools (formats/hermes.py tool_lines):
+    heads.json's run_config.listing; "json" for heads trained before prompts could list otherwise."""
+    meta = json.loads((Path(path) / "heads.json").read_text())
+    return (meta.get("run_config") or {}).get("listing", "json")
+
+
 def load_heads(path: Path, embedding, device: str = "cpu"):
     """(slot_filler, mode_head, another_head) in eval mode, float32, on ``device``.
 
