@@ -33,7 +33,7 @@ STAGES = ("prepare", "fit", "all", "select", "lora", "dev")
 @click.option("--no-sgd", is_flag=True, help="Leave the SGD files out (the BFCL-live ablation arm).")
 @click.option("--listing", type=click.Choice(("json", "signature", "described")), default="json", show_default=True,
               help="How prompts list the tools: the Hermes JSON, or one signature line per tool (without / with "
-                   "each argument's description). Run the heads with the same --set listing=...")
+                   "each argument's description). heads.json records it, and the runtime writes the same.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
 @click.option("--epochs", type=int, default=None, help="Slot-filler epochs [default: 4; 3 with --recipe cpu, 12 with gpu].")
 @click.option("--lora", is_flag=True, help="Also train the LoRA AR baseline on the same examples.")
