@@ -114,6 +114,8 @@ def test_training_reads_what_the_runtime_reads():
     assert listed_tools(prompt) == LISTED
     assert prompt_user_text(prompt) == last_user_text(messages)
     assert listed_tools(render_prompt(messages, None, "smollm2")) is None
+    with pytest.raises(ValueError, match="json listing"):     # a signature line holds no parameters to read
+        listed_tools(render_prompt(messages, tools, "smollm2", listing="signature"))
     # the dialog features: from the rendered prompt (training) as from the messages (the runtime)
     for family in ("smollm2", "smollm3"):
         tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": p}}

@@ -199,7 +199,10 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
     report = {"seconds": {"states": round(t_states, 1), "fit": round(t_fit, 1)}, "files": files,
               "dev": dev_report(items["dev"], states["dev"], offsets["dev"], mode_head, cont_head,
                                 slot_filler, tcfg, V, tokenizer=_tokenizer(cfg.model))}
-    report["select"] = fit_select(cfg, work, out_dir, progress=progress)
+    # the selection head reads the tools back from json-listed prompts; it reads the request's text,
+    # not trunk states, so one trained on a json-listing mix serves heads of any listing
+    report["select"] = fit_select(cfg, work, out_dir, progress=progress) if cfg.listing == "json" else {
+        "skipped": f"listing {cfg.listing!r}: train the selection head on a json-listing work dir and copy it here"}
     if cfg.lora:
         from edgeagent.train.lora_train import train_lora_baseline
 

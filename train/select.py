@@ -30,7 +30,11 @@ def listed_tools(prompt: str) -> list[tuple[str, str, dict]] | None:
     out = []
     for line in prompt[start + len("<tools>\n"): end].splitlines():
         if line.strip():
-            fn = json.loads(line)
+            try:
+                fn = json.loads(line)
+            except ValueError:
+                raise ValueError("the selection head's training reads the tools back from prompts with the json "
+                                 f"listing; this prompt lists {line[:60]!r}") from None
             fn = fn.get("function", fn)
             out.append((fn["name"], fn.get("description") or "", fn.get("parameters")))
     return out
