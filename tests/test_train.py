@@ -331,3 +331,24 @@ def test_dev_anchors_score_every_top_level_value_and_are_reused(prepared, tmp_pa
                               anchors=got, anchor_weights=(1.0,), trunk=trunk, end_weights=(2.0,))
     ends = [k for k in scores if k.endswith("end=2")]
     assert len(ends) == 1 and scores["T=1 anchor=1"]["calls"] == scores[ends[0]]["calls"] == scores["T=1"]["calls"] == 3
+
+
+def test_prepared_prompts_keep_their_listing_and_b_trains_only_on_json(tmp_path):
+    import gzip
+    import pickle
+
+    from edgeagent.train.run import RunConfig, fit_lora, prepared_listing
+
+    tok = tiny_tokenizer()
+    ex = examples(1)[0]
+    ids = {name: Preparer(tok, "smollm2", listing=name).prompt_ids(ex.messages, ex.tools)
+           for name in ("json", "signature")}
+    assert len(ids["signature"]) < len(ids["json"])
+    assert "get_weather(city: string, days: integer, unit?:" in tok.decode(ids["signature"], skip_special_tokens=False)
+    with pytest.raises(ValueError, match="listing"):
+        Preparer(tok, "smollm2", listing="yaml")
+    assert prepared_listing({"config": {"model": "x"}}) == "json"      # sets prepared before listings
+    with gzip.open(tmp_path / "prepared.pkl.gz", "wb") as f:
+        pickle.dump({"config": {"listing": "signature"}, "items": {"train": [], "dev": []}}, f)
+    with pytest.raises(ValueError, match="json listing"):
+        fit_lora(RunConfig(model="tiny"), tmp_path, tmp_path / "out")

@@ -14,7 +14,7 @@ import json
 import pickle
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +146,11 @@ def load_prepared(work: Path) -> dict:
         return pickle.load(f)
 
 
+def prepared_listing(data: dict) -> str:
+    """How the prepared prompts list the tools (sets prepared before listings were an option: json)."""
+    return (data.get("config") or {}).get("listing", "json")
+
+
 def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, train_cfg=None, init=None) -> dict:
     """Cache states, train the heads, write them to ``out_dir``; returns the dev report.
 
@@ -160,6 +165,10 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
 
     data = load_prepared(work)
     items = data["items"]
+    cfg = replace(cfg, listing=prepared_listing(data))   # heads.json records what the prompts really listed
+    if cfg.lora and cfg.listing != "json":
+        raise ValueError(f"{work}: its prompts use the {cfg.listing!r} tool listing; the LoRA baseline (b) trains "
+                         "on the json listing, the one its predictor writes")
     tcfg = train_cfg or TrainConfig(seed=cfg.seed, device=cfg.device)
     if trunk is None:
         from edgeagent.models.load import load_trunk
@@ -260,7 +269,11 @@ def fit_lora(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=Tru
     """Only the LoRA AR baseline, on the prepared training examples."""
     from edgeagent.train.lora_train import train_lora_baseline
 
-    items = load_prepared(work)["items"]
+    data = load_prepared(work)
+    if prepared_listing(data) != "json":
+        raise ValueError(f"{work}: its prompts use the {prepared_listing(data)!r} tool listing; the LoRA baseline "
+                         "(b) trains on the json listing, the one its predictor writes")
+    items = data["items"]
     if trunk is None:
         from edgeagent.models.load import load_trunk
 
