@@ -76,7 +76,8 @@ class PipelineConfig:
     # how the prompt lists the tools: "json" (the Hermes listing), or a one-line signature per tool,
     # "signature" / "described" (formats/hermes.py tool_lines); None: the listing the heads were
     # trained on (the backend's `listing`). The heads read trunk states of the prompt, so another
-    # listing than theirs costs accuracy (shipped heads on dev, signature: calls exact 29.4% -> 21.3%).
+    # listing than theirs costs accuracy (shipped heads on dev, signature: calls exact 29.4% -> 21.3%;
+    # heads continued two CPU epochs on signature prompts: 25.7%, so json stays; README)
     listing: str | None = None
 
     def __post_init__(self):
@@ -153,7 +154,6 @@ class Pipeline:
     def __init__(self, backend, config: PipelineConfig | None = None):
         self.b = backend
         self.cfg = config or PipelineConfig()
-        self.listing = self.cfg.listing or getattr(backend, "listing", "json")
         self.tok = backend.tokenizer
         self.syntax = call_syntax(backend.family)
         self._seg: dict[str, list[int]] = {}
@@ -164,6 +164,11 @@ class Pipeline:
         self._prefix: tuple[list[int], object, np.ndarray] | None = None
         self.stop_ids = {i for i in (self.tok.token_to_id("<|im_end|>"), self.tok.token_to_id("<|endoftext|>"))
                          if i is not None}
+
+    @property
+    def listing(self) -> str:
+        """How this pipeline's prompts list the tools: the config's listing, else the heads'."""
+        return self.cfg.listing or getattr(self.b, "listing", "json")
 
     def seg(self, text: str) -> list[int]:
         ids = self._seg.get(text)

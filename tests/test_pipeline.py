@@ -239,5 +239,9 @@ def test_the_prompt_lists_the_tools_as_the_heads_were_trained(tiny_backend, monk
                            (PipelineConfig(max_new_tokens=1, listing="json"), False)):
         Pipeline(tiny_backend, cfg).respond(req)
         assert ("get_time(" in prompts[-1]) is signature and ('"parameters"' in prompts[-1]) is not signature
+    pipe = Pipeline(tiny_backend, PipelineConfig(max_new_tokens=1))
+    pipe.cfg.listing = "json"                  # `eval --set listing=json` sets it on a built pipeline
+    pipe.respond(req)
+    assert '"parameters"' in prompts[-1]
     with pytest.raises(ValueError, match="PipelineConfig.listing"):
         PipelineConfig(listing="yaml")

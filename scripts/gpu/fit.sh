@@ -16,6 +16,9 @@
 # Env: X, G (default /tmp/g), DEVICE (cuda; cpu runs the same steps with the installed package,
 # for a dry run on a tiny prepared set), BUDGET_S (seconds for the whole run), LORA_MAX, MIN_LORA
 # (fewer tokens than this left: no LoRA run), EPOCHS, W (work folder), OUT.
+# A mix prepared with `--listing signature` gives heads for that listing (heads.json records it);
+# its LoRA step then stops with an error, since (b) trains on the json listing only (skip it:
+# MIN_LORA=999999999999).
 set -uo pipefail
 export PYTHONUNBUFFERED=1 TQDM_MININTERVAL=20
 X=${X:?X: the folder with the GGUF parts, the prepared mix, the .so and the wheels}; DEVICE=${DEVICE:-cuda}; BUDGET_S=${BUDGET_S:-470}; LORA_MAX=${LORA_MAX:-3000000}
