@@ -151,6 +151,12 @@ def prepared_listing(data: dict) -> str:
     return (data.get("config") or {}).get("listing", "json")
 
 
+def _lora_needs_json(listing: str, work: Path) -> None:
+    if listing != "json":
+        raise ValueError(f"{work}: its prompts use the {listing!r} tool listing; the LoRA baseline (b) trains on "
+                         "the json listing, the one its predictor writes")
+
+
 def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, train_cfg=None, init=None) -> dict:
     """Cache states, train the heads, write them to ``out_dir``; returns the dev report.
 
@@ -166,9 +172,8 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
     data = load_prepared(work)
     items = data["items"]
     cfg = replace(cfg, listing=prepared_listing(data))   # heads.json records what the prompts really listed
-    if cfg.lora and cfg.listing != "json":
-        raise ValueError(f"{work}: its prompts use the {cfg.listing!r} tool listing; the LoRA baseline (b) trains "
-                         "on the json listing, the one its predictor writes")
+    if cfg.lora:
+        _lora_needs_json(cfg.listing, work)
     tcfg = train_cfg or TrainConfig(seed=cfg.seed, device=cfg.device)
     if trunk is None:
         from edgeagent.models.load import load_trunk
@@ -270,9 +275,7 @@ def fit_lora(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=Tru
     from edgeagent.train.lora_train import train_lora_baseline
 
     data = load_prepared(work)
-    if prepared_listing(data) != "json":
-        raise ValueError(f"{work}: its prompts use the {prepared_listing(data)!r} tool listing; the LoRA baseline "
-                         "(b) trains on the json listing, the one its predictor writes")
+    _lora_needs_json(prepared_listing(data), work)
     items = data["items"]
     if trunk is None:
         from edgeagent.models.load import load_trunk

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import click
 
+from edgeagent.formats.hermes import LISTINGS
+
 STAGES = ("prepare", "fit", "all", "select", "lora", "dev")
 
 
@@ -31,7 +33,7 @@ STAGES = ("prepare", "fit", "all", "select", "lora", "dev")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Training data (default: ../shared/data or $EDGEAGENT_DATA).")
 @click.option("--no-sgd", is_flag=True, help="Leave the SGD files out (the BFCL-live ablation arm).")
-@click.option("--listing", type=click.Choice(("json", "signature", "described")), default="json", show_default=True,
+@click.option("--listing", type=click.Choice(LISTINGS), default="json", show_default=True,
               help="How prompts list the tools: the Hermes JSON, or one signature line per tool (without / with "
                    "each argument's description). heads.json records it, and the runtime writes the same.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
@@ -74,9 +76,6 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, listing, devi
     init = init or recipe_init
     cfg = RunConfig(model=model, seed=seed, include_sgd=not no_sgd, device=device, lora=lora,
                     lora_tokens=lora_tokens, listing=listing, **rec)
-    if (lora or stage == "lora") and listing != "json":
-        raise click.BadParameter("the LoRA baseline (b) trains on the json listing, the one its predictor writes",
-                                 param_hint="--listing")
     tcfg = TrainConfig(seed=seed, device=device, **{**train_over, **({"epochs": epochs} if epochs else {})})
     if init == "shipped":
         from edgeagent.heads.io import heads_dir

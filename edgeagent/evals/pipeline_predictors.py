@@ -51,7 +51,7 @@ class PipelinePredictor:
         from edgeagent.runtime.pipeline import Pipeline
 
         self.pipeline = Pipeline(backend, config)
-        self.info = info
+        self.info = {**info, "listing": self.pipeline.listing}
 
     def respond(self, request: dict) -> dict:
         from edgeagent.runtime.pipeline import RequestError
@@ -86,7 +86,6 @@ def _build(name, model, artifacts, heads, config, backend=None, extra=None) -> P
     info = {"name": name, "oracle": False, "backend": kind, "model": str(model or DEFAULT_MODEL),
             "artifacts": None if artifacts is None else str(artifacts), "heads": str(heads_path),
             "steps": config.steps, "use_span": config.use_span, "args_decoder": config.args_decoder,
-            "listing": config.listing or getattr(backend, "listing", "json"),
             "names": "selection head" if config.select == "head" and getattr(backend, "has_select", False)
             else "trunk under the trie",
             "max_new_tokens": config.max_new_tokens, **(extra or {})}
