@@ -523,6 +523,9 @@ class SpanRules:
     drop_articles: a copied string drops a leading lowercase article ("a crime scene" -> "crime
         scene"; drop_article). End to end on dev, calls exact 29.4% both, values exact 58.0 ->
         59.1%, values precise 56.6 -> 57.3% (docs/dev-e2e-articles): six values right, none lost.
+    stated_values: a call's one ISO date value takes the day (and month) of the latest date the
+        conversation's prose states, and its one "HH:MM" value the latest time (runtime/stated.py;
+        the pipeline applies it to the filled call, whatever route wrote the value).
     """
 
     length_penalty: float = 0.25
@@ -539,6 +542,7 @@ class SpanRules:
     fresh_repeats: float = 4.0
     optional_echoes: str = "turn"
     drop_articles: bool = True
+    stated_values: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):
@@ -550,7 +554,7 @@ class SpanRules:
         return cls(length_penalty=0.0, sentence_stop=False, empty_strings=True, absent_bias=0.0,
                    whole_numbers=False, list_items=False, whole_chunks=False, conversation_only=False,
                    list_goes_on=False, copy_numbers=False, clock_24h=False, fresh_repeats=0.0,
-                   optional_echoes="keep", drop_articles=False)
+                   optional_echoes="keep", drop_articles=False, stated_values=False)
 
 
 def top_property(pointer: str) -> str:

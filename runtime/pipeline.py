@@ -29,6 +29,7 @@ from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
 from edgeagent.runtime.fill import SpanRules, fill_and_decode, next_in_list, top_property
 from edgeagent.runtime.names import NameTrie
+from edgeagent.runtime.stated import prose_of, restate
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
 from edgeagent.scaffold import SchemaError, compile_schema
@@ -235,7 +236,8 @@ class Pipeline:
             return {"id": request.get("id"), "mode": mode, "content": content, "tool_calls": [],
                     "timings": timings}
         calls, errors, routes = self._calls(ids, hidden, cache, tools, forced_name,
-                                            self._match(messages, tools, forced_name), last_user_text(messages))
+                                            self._match(messages, tools, forced_name), last_user_text(messages),
+                                            prose_of(messages))
         timings.update(call_s=time.perf_counter() - t0, total_s=time.perf_counter() - t0)
         out = {"id": request.get("id"), "mode": "tool", "content": "", "tool_calls": calls, "timings": timings,
                "routes": routes}
@@ -308,7 +310,8 @@ class Pipeline:
                   for t in tools]
         return match_features(last_user_text(messages), listed), dialog_features(message_turns(messages), listed)
 
-    def _calls(self, ids, hidden, cache, tools, forced_name, match=None, request_text: str = ""):
+    def _calls(self, ids, hidden, cache, tools, forced_name, match=None, request_text: str = "",
+               prose: list[str] | None = None):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}
         seq = list(ids)
         states = [hidden]
@@ -383,6 +386,10 @@ class Pipeline:
                 for ptr, (first, last) in info.spans.items():
                     taken.setdefault(name, {}).setdefault(ptr, set()).add(offset + first)
                     claimed.setdefault(top_property(ptr), set()).update(range(offset + first, offset + last + 1))
+            if args is not None and not written and self.cfg.rules.stated_values and prose:
+                restated = restate(args, prose)         # a generated date or time, as the conversation states it
+                if restated != args and schema_violation(restated, schema) is None:
+                    args = restated
             if args is not None and (broken := schema_violation(args, schema)):
                 args, err = None, f"arguments {broken}"
             if args is None:

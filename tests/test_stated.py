@@ -1,0 +1,98 @@
+"""Dates and times the conversation states (runtime/stated.py), and the pipeline applying them to a
+filled call (SpanRules.stated_values)."""
+
+import pytest
+
+from edgeagent.runtime.stated import (RELATIVE, prose_of, restate, restate_date, restate_time, stated_dates,
+                                      stated_times)
+
+
+@pytest.mark.parametrize("text, dates", [
+    ("How about March 8th?", [(3, 8)]),
+    ("the 4th of March, then Sept. 12", [(3, 4), (9, 12)]),
+    ("I need it till the 9th of this month", [(None, 9)]),       # "this month" names no month
+    ("from March 1st until the 6th", [(3, 1), (None, 6)]),       # the 1st is not read twice
+    ("next Friday, or tomorrow", [RELATIVE, RELATIVE]),
+    ("You may 2nd it", [(None, 2)]),                             # "may" the verb is no month
+    ("for 2 people at 7", []),
+])
+def test_stated_dates(text, dates):
+    assert stated_dates(text) == dates
+
+
+@pytest.mark.parametrize("text, times", [
+    ("evening 4:30", [(16, 30, True)]),
+    ("at a quarter to 1 in the afternoon", [(12, 45, True)]),
+    ("half past 6 in the morning", [(6, 30, True)]),
+    ("11:45 am, or 12 am", [(11, 45, True), (0, 0, True)]),
+    ("at noon", [(12, 0, True)]),
+    ("at 4 pm", [(16, 0, True)]),
+    ("15:45", [(15, 45, True)]),
+    ("4:30", [(4, 30, False)]),                                  # morning or afternoon: open
+    ("seven o'clock", [(7, 0, False)]),
+    ("a table for 2 people at 7", []),                           # a bare number is no time
+])
+def test_stated_times(text, times):
+    assert stated_times(text) == times
+
+
+def test_a_generated_date_takes_the_parts_the_conversation_states():
+    assert restate_date("2019-03-01", ["Book it for March 8th."]) == "2019-03-08"
+    assert restate_date("2019-03-01", ["On the 12th", "Sure."]) == "2019-03-12"           # the month is kept
+    assert restate_date("2021-01-05", ["May 3rd, then next Friday"]) == "2021-01-05"      # relative last: kept
+    assert restate_date("2019-02-01", ["the 30th"]) == "2019-02-01"                       # no such day: kept
+    assert restate_date("March 8th", ["March 9th"]) == "March 8th"                        # not an ISO date
+    assert restate_date("2019-03-01", ["the 4th of March", "No, the 5th of April"]) == "2019-04-05"  # the latest
+
+
+def test_a_generated_time_takes_the_latest_stated_time():
+    assert restate_time("11:00", ["at 7:30 pm", "No, evening 8:15"]) == "20:15"
+    assert restate_time("16:00", ["4:30"]) == "16:30" and restate_time("05:00", ["4:30"]) == "04:30"
+    assert restate_time("1:30", ["afternoon 1:30"]) == "13:30"
+    assert restate_time("11:00", ["no time here"]) == "11:00"
+
+
+def test_restate_reads_one_date_and_one_time_per_call():
+    texts = ["Dinner on March 8th at 7 pm for 2"]
+    args = {"date": "2019-03-01", "time": "11:00", "party_size": 2, "city": "Paris"}
+    assert restate(args, texts) == {"date": "2019-03-08", "time": "19:00", "party_size": 2, "city": "Paris"}
+    two = {"check_in": "2019-03-01", "check_out": "2019-03-02"}
+    assert restate(two, texts) == two                      # whose date is whose is not read
+
+
+def test_prose_is_the_users_and_the_assistants_text():
+    messages = [{"role": "system", "content": "today is May 1st"},
+                {"role": "user", "content": [{"type": "text", "text": "March 8th"}]},
+                {"role": "assistant", "content": None, "tool_calls": []},
+                {"role": "tool", "content": "at 12:00"},
+                {"role": "assistant", "content": "Booked for 7 pm."}]
+    assert prose_of(messages) == ["March 8th", "", "Booked for 7 pm."]
+
+
+def test_the_pipeline_restates_a_filled_date_unless_the_rule_is_off_or_the_schema_refuses(tiny_backend, monkeypatch):
+    """The filled call's date and time are restated from the conversation; SpanRules.off() keeps the
+    slot filler's values, and so does a schema the restated value would break."""
+    pytest.importorskip("torch")
+    import dataclasses
+    import json
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo, SpanRules
+    from edgeagent.runtime.pipeline import Pipeline, PipelineConfig
+
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda *a, **kw: (
+        {"date": "2019-03-01", "time": "11:00"}, None, FillInfo(), None))
+    date = {"type": "string"}
+    tools = [{"type": "function", "function": {"name": "book", "parameters": {
+        "type": "object", "properties": {"date": date, "time": {"type": "string"}}, "required": ["date", "time"]}}}]
+    request = {"messages": [{"role": "user", "content": "A table on March 8th"},
+                            {"role": "assistant", "content": "At what time?"},
+                            {"role": "user", "content": "evening 7:30"}],
+               "tools": tools, "tool_choice": "required"}
+    args = lambda p: json.loads(p.respond(request)["tool_calls"][0]["function"]["arguments"])
+    assert args(Pipeline(tiny_backend, PipelineConfig(max_calls=1))) == {"date": "2019-03-08", "time": "19:30"}
+    assert args(Pipeline(tiny_backend, PipelineConfig(max_calls=1, rules=SpanRules.off()))) == \
+        {"date": "2019-03-01", "time": "11:00"}
+    date["pattern"] = "^2019-03-0[1-5]$"                   # the restated call would break it: the filled one stays
+    assert args(Pipeline(tiny_backend, dataclasses.replace(PipelineConfig(max_calls=1)))) == \
+        {"date": "2019-03-01", "time": "11:00"}
