@@ -525,7 +525,8 @@ class SpanRules:
         59.1%, values precise 56.6 -> 57.3% (docs/dev-e2e-articles): six values right, none lost.
     stated_values: a call's one ISO date value takes the day (and month) of the latest date the
         conversation's prose states, and its one "HH:MM" value the latest time (runtime/stated.py;
-        the pipeline applies it to the filled call, whatever route wrote the value).
+        the pipeline applies it to the finished call, whatever wrote the value; the eval's AR
+        baselines (a) and (b) run with it off).
     """
 
     length_penalty: float = 0.25

@@ -386,8 +386,10 @@ class Pipeline:
                 for ptr, (first, last) in info.spans.items():
                     taken.setdefault(name, {}).setdefault(ptr, set()).add(offset + first)
                     claimed.setdefault(top_property(ptr), set()).update(range(offset + first, offset + last + 1))
-            if args is not None and not written and self.cfg.rules.stated_values and prose:
-                restated = restate(args, prose)         # a generated date or time, as the conversation states it
+            if args is not None and self.cfg.rules.stated_values and prose:
+                # a generated date, time or head count, as the conversation states it (where the trunk
+                # wrote the call, its cache keeps the written text; only the next another-call read sees it)
+                restated = restate(args, prose)
                 if restated != args and schema_violation(restated, schema) is None:
                     args = restated
             if args is not None and (broken := schema_violation(args, schema)):

@@ -2,7 +2,7 @@
 on the SGD training split (runtime/stated.py; its docstring quotes this script's numbers).
 
 Reads every assistant turn that calls a tool, and each call with exactly one ISO date value (or one
-"HH:MM" value), as SpanRules.stated_values does; the texts are the user's and the assistant's prose
+"HH:MM" value, or one head count), as SpanRules.stated_values does; the texts are the user's and the assistant's prose
 before that turn. Run: python scripts/measure_stated.py [--data ../shared/data]
 """
 
@@ -14,7 +14,8 @@ from collections import Counter
 
 from edgeagent.data.records import load
 from edgeagent.data.split import split_records
-from edgeagent.runtime.stated import CLOCK, ISO_DATE, RELATIVE, prose_of, stated_dates, stated_times
+from edgeagent.runtime.stated import (COUNT_KEY, CLOCK, ISO_DATE, RELATIVE, SMALL_COUNT, prose_of, stated_counts,
+                                      stated_dates, stated_times)
 
 
 def measure(records) -> Counter:
@@ -30,11 +31,12 @@ def measure(records) -> Counter:
                 args = json.loads(args) if isinstance(args, str) else args
                 _date(args, texts, c)
                 _time(args, texts, c)
+                _count(args, texts, c)
     return c
 
 
-def _one(args: dict, pattern) -> str | None:
-    values = [v for v in args.values() if isinstance(v, str) and pattern.fullmatch(v)]
+def _one(args: dict, pattern, key=None) -> str | None:
+    values = [v for k, v in args.items() if isinstance(v, str) and pattern.fullmatch(v) and (key is None or key.search(k))]
     return values[0] if len(values) == 1 else None
 
 
@@ -68,6 +70,17 @@ def _time(args, texts, c):
     c["time agrees"] += (h == ref_h or (not sure and h % 12 == ref_h % 12)) and mins == ref_m
 
 
+def _count(args, texts, c):
+    value = _one(args, SMALL_COUNT, COUNT_KEY)
+    if value is None:
+        return
+    c["counts"] += 1
+    counts = [n for t in texts for n in stated_counts(t)]
+    if counts:
+        c["count stated"] += 1
+        c["count agrees"] += counts[-1] == int(value)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="the data folder (default: ../shared/data, as train finds it)")
@@ -80,6 +93,8 @@ def main():
           f"day agrees {share('day agrees', 'date stated')}; month agrees {share('month agrees', 'month stated')}")
     print(f"times (calls with one): {c['times']}; stated: {c['time stated']}; agrees {share('time agrees', 'time stated')} "
           f"(a statement that leaves am/pm open agrees on either)")
+    print(f"head counts (calls with one): {c['counts']}; stated: {c['count stated']}; "
+          f"agrees {share('count agrees', 'count stated')}")
 
 
 if __name__ == "__main__":

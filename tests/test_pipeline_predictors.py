@@ -95,6 +95,13 @@ def test_the_rules_ablation_turns_only_the_rules_off(backend):
     assert {**vars(on), "rules": off.rules} == vars(off)
 
 
+def test_the_ar_baseline_rewrites_no_value(backend):
+    """(a) decodes as the issue defines it: no value of a written call is restated afterwards
+    (SpanRules.stated_values off), while the diffusion path restates."""
+    assert not pp.ar_constrained(backend=backend).pipeline.cfg.rules.stated_values
+    assert pp.diffusion(backend=backend, steps=1).pipeline.cfg.rules.stated_values
+
+
 def test_steps_reach_the_pipeline(backend):
     assert pp.diffusion(backend=backend, steps=4).pipeline.cfg.steps == 4
     assert pp.diffusion(backend=backend, steps=4).info["steps"] == 4

@@ -3,8 +3,8 @@ filled call (SpanRules.stated_values)."""
 
 import pytest
 
-from edgeagent.runtime.stated import (RELATIVE, prose_of, restate, restate_date, restate_time, stated_dates,
-                                      stated_times)
+from edgeagent.runtime.stated import (RELATIVE, prose_of, restate, restate_count, restate_date, restate_time,
+                                      stated_counts, stated_dates, stated_times)
 
 
 @pytest.mark.parametrize("text, dates", [
@@ -36,6 +36,29 @@ def test_stated_times(text, times):
     assert stated_times(text) == times
 
 
+@pytest.mark.parametrize("text, counts", [
+    ("a table for two people", [2]),
+    ("3 tickets, then 4 adult tickets", [3, 4]),
+    ("book it for 4 of us", [4]),
+    ("a room for 3 nights", []),                                 # a stay, not a head count
+    ("for 7 pm on the 2nd", []),
+])
+def test_stated_counts(text, counts):
+    assert stated_counts(text) == counts
+
+
+def test_a_head_count_in_a_string_takes_the_latest_stated_count():
+    assert restate_count("1", ["Two tickets please", "Make it three tickets"]) == "3"
+    assert restate_count("1", ["no count here"]) == "1"
+    texts = ["I need three tickets on the 2nd"]
+    assert restate({"number_of_tickets": "1", "star_rating": "2"}, texts) == {"number_of_tickets": "3",
+                                                                             "star_rating": "2"}
+    assert restate({"star_rating": "2"}, texts) == {"star_rating": "2"}          # not a head count's name
+    assert restate({"party_size": 1}, texts) == {"party_size": 1}                # an integer is copy_numbers' job
+    two = {"number_of_rooms": "1", "number_of_adults": "1"}
+    assert restate(two, texts) == two
+
+
 def test_a_generated_date_takes_the_parts_the_conversation_states():
     assert restate_date("2019-03-01", ["Book it for March 8th."]) == "2019-03-08"
     assert restate_date("2019-03-01", ["On the 12th", "Sure."]) == "2019-03-12"           # the month is kept
@@ -56,6 +79,8 @@ def test_restate_reads_one_date_and_one_time_per_call():
     texts = ["Dinner on March 8th at 7 pm for 2"]
     args = {"date": "2019-03-01", "time": "11:00", "party_size": 2, "city": "Paris"}
     assert restate(args, texts) == {"date": "2019-03-08", "time": "19:00", "party_size": 2, "city": "Paris"}
+    short = {"pickup_time": "1:30", "scale": "1:50"}
+    assert restate(short, ["afternoon 1:30"]) == {"pickup_time": "13:30", "scale": "1:50"}   # a ratio is no time
     two = {"check_in": "2019-03-01", "check_out": "2019-03-02"}
     assert restate(two, texts) == two                      # whose date is whose is not read
 

@@ -92,6 +92,14 @@ def _build(name, model, artifacts, heads, config, backend=None, extra=None) -> P
     return PipelinePredictor(backend, config, info)
 
 
+def _ar_rules():
+    """The baselines decode as the issue defines them: constrained AR, no value rewritten afterwards
+    (SpanRules.stated_values, the one rule that reads a written call, is off; --set turns it on)."""
+    from edgeagent.runtime.fill import SpanRules
+
+    return SpanRules(stated_values=False)
+
+
 def _config(**kw):
     from edgeagent.runtime.pipeline import PipelineConfig
 
@@ -139,7 +147,7 @@ def diffusion_nospan(model=None, artifacts=None, steps: int = 2, heads=None, max
 
 def ar_constrained(model=None, artifacts=None, heads=None, max_new_tokens: int = 32, backend=None, **_):
     """Baseline (a): the pipeline's trunk and mode head; arguments decoded AR under the schema."""
-    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar", select="trunk")
+    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar", select="trunk", rules=_ar_rules())
     return _build("ar-constrained", model, artifacts, heads, cfg, backend,
                   {"steps": None, "mode_decision": "mode head"})
 
@@ -227,6 +235,6 @@ def lora_ar(model=None, artifacts=None, heads=None, lora=None, max_new_tokens: i
         backend = _torch_backend(model, heads, trunk=trunk, tokenizer=tokenizer,
                                  family=describe(resolve(model)).family)
     # the LoRA trunk was trained on prompts with the Hermes JSON listing (`--stage lora` trains on no other)
-    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar", select="trunk", listing="json")
+    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar", select="trunk", listing="json", rules=_ar_rules())
     return _build("lora-ar", model, lora_dir if on_ort else None, heads, cfg, DecisionTokenBackend(backend),
                   {"steps": None, "lora": str(lora_dir), "mode_decision": "decision token (LoRA trunk)"})
