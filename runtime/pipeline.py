@@ -29,9 +29,9 @@ from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
 from edgeagent.runtime.fill import SpanRules, fill_and_decode, next_in_list, top_property
 from edgeagent.runtime.names import NameTrie
-from edgeagent.runtime.stated import prose_of, restate
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
+from edgeagent.runtime.stated import prose_of, restate
 from edgeagent.scaffold import SchemaError, compile_schema
 from edgeagent.scaffold.reference import esc_ptr
 

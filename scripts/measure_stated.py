@@ -1,4 +1,4 @@
-"""How often the latest date / time a conversation states agrees with the reference call's value,
+"""How often the latest date, time or head count a conversation states agrees with the reference call's value,
 on the SGD training split (runtime/stated.py; its docstring quotes this script's numbers).
 
 Reads every assistant turn that calls a tool, and each call with exactly one ISO date value (or one
@@ -36,7 +36,8 @@ def measure(records) -> Counter:
 
 
 def _one(args: dict, pattern, key=None) -> str | None:
-    values = [v for k, v in args.items() if isinstance(v, str) and pattern.fullmatch(v) and (key is None or key.search(k))]
+    values = [v for k, v in args.items()
+              if isinstance(v, str) and pattern.fullmatch(v) and (key is None or key.search(k))]
     return values[0] if len(values) == 1 else None
 
 
@@ -91,8 +92,8 @@ def main():
     print(f"SGD train split, {len(train)} records")
     print(f"dates (calls with one): {c['dates']}; stated, not relative: {c['date stated']}; "
           f"day agrees {share('day agrees', 'date stated')}; month agrees {share('month agrees', 'month stated')}")
-    print(f"times (calls with one): {c['times']}; stated: {c['time stated']}; agrees {share('time agrees', 'time stated')} "
-          f"(a statement that leaves am/pm open agrees on either)")
+    print(f"times (calls with one): {c['times']}; stated: {c['time stated']}; "
+          f"agrees {share('time agrees', 'time stated')} (a statement that leaves am/pm open agrees on either)")
     print(f"head counts (calls with one): {c['counts']}; stated: {c['count stated']}; "
           f"agrees {share('count agrees', 'count stated')}")
 

@@ -235,6 +235,7 @@ def lora_ar(model=None, artifacts=None, heads=None, lora=None, max_new_tokens: i
         backend = _torch_backend(model, heads, trunk=trunk, tokenizer=tokenizer,
                                  family=describe(resolve(model)).family)
     # the LoRA trunk was trained on prompts with the Hermes JSON listing (`--stage lora` trains on no other)
-    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar", select="trunk", listing="json", rules=_ar_rules())
+    cfg = _config(max_new_tokens=max_new_tokens, args_decoder="ar", select="trunk", listing="json",
+                  rules=_ar_rules())
     return _build("lora-ar", model, lora_dir if on_ort else None, heads, cfg, DecisionTokenBackend(backend),
                   {"steps": None, "lora": str(lora_dir), "mode_decision": "decision token (LoRA trunk)"})
