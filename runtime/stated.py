@@ -47,7 +47,6 @@ _PART = r"(a\.?\s?m\.?|p\.?\s?m\.?|in\s+the\s+morning|in\s+the\s+afternoon|in\s+
 _TIME = re.compile(rf"\b(?:{_PART}\s+)?(?:(half\s+past|quarter\s+past|quarter\s+to)\s+)?{_HOUR}(?::([0-5]\d))?"
                    rf"(\s*o'?clock)?(?:\s*{_PART})?(?![\w:])", re.IGNORECASE)
 _NOON = re.compile(r"\b(noon|midday|midnight)\b", re.IGNORECASE)
-_LATE = ("p", "afternoon", "evening", "night")
 
 COUNT_KEY = re.compile(r"number|count|size|passengers|travell?ers|riders|seats|tickets|people|persons|guests|adults"
                         r"|children|rooms|beds|baths|party|group", re.IGNORECASE)
@@ -65,7 +64,7 @@ RELATIVE = "relative"   # a date the conversation states relative to a day it do
 def stated_dates(text: str) -> list:
     """The dates ``text`` states, in order: (month or None, day) for "March 8th", "the 8th of
     March", "the 8th"; RELATIVE for "tomorrow", "next Friday", "Sunday"."""
-    found = []                                       # (position, date)
+    found = []                                       # (start, end, date)
     for pattern, month_first in ((_MONTH_DAY, True), (_DAY_MONTH, False)):
         for m in pattern.finditer(text):
             month, day = m.groups() if month_first else m.groups()[::-1]
@@ -97,7 +96,7 @@ def stated_times(text: str) -> list:
             offset = " ".join(offset.lower().split())
             mins = {"half past": 30, "quarter past": 15}.get(offset, 45)
             h = h - 1 if offset == "quarter to" else h
-        late = part.startswith(_LATE) or part in ("intheafternoon", "intheevening", "atnight")
+        late = part.startswith("p") or part.endswith(("afternoon", "evening", "night"))   # pm, in the evening
         if late and h < 12:
             h += 12
         elif part and not late and h == 12:          # 12 am, 12 in the morning
