@@ -41,6 +41,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from edgeagent.runtime.gate import GATE_FILE
+
 SLOT_FILLER_FILE = "slot_filler.onnx"
 MODE_HEAD_FILE = "mode_head.onnx"
 ANOTHER_HEAD_FILE = "another_head.onnx"
@@ -87,7 +89,7 @@ def heads_source_hash(heads_dir: str | Path, opset: int) -> str:
     meta = json.loads((folder / "heads.json").read_text())
     h = hashlib.sha256(json.dumps({"heads_graph_version": HEADS_GRAPH_VERSION, "opset": opset}).encode())
     names = ["heads.json", "slot_filler.json", "mode_head.json", "another_head.json", *meta.get("files", [])]
-    names += [n for n in ("select_head.json", "select_head.safetensors") if (folder / n).exists()]
+    names += [n for n in ("select_head.json", "select_head.safetensors", GATE_FILE) if (folder / n).exists()]
     for name in names:
         h.update(name.encode())
         h.update(hashlib.sha256((folder / name).read_bytes()).hexdigest().encode())

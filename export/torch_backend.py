@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from edgeagent.runtime.gate import ToolGate
+
 
 class TorchTrunk:
     """The trunk half of the backend: new_cache / prefill / truncate / max_len on an HF causal LM."""
@@ -72,6 +74,7 @@ class TorchBackend(TorchTrunk):
         self.slot_filler, self.mode_head, self.another_head = load_heads(folder, emb, device)
         self.select_head = load_select_head(folder, device)
         self.has_select = self.select_head is not None
+        self.tool_gate = ToolGate.load(folder)     # None: the mode head alone decides whether to call
         self.max_scaffold_len = self.slot_filler.cfg.max_len
         self.listing = heads_listing(folder)   # the prompts' tool listing the heads were trained on
 

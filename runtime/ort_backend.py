@@ -17,6 +17,7 @@ import onnxruntime as ort
 
 from edgeagent.heads.spec import ACTIONS, CONTINUE, KINDS, MODES
 
+from .gate import GATE_FILE, ToolGate
 from .manifest import ArtifactError, HeadsSpec, check_graph_io, load_manifest
 from .ort_trunk import _ORT_DTYPES, KVCache, OrtTrunk
 from .select import check_feature_count
@@ -97,6 +98,8 @@ class OrtBackend:
         self.has_select = "select_head" in self.sessions
         if self.has_select:
             check_feature_count(self.sessions["select_head"].get_inputs()[0].shape[-1], str(self.dir))
+        # an artifact exported before the gate, or from heads without one: the mode head alone
+        self.tool_gate = ToolGate.load(self.dir) if GATE_FILE in manifest.files else None
 
     def new_cache(self) -> KVCache:
         return self.trunk.new_cache()

@@ -28,6 +28,7 @@ from edgeagent.formats.hermes import LISTINGS
 from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
 from edgeagent.runtime.fill import SpanRules, fill_and_decode, next_in_list, top_property
+from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
@@ -80,6 +81,10 @@ class PipelineConfig:
     # listing than theirs costs accuracy (shipped heads on dev, signature: calls exact 29.4% -> 21.3%;
     # heads continued two CPU epochs on signature prompts: 25.7%, so json stays; README)
     listing: str | None = None
+    # whether a request that lists tools gets a call: the heads' tool gate (runtime/gate.py: the mode
+    # head's vote weighed with how the request matches the tools), where the heads have one; False:
+    # the mode head's argmax alone
+    gate: bool = True
 
     def __post_init__(self):
         for name, allowed in (("select", ("head", "trunk")), ("args_decoder", ("diffusion", "ar")),
@@ -226,18 +231,18 @@ class Pipeline:
         logits, hidden, cache, reused = self._prefill_prompt(ids)
         t_prefill = time.perf_counter() - t0
         mode_logits = np.asarray(self.b.mode_logits(hidden[-1]), dtype=np.float64)
-        if choice == "none" or not tools:
-            mode_logits[MODES.index("tool")] = -np.inf
-        mode = "tool" if choice in ("required", "named") else MODES[int(np.argmax(mode_logits))]
+        features = self._features(messages, tools) if tools else None
+        mode = self._mode(mode_logits, choice, features, first_request(message_turns(messages)))
         timings = {"prefill_s": t_prefill, "prompt_tokens": len(ids), "reused_tokens": reused}
         if mode != "tool":
             content, n = self._generate(logits, cache, len(ids), on_token)
             timings.update(decode_tokens=n, total_s=time.perf_counter() - t0)
             return {"id": request.get("id"), "mode": mode, "content": content, "tool_calls": [],
                     "timings": timings}
-        calls, errors, routes = self._calls(ids, hidden, cache, tools, forced_name,
-                                            self._match(messages, tools, forced_name), last_user_text(messages),
-                                            prose_of(messages))
+        select = features if forced_name is None and len(tools) > 1 and self.cfg.select == "head" \
+            and getattr(self.b, "has_select", False) else None
+        calls, errors, routes = self._calls(ids, hidden, cache, tools, forced_name, select,
+                                            last_user_text(messages), prose_of(messages))
         timings.update(call_s=time.perf_counter() - t0, total_s=time.perf_counter() - t0)
         out = {"id": request.get("id"), "mode": "tool", "content": "", "tool_calls": calls, "timings": timings,
                "routes": routes}
@@ -299,13 +304,24 @@ class Pipeline:
             if self.cfg.end_weight else None
         return starts, ends
 
-    def _match(self, messages, tools, forced_name):
-        """(match features [K, N_MATCH], dialog features [K, N_DIALOG]) per tool for the selection
-        head (runtime/select.py), or None where it does not choose: a forced name, one tool, no
-        head, or select="trunk"."""
-        if forced_name is not None or len(tools) < 2 or self.cfg.select != "head" \
-                or not getattr(self.b, "has_select", False):
-            return None
+    def _mode(self, mode_logits: np.ndarray, choice: str, features, first: bool) -> str:
+        """chat | think | tool: tool_choice first, then the tool gate where the heads have one, tools
+        are listed and the conversation is its ``first`` request, else the mode head's argmax
+        (``mode_logits`` [3] is changed in place)."""
+        if choice in ("required", "named"):
+            return "tool"
+        if choice == "none" or features is None:
+            mode_logits[MODES.index("tool")] = -np.inf
+        gate = getattr(self.b, "tool_gate", None) if self.cfg.gate else None
+        if features is not None and choice == "auto" and gate is not None and first:
+            if gate.calls(mode_logits, features[0]):
+                return "tool"
+            mode_logits[MODES.index("tool")] = -np.inf
+        return MODES[int(np.argmax(mode_logits))]
+
+    def _features(self, messages, tools):
+        """(match features [K, N_MATCH], dialog features [K, N_DIALOG]) of the listed tools against
+        the request (runtime/select.py): what the tool gate and the selection head read."""
         listed = [(t["function"]["name"], t["function"].get("description") or "", t["function"].get("parameters"))
                   for t in tools]
         return match_features(last_user_text(messages), listed), dialog_features(message_turns(messages), listed)

@@ -14,9 +14,9 @@ TOOLS = [
 ]
 
 
-def make_tiny_heads(out_dir, trunk, seed: int = 0, n_layers: int = 1, select: bool = False):
-    """Random slot filler + routers (+ a tool-selection head with ``select``) sized for ``trunk``,
-    saved like trained heads; returns out_dir."""
+def make_tiny_heads(out_dir, trunk, seed: int = 0, n_layers: int = 1, select: bool = False, gate: bool = False):
+    """Random slot filler + routers (+ a tool-selection head with ``select``, a tool gate with
+    ``gate``) sized for ``trunk``, saved like trained heads; returns out_dir."""
     import torch
 
     from edgeagent.heads.router import Router, RouterConfig
@@ -35,6 +35,14 @@ def make_tiny_heads(out_dir, trunk, seed: int = 0, n_layers: int = 1, select: bo
         from edgeagent.heads.select import SelectConfig, SelectHead
 
         save_select_head(out_dir, SelectHead(SelectConfig()), meta={"model": "tiny"})
+    if gate:
+        import numpy as np
+
+        from edgeagent.runtime.gate import GATE_FEATURES, ToolGate
+
+        n = len(GATE_FEATURES)
+        w = np.random.default_rng(seed).normal(0, 1, n).tolist()
+        ToolGate(weights=w, bias=0.1, mean=[0.0] * n, scale=[1.0] * n).save(out_dir)
     return out_dir
 
 

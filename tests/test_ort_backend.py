@@ -44,7 +44,7 @@ REQUESTS = [
 
 def make_heads(folder, trunk, seed=0):
     """Random two-layer heads for `trunk`, saved like trained ones."""
-    return make_tiny_heads(folder, trunk, seed=seed, n_layers=2, select=True)
+    return make_tiny_heads(folder, trunk, seed=seed, n_layers=2, select=True, gate=True)
 
 
 def make_artifact(tmp_path_factory, name="art"):
@@ -77,6 +77,8 @@ def test_manifest_describes_the_heads(pair):
     assert {"slot_filler.onnx", "mode_head.onnx", "another_head.onnx", "select_head.onnx",
             "tokenizer.json"} <= set(m.files)
     assert ref.has_select and ort_b.has_select
+    assert "tool_gate.json" in m.files and ort_b.tool_gate is not None      # the gate travels as its JSON
+    assert ort_b.tool_gate.weights == ref.tool_gate.weights and ort_b.tool_gate.bias == ref.tool_gate.bias
     h = m.heads
     assert (h.null_id, h.mask_id) == (V, V + 1) and h.budgets == asdict(Budgets())
     assert (h.kinds, h.actions, h.modes, h.continue_) == (list(KINDS), list(ACTIONS), list(MODES), list(CONTINUE))
@@ -282,6 +284,17 @@ def test_reexport_skips_when_unchanged_and_redoes_only_the_heads_when_they_chang
     assert (before.heads.listing, manifest.heads.listing) == ("json", "signature")
     assert OrtBackend(out, provider="cpu").listing == "signature"   # the runtime writes the heads' listing
     load_manifest(out)  # verifies
+    from edgeagent.runtime.gate import GATE_FILE, ToolGate
+
+    gate = ToolGate.load(heads)
+    gate.bias += 1.0                       # a retrained gate alone: the heads are exported again
+    gate.save(heads)
+    _, skipped = export_artifact(ref.trunk, out, "tiny", heads=heads, **kw)
+    assert not skipped and OrtBackend(out, provider="cpu").tool_gate.bias == gate.bias
+    (heads / GATE_FILE).unlink()           # heads without a gate: the artifact keeps none
+    manifest, skipped = export_artifact(ref.trunk, out, "tiny", heads=heads, **kw)
+    assert not skipped and GATE_FILE not in manifest.files and not (out / GATE_FILE).exists()
+    assert OrtBackend(out, provider="cpu").tool_gate is None
 
 
 @pytest.mark.parametrize("K", [1, 3, 9])

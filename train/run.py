@@ -217,6 +217,15 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
     # not trunk states, so one trained on a json-listing mix serves heads of any listing
     report["select"] = fit_select(cfg, work, out_dir, progress=progress) if cfg.listing == "json" else {
         "skipped": f"listing {cfg.listing!r}: train the selection head on a json-listing work dir and copy it here"}
+    prompt_states = {side: np.stack([np.asarray(states[side][offsets[side][i] + it.mode_at], np.float32)
+                                     for i, it in enumerate(items[side])]) for side in ("train", "dev")}
+    try:
+        report["gate"] = fit_gate(cfg, work, out_dir, progress=progress, states=prompt_states)
+    except ValueError as e:              # a mix without first requests of both kinds: no gate
+        from edgeagent.runtime.gate import GATE_FILE
+
+        (out_dir / GATE_FILE).unlink(missing_ok=True)   # an old one was fitted to another mode head
+        report["gate"] = {"skipped": str(e)}
     if cfg.lora:
         from edgeagent.train.lora_train import train_lora_baseline
 
@@ -250,6 +259,50 @@ def fit_select(cfg: RunConfig, work: Path, out_dir: Path, progress=True, epochs:
     save_select_head(out_dir, head, {"model": cfg.model, "seed": cfg.seed, "work": _portable(work), **report,
                                      "log": log})
     return report
+
+
+def fit_gate(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, l2: float = 1.0,
+             states: dict | None = None) -> dict:
+    """Train the tool gate (runtime/gate.py) for the mode head in ``out_dir`` on WORK's prepared
+    items and save it there; returns its report.
+
+    ``states``: side -> [items, H] trunk states of each item's last prompt token (the fit stage
+    passes its own); else they are computed once, the prompts only, into WORK/prompt-states-SIDE."""
+    import torch
+
+    from edgeagent.heads.io import heads_dir, load_router
+    from edgeagent.models.registry import describe, resolve
+    from edgeagent.train.gate import gate_data, gate_report, train_gate
+
+    items = load_prepared(work)["items"]
+    if states is None:
+        from edgeagent.train.features import cache_states
+
+        if trunk is None:
+            from edgeagent.models.load import load_trunk
+
+            trunk, _ = load_trunk(cfg.model, dtype="fp32", device=cfg.device)
+        states = {}
+        for side in ("train", "dev"):
+            prompts = [it.ids[: it.mode_at + 1] for it in items[side]]
+            cached = cache_states(trunk, prompts, work / f"prompt-states-{side}", device=cfg.device,
+                                  progress=progress, keep_from=[len(p) - 1 for p in prompts])
+            states[side] = np.asarray(cached[: len(prompts)], np.float32)   # one row per item, in order
+    folder = heads_dir(cfg.model, out_dir)
+    mode_head = load_router(folder, "mode")
+    tok = _tokenizer(cfg.model)
+    family = describe(resolve(cfg.model)).family
+    data = {}
+    with torch.inference_mode():
+        for side in ("train", "dev"):
+            logits = mode_head(torch.as_tensor(np.asarray(states[side], np.float32))).numpy()
+            data[side] = gate_data(items[side], logits, tok, family)
+    gate = train_gate(data["train"], l2=l2)
+    gate.report = {"work": _portable(work), "l2": l2, "balanced": False,
+                   "train": gate_report(gate, data["train"]), "dev": gate_report(gate, data["dev"]),
+                   "dev_mode_head_alone": gate_report(None, data["dev"])}
+    gate.save(folder)
+    return gate.report
 
 
 def _portable(path: Path) -> str:

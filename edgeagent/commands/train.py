@@ -6,7 +6,7 @@ import click
 
 from edgeagent.formats.hermes import LISTINGS
 
-STAGES = ("prepare", "fit", "all", "select", "lora", "dev")
+STAGES = ("prepare", "fit", "all", "select", "gate", "lora", "dev")
 
 
 @click.command("train")
@@ -14,6 +14,8 @@ STAGES = ("prepare", "fit", "all", "select", "lora", "dev")
 @click.option("--stage", type=click.Choice(STAGES), default="all", show_default=True,
               help="prepare: the mix and token sequences (CPU); fit: trunk states, heads, dev report; "
                    "select: only the tool-selection head (fit trains it too), added to --out; "
+                   "gate: only the tool gate (fit trains it too) for the mode head in --out, written there "
+                   "(a trunk pass over the prompts, cached in WORK); "
                    "lora: only the LoRA AR baseline (on the prepared examples); "
                    "dev: dev-split metrics of trained heads (--heads, default the shipped ones).")
 @click.option("--recipe", type=click.Choice(("full", "cpu", "gpu")), default="full", show_default=True,
@@ -116,6 +118,15 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, listing, devi
             raise click.ClickException(f"{work}/prepared.pkl.gz is missing: run --stage prepare first")
         rep = fit_select(cfg, work, out)
         click.echo(f"tool-selection head written to {out}; dev: {rep['dev']}")
+    if stage == "gate":
+        from edgeagent.train.run import fit_gate
+
+        if not (work / "prepared.pkl.gz").exists():
+            raise click.ClickException(f"{work}/prepared.pkl.gz is missing: run --stage prepare first")
+        rep = fit_gate(cfg, work, out)
+        click.echo(f"tool gate written to {out}; dev, calls right / prose right: "
+                   f"{rep['dev']['calls_right']} / {rep['dev']['prose_right']} (the mode head alone: "
+                   f"{rep['dev_mode_head_alone']['calls_right']} / {rep['dev_mode_head_alone']['prose_right']})")
     if stage == "lora":
         from edgeagent.train.run import fit_lora
 

@@ -57,6 +57,29 @@ def load_heads(path: Path, embedding, device: str = "cpu"):
     return tuple(m.to(device).eval() for m in (sf, mode, another))
 
 
+def load_router(path: Path, which: str, device: str = "cpu"):
+    """One router head of a heads folder, "mode" or "another" (eval mode, float32): no slot
+    filler, so no trunk embedding needed."""
+    from safetensors.torch import load_file
+
+    from .router import Router, RouterConfig
+
+    if which not in ("mode", "another"):
+        raise ValueError(f"expected a router head, mode or another, got {which!r}")
+    path = Path(path)
+    meta = json.loads((path / "heads.json").read_text())
+    head = Router(RouterConfig.load(path / f"{which}_head.json"))
+    state = {}
+    for f in meta["files"]:
+        state.update({k[len(which) + 1:]: v.float() for k, v in load_file(str(path / f)).items()
+                      if k.startswith(which + ".")})
+    missing, unexpected = head.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{path}: the {which} head does not match {which}_head.json (missing {missing[:5]}, "
+                         f"unexpected {unexpected[:5]})")
+    return head.to(device).eval()
+
+
 SELECT_FILE, SELECT_CONFIG = "select_head.safetensors", "select_head.json"
 
 

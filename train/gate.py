@@ -1,0 +1,89 @@
+"""Training the tool gate (runtime/gate.py): a logistic regression, no trunk pass of its own.
+
+Examples are the prepared items whose prompt is a first request (one user message) that lists
+tools: a tool turn (a call is right) or a turn that answers in prose although tools are listed
+(the negatives: the tools do not serve the request). Per item the gate reads the mode head's
+logits on the cached state of the last prompt token and the request's match features against
+the listed tools, read back from the prompt's text as the selection head's training does
+(train/select.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgeagent.heads.spec import MODES
+from edgeagent.runtime.gate import GATE_FEATURES, ToolGate, first_request, gate_features
+from edgeagent.runtime.select import match_features
+from edgeagent.train.select import listed_tools, prompt_turns, prompt_user_text
+
+TOOL = MODES.index("tool")
+
+
+def gate_data(items, mode_logits: np.ndarray, tokenizer, family: str = "smollm2") -> dict:
+    """{"x": [n, F], "y": [n] (1: the turn calls), "mode": [n] the mode head's argmax, "source": [n]}
+    over the items whose prompt is a first request that lists tools; ``mode_logits`` [len(items), 3]
+    are the mode head's."""
+    xs, ys, modes, sources = [], [], [], []
+    for it, logits in zip(items, mode_logits):
+        prompt = tokenizer.decode([int(i) for i in it.ids[: it.mode_at + 1]], skip_special_tokens=False)
+        tools = listed_tools(prompt)
+        if not tools or not first_request(prompt_turns(prompt, family)):
+            continue
+        xs.append(gate_features(logits, match_features(prompt_user_text(prompt), tools)))
+        ys.append(int(it.mode == TOOL))
+        modes.append(int(np.argmax(logits)))
+        sources.append(it.source.split("/")[0] + ("/negative" if it.source.endswith("negative") else ""))
+    return {"x": np.asarray(xs, np.float64).reshape(-1, len(GATE_FEATURES)), "y": np.asarray(ys, np.int64),
+            "mode": np.asarray(modes, np.int64), "source": sources}
+
+
+def train_gate(data: dict, l2: float = 1.0, balanced: bool = False, iters: int = 50) -> ToolGate:
+    """Logistic regression on standardized features by Newton's method (deterministic: no seed).
+
+    ``l2`` penalizes the weights (not the bias); ``balanced`` weighs each class by the inverse of
+    its share (on the dev split it cost calls: first requests 95.1% -> 90.1% right, prose 92.3%
+    either way)."""
+    x, y = data["x"], data["y"].astype(np.float64)
+    if len(set(y.tolist())) < 2:
+        raise ValueError("the tool gate needs training items of both kinds: turns that call and turns that "
+                         "answer in prose with tools listed")
+    mean, scale = x.mean(0), x.std(0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    z = np.concatenate([(x - mean) / scale, np.ones((len(x), 1))], 1)
+    w_item = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (1 - y).sum())) if balanced else np.ones(len(y))
+    reg = np.full(z.shape[1], l2)
+    reg[-1] = 0.0
+    w = np.zeros(z.shape[1])
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-z @ w))
+        grad = z.T @ (w_item * (p - y)) + reg * w
+        hess = (z * (w_item * p * (1 - p))[:, None]).T @ z + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return ToolGate(weights=w[:-1].tolist(), bias=float(w[-1]), mean=mean.tolist(), scale=scale.tolist())
+
+
+def gate_report(gate: ToolGate | None, data: dict) -> dict:
+    """Call decisions right, on turns that call and on turns that do not, overall and by source;
+    ``gate`` None: the mode head's argmax alone."""
+    if not len(data["y"]):
+        return {"items": 0}
+    if gate is None:
+        said = data["mode"] == TOOL
+    else:
+        said = np.array([gate.prob(f) >= gate.threshold for f in data["x"]])
+    y, source = data["y"] == 1, np.array(data["source"])
+
+    def rates(sel):
+        calls, prose = sel & y, sel & ~y
+        return {"items": int(sel.sum()), "right": float((said[sel] == y[sel]).mean()) if sel.any() else None,
+                "calls": int(calls.sum()), "calls_right": float(said[calls].mean()) if calls.any() else None,
+                "prose": int(prose.sum()), "prose_right": float((~said[prose]).mean()) if prose.any() else None}
+
+    out = rates(np.ones(len(y), bool))
+    out["balanced"] = float(np.mean([v for v in (out["calls_right"], out["prose_right"]) if v is not None]))
+    out["by_source"] = {s: rates(source == s) for s in sorted(set(source.tolist()))}
+    return out
