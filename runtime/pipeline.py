@@ -81,9 +81,10 @@ class PipelineConfig:
     # listing than theirs costs accuracy (shipped heads on dev, signature: calls exact 29.4% -> 21.3%;
     # heads continued two CPU epochs on signature prompts: 25.7%, so json stays; README)
     listing: str | None = None
-    # whether a request that lists tools gets a call: the heads' tool gate (runtime/gate.py: the mode
-    # head's vote weighed with how the request matches the tools), where the heads have one; False:
-    # the mode head's argmax alone
+    # whether a first request that lists tools gets a call: the heads' tool gate (runtime/gate.py: the
+    # mode head's vote weighed with how the request matches the tools), where the heads have one;
+    # False: the mode head's argmax alone (dev, first requests: calls 95.1% / prose 86.9% right with
+    # it, 97.5% / 78.8% without; README "The tool gate")
     gate: bool = True
 
     def __post_init__(self):
