@@ -232,8 +232,9 @@ class Pipeline:
         logits, hidden, cache, reused = self._prefill_prompt(ids)
         t_prefill = time.perf_counter() - t0
         mode_logits = np.asarray(self.b.mode_logits(hidden[-1]), dtype=np.float64)
-        features = self._features(messages, tools) if tools else None
-        mode = self._mode(mode_logits, choice, features, first_request(message_turns(messages)))
+        turns = message_turns(messages)
+        features = self._features(messages, tools, turns) if tools else None
+        mode = self._mode(mode_logits, choice, features, first_request(turns))
         timings = {"prefill_s": t_prefill, "prompt_tokens": len(ids), "reused_tokens": reused}
         if mode != "tool":
             content, n = self._generate(logits, cache, len(ids), on_token)
@@ -320,12 +321,13 @@ class Pipeline:
             mode_logits[MODES.index("tool")] = -np.inf
         return MODES[int(np.argmax(mode_logits))]
 
-    def _features(self, messages, tools):
+    def _features(self, messages, tools, turns):
         """(match features [K, N_MATCH], dialog features [K, N_DIALOG]) of the listed tools against
-        the request (runtime/select.py): what the tool gate and the selection head read."""
+        the request and the conversation's ``turns`` (runtime/select.py message_turns): what the
+        tool gate and the selection head read."""
         listed = [(t["function"]["name"], t["function"].get("description") or "", t["function"].get("parameters"))
                   for t in tools]
-        return match_features(last_user_text(messages), listed), dialog_features(message_turns(messages), listed)
+        return match_features(last_user_text(messages), listed), dialog_features(turns, listed)
 
     def _calls(self, ids, hidden, cache, tools, forced_name, match=None, request_text: str = "",
                prose: list[str] | None = None):

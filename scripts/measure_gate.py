@@ -37,10 +37,10 @@ def read(pipe: Pipeline, items: list[dict]) -> list[dict]:
         prompt = render_prompt(req["messages"], req["tools"], pipe.b.family, True,
                                resolve_mode(req["messages"], pipe.b.family, None), listing=pipe.listing)
         _, hidden, _ = pipe.b.prefill(np.asarray(pipe.tokenize(prompt), np.int64), pipe.b.new_cache())
-        out.append({"kind": item["kind"], "source": item["source"].split("+")[0],
-                    "first": first_request(message_turns(req["messages"])),
+        turns = message_turns(req["messages"])
+        out.append({"kind": item["kind"], "source": item["source"].split("+")[0], "first": first_request(turns),
                     "logits": np.asarray(pipe.b.mode_logits(hidden[-1]), np.float64),
-                    "match": pipe._features(req["messages"], req["tools"])[0]})
+                    "match": pipe._features(req["messages"], req["tools"], turns)[0]})
     return out
 
 
