@@ -470,3 +470,88 @@ def test_mix_counts_counterfactuals_and_repeats_on_both_sides(tmp_path):
     counts = mix.report["train"]["by_source"]
     assert counts["glaive_en/counterfactual"]["tool"] == aug["counterfactuals"]
     assert counts["repeat"]["tool"] == 5
+
+
+# --- single requests split from multi-call requests ----------------------------------------
+
+def lab_rec(i=0, dataset="sealtools"):
+    """Three calls, one sentence each; the second sentence only leans on the first."""
+    genes = tool("getGeneSequence", {"gene_name": {"type": "string"}}, ["gene_name"])
+    results = tool("getHematologyResults", {"patient_id": {"type": "string"}}, ["patient_id"])
+    track = tool("trackShipment", {"tracking_number": {"type": "string"}, "express": {"type": "boolean"},
+                                   "weight": {"type": "number"}}, ["tracking_number"])
+    user = (f"First, retrieve the DNA sequence of the gene named BRCA{i}. The patient's ID is P{i}x. "
+            f"Finally, track the shipment with tracking number T-{i}9 weighing 2.5 kg.")
+    return rec(f"lab{i}", [{"role": "user", "content": user},
+                           {"role": "assistant", "content": "", "tool_calls": [
+                               call("getGeneSequence", gene_name=f"BRCA{i}"),
+                               call("getHematologyResults", patient_id=f"P{i}x"),
+                               call("trackShipment", tracking_number=f"T-{i}9", weight=2.5)]}],
+               [genes, results, track, WEATHER], dataset)
+
+
+def test_split_request_keeps_the_sentences_that_say_a_whole_call():
+    r = lab_rec(1)
+    before = copy.deepcopy(r)
+    splits = augment.split_request(r)
+    assert r == before                                  # the parent is not changed
+    got = {s["messages"][-1]["tool_calls"][0]["function"]["name"]: s["messages"][0]["content"] for s in splits}
+    # "The patient's ID is P1x." says nothing of hematology: no split for that call
+    assert got == {"getGeneSequence": "Retrieve the DNA sequence of the gene named BRCA1.",
+                   "trackShipment": "Track the shipment with tracking number T-19 weighing 2.5 kg."}
+    for s in splits:
+        assert calls_valid(s) and s["tools"] == r["tools"]
+        assert len(s["messages"]) == 2 and s["meta"]["augment"] == ["split"] and s["meta"]["parent"] == "lab1"
+        assert s["meta"]["split_keys"] == split.split_keys(r)
+
+
+def test_split_request_refuses_what_one_sentence_does_not_say_alone():
+    r = lab_rec(2)
+    calls = r["messages"][1]["tool_calls"]
+    calls[0]["function"]["arguments"]["gene_name"] = "TP53"      # a value the request does not write
+    calls[2]["function"]["arguments"]["express"] = True          # a bool is never written as such
+    assert augment.split_request(r) == []
+    both = lab_rec(3)
+    both["messages"][0]["content"] = "Retrieve the gene sequence of BRCA3 and track shipment T-39 of 2.5 kg."
+    names = [s["messages"][-1]["tool_calls"][0]["function"]["name"] for s in augment.split_request(both)]
+    assert names == []                                  # one sentence asks for both calls
+    assert augment.split_request(weather_rec()) == []   # one call: nothing to split
+    # a number stands on its own: "2.5" is not inside "12.55"
+    assert not augment._states("weighing 12.55 kg", 2.5) and augment._states("weighing 2.5 kg", 2.5)
+    assert augment._states("a budget of 300 dollars", 300.0) and not augment._states("in 1300", 300)
+
+
+def test_mix_splits_are_counted_and_left_out_of_the_default_dev_set(tmp_path, monkeypatch):
+    files = {"fc_glaive_lf_en": [weather_rec(i) for i in range(20)],
+             "fc_sealtools_dev": [lab_rec(i) for i in range(40)],
+             "fc_sgd_train": [sgd_rec(f"1_{i:05d}") for i in range(10)],
+             "neg_sgd_irrelevance_derived": [sgd_rec("1_00000", irrel=True)],
+             "replay_chat": [replay_rec(i, "chat") for i in range(20)],
+             "replay_gsm8k_train": [replay_rec(i, "gsm8k") for i in range(20)]}
+    for stem, recs in files.items():
+        for r in recs:
+            r.pop("meta")
+        write_jsonl_gz(tmp_path / f"{stem}.jsonl.gz", recs)
+    base = build_mix(tmp_path, MixConfig(dev_fraction=0.2))
+    mix = build_mix(tmp_path, MixConfig(dev_fraction=0.2, splits=15))
+    assert mix.report["augment"]["splits"] == 15 and base.report["augment"]["splits"] == 0
+    assert mix.report["train"]["by_source"]["sealtools/split"]["tool"] == 15
+    # the examples without splits are those of the mix without them (splits only add)
+    key = lambda ex: (ex.record_id, ex.turn)
+    assert {key(ex) for ex in base.dev} <= {key(ex) for ex in mix.dev}
+    assert {key(ex) for ex in base.train} <= {key(ex) for ex in mix.train}
+    train_keys = {k for ex in mix.train for k in ex.split_keys}
+    dev_splits = [ex for ex in mix.dev if "split" in ex.augment]
+    assert dev_splits and all(not set(ex.split_keys) & train_keys for ex in dev_splits)
+
+    from edgeagent.evals import dev as devsplit
+    import edgeagent.train.run as run
+    monkeypatch.setitem(run.RECIPES, "tiny", {"mix": {"dev_fraction": 0.2, "splits": 15}})
+    ids = lambda items: [it["id"] for it in items]
+    without = devsplit.dev_items("tiny", None, None, tmp_path)
+    only = devsplit.dev_items("tiny", None, None, tmp_path, splits="only")
+    assert ids(without) + ids(only) != [] and not set(ids(without)) & set(ids(only))
+    assert sorted(ids(devsplit.dev_items("tiny", None, None, tmp_path, splits="with"))) == sorted(ids(without) + ids(only))
+    assert {it["source"] for it in only} == {"sealtools/split", "sealtools/split+negative"}
+    with pytest.raises(ValueError, match="splits"):
+        devsplit.dev_items("tiny", None, None, tmp_path, splits="some")

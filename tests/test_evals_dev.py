@@ -90,6 +90,21 @@ def test_dev_items_are_held_out_requests_without_tool_choice():
     assert rep["summary"]["values_precise"] == 1.0
 
 
+def test_dev_splits_are_single_requests_whose_call_the_request_writes():
+    from edgeagent.data.augment import _leaves, _states
+
+    items = dev.dev_items("cpu", n_tool=None, n_no_call=None, splits="only")
+    tool = [it for it in items if it["kind"] == "tool"]
+    assert tool and len(tool) < len(items)            # calls, and their negatives
+    for it in tool:
+        (user,) = [m for m in it["request"]["messages"] if m["role"] == "user"]
+        (call,) = it["calls"]
+        assert call["name"] in {t["function"]["name"] for t in it["request"]["tools"]}
+        assert all(_states(user["content"], v) for v in _leaves(call["arguments"]))
+    default = {it["id"] for it in dev.dev_items("cpu", n_tool=None, n_no_call=None)}
+    assert not default & {it["id"] for it in items}
+
+
 def test_cli_names_an_unknown_predictor():
     from edgeagent.commands.eval import eval_group
 

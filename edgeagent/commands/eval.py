@@ -158,6 +158,9 @@ def _with_overrides(cfg, overrides: dict):
 @click.option("--no-call", "n_no_call", type=click.IntRange(min=0), default=60, show_default=True,
               help="Items that offer tools but answer in prose (negatives, SGD's irrelevant turns).")
 @click.option("--no-sgd", is_flag=True, help="The dev split of the no-SGD mix.")
+@click.option("--splits", type=click.Choice(("without", "with", "only")), default="without", show_default=True,
+              help="The single requests split from the dev split's multi-call requests (one sentence, one call) "
+                   "and their negatives: left out (the dev set of every earlier report), added, or alone.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data folder (default: ../shared/data or $EDGEAGENT_DATA).")
 @click.option("--model", default=None, help="Checkpoint for the predictors.")
@@ -176,7 +179,7 @@ def _with_overrides(cfg, overrides: dict):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("eval-out/dev"), show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def dev(baselines, recipe, n_tool, n_no_call, no_sgd, data_dir, model, artifacts, heads, lora, steps, overrides,
+def dev(baselines, recipe, n_tool, n_no_call, no_sgd, splits, data_dir, model, artifacts, heads, lora, steps, overrides,
         out_dir, quiet):
     """Score predictors end to end on the dev split: each request without tool_choice, so the
     call-or-not decision is the predictor's own. This is where variants are chosen; BFCL only reports.
@@ -185,7 +188,7 @@ def dev(baselines, recipe, n_tool, n_no_call, no_sgd, data_dir, model, artifacts
     from edgeagent.evals import dev as devsplit
 
     names = _predictor_names(baselines)
-    items = devsplit.dev_items(recipe, n_tool, n_no_call, data_dir, include_sgd=not no_sgd)
+    items = devsplit.dev_items(recipe, n_tool, n_no_call, data_dir, include_sgd=not no_sgd, splits=splits)
     if not items:
         raise click.ClickException("no dev items selected (--tool 0 and --no-call 0?)")
     runs = []
@@ -207,7 +210,7 @@ def dev(baselines, recipe, n_tool, n_no_call, no_sgd, data_dir, model, artifacts
         report = devsplit.evaluate(predictor, items, progress=not quiet)
         report["predictor"] = {"name": name, "run": run_name, **{k: str(v) for k, v in opts.items()},
                                **({"set": overrides} if overrides else {})}
-        report["items_from"] = {"recipe": recipe, "no_sgd": no_sgd}
+        report["items_from"] = {"recipe": recipe, "no_sgd": no_sgd, "splits": splits}
         devsplit.write(report, out_dir / run_name)
         reports[run_name] = report
         s = report["summary"]

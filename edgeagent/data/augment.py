@@ -468,3 +468,77 @@ def merge_repeat(a: dict, b: dict) -> dict:
     out["messages"] = _joined_turns(a, oa[0], ob[0], [oa[1], ob[1]])
     out["tools"] = copy.deepcopy(a["tools"])
     return out
+
+
+# --- single requests split from a multi-call request -------------------------------------------
+
+# a sentence ends at . ! or ? before white space and a capital letter, a digit or a quote
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“‘])")
+# words that tie a sentence to the one before it ("Finally, ", "After that, ", "Then ")
+_LEAD = re.compile(r"^(?:(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|then|next|finally|lastly|also|additionally"
+                   r"|furthermore|moreover|afterwards?|after that|subsequently|in addition|besides|and)\b,?\s+)+",
+                   re.IGNORECASE)
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut at its sentence ends (a period, "!" or "?" before a capitalized word)."""
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def _states(sentence: str, value) -> bool:
+    """Whether ``sentence`` writes ``value``: a string as its own words (any case), a number on its own."""
+    if _is_number(value):
+        forms = {json.dumps(value)} | ({str(int(value))} if isinstance(value, float) and value.is_integer() else set())
+        return any(_number_re(f).search(sentence) for f in forms)
+    if isinstance(value, str) and value.strip():
+        return re.search(r"(?<!\w)" + re.escape(value.strip()) + r"(?!\w)", sentence, re.IGNORECASE) is not None
+    return False  # a bool, a null or an empty string is never written as such
+
+
+def _standalone(sentence: str) -> str:
+    """The sentence without the words that tie it to the one before, its first letter capitalized."""
+    rest = _LEAD.sub("", sentence).strip()
+    return rest[:1].upper() + rest[1:] if rest else sentence
+
+
+def _says_what(sentence: str, function: str) -> bool:
+    """Whether ``sentence`` names what ``function`` does: a content word of its name (name_words), as a
+    word's start ("cue" for understandNonverbalCues, "hematology" for getHematologyResults)."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", sentence)}
+    return any(any(t.startswith(w) or w.startswith(t) and len(t) > 3 for t in words) for w in name_words(function))
+
+
+def split_request(rec: dict) -> list[dict]:
+    """Single requests from a request answered by several calls: for each call whose every value the
+    request writes in one sentence, and in no other, and that sentence names (a word of the
+    function's name: _says_what; "The patient's ID is ASD123." says nothing of what to do), that sentence alone (its opening "Finally, " /
+    "Then, " dropped), answered by that call alone. A sentence that also writes every value of another
+    of the calls gives nothing (it asks for both), nor does a call with no values or a value the
+    request does not write (a bool, or one the data added). The tools stay the record's, so the
+    other calls' functions are listed and not called. ``[]`` when ``rec`` does not open with one user
+    turn answered by two or more calls."""
+    turn = _opening_call_turn(rec)
+    if turn is None:
+        return []
+    users = [m for m in rec["messages"][:turn] if m["role"] == "user"]
+    calls = rec["messages"][turn]["tool_calls"]
+    if len(users) != 1 or len(calls) < 2:
+        return []
+    parts = sentences(users[0]["content"])
+    values = [list(_leaves(c["function"]["arguments"])) for c in calls]
+    holds = [[all(_states(s, v) for v in vals) if vals else False for s in parts] for vals in values]
+    system = [m for m in rec["messages"][:turn] if m["role"] == "system"]
+    out = []
+    for k, call in enumerate(calls):
+        where = [i for i, ok in enumerate(holds[k]) if ok]
+        if len(where) != 1 or any(holds[j][where[0]] for j in range(len(calls)) if j != k) \
+                or not _says_what(parts[where[0]], call["function"]["name"]):
+            continue
+        split = _derived(rec, f"{rec['id']}#split{k}", "split", [rec], target_only=True, parent=rec["id"],
+                         call_index=k)
+        split["messages"] = copy.deepcopy(system) + [
+            {"role": "user", "content": _standalone(parts[where[0]])},
+            {"role": "assistant", "content": "", "tool_calls": [copy.deepcopy(call)]}]
+        split["tools"] = rec["tools"]
+        out.append(split)
+    return out

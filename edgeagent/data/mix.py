@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .augment import (add_distractors, make_negative, merge_parallel, merge_reason, merge_repeat, opening_request,
-                      resample_numbers, shuffle_tools, single_call, tool_pool)
+                      resample_numbers, shuffle_tools, single_call, split_request, tool_pool)
 from .examples import Example, expand, record_mode
 from .records import Loaded, load
 from .split import DEV_FRACTION, split_records
@@ -45,6 +45,9 @@ class MixConfig:
     merges: int = 200                   # parallel requests merged from single-call records
     counterfactuals: int = 2            # number-resampled variants per record whose user wrote a number argument
     repeat_merges: int = 200            # parallel requests calling one function twice (a record + its counterfactual)
+    splits: int = 0                     # train-side single requests split from multi-call ones (split_request); the
+                                        # dev side then holds every split of its records (evals/dev.py leaves them
+                                        # out of the default dev set)
     distractor_rate: float = 0.5        # share of tool records offered 1..max_distractors extra tools
     max_distractors: int = 3
     shuffle_tools: bool = True
@@ -78,6 +81,8 @@ def source_label(ex: Example) -> str:
         return "merge"
     if "repeat" in ex.augment:
         return "repeat"
+    if "split" in ex.augment:
+        return f"{ex.dataset}/split" + ("-negative" if "negative" in ex.augment else "")
     if "counterfactual" in ex.augment:
         return f"{ex.dataset}/counterfactual"
     if "negative" in ex.augment:
@@ -101,8 +106,9 @@ def _counts(examples: list[Example]) -> dict:
 def _augment_train(fc: list[dict], cfg: MixConfig, report: dict) -> list[dict]:
     """Negatives, merges, distractors and shuffles for the train-side function-calling records."""
     pool = tool_pool(fc)
+    splits = _splits(fc, cfg.splits, seed_for(cfg.seed, "splits"))
     negatives = []
-    for rec in fc:
+    for rec in fc + splits:
         if record_mode(rec) != "tool":
             continue
         if random.Random(seed_for(cfg.seed, rec["id"], "neg?")).random() < cfg.negative_rate:
@@ -128,7 +134,7 @@ def _augment_train(fc: list[dict], cfg: MixConfig, report: dict) -> list[dict]:
 
     out = []
     n_distract = 0
-    for rec in fc + merged + variants + repeats:
+    for rec in fc + merged + variants + repeats + splits:
         if rec["tools"] and random.Random(seed_for(cfg.seed, rec["id"], "dis?")).random() < cfg.distractor_rate:
             k = 1 + seed_for(cfg.seed, rec["id"], "k") % cfg.max_distractors
             aug = add_distractors(rec, pool, seed_for(cfg.seed, rec["id"], "dis"), k=k)
@@ -142,8 +148,16 @@ def _augment_train(fc: list[dict], cfg: MixConfig, report: dict) -> list[dict]:
         out = [shuffle_tools(r, seed_for(cfg.seed, r["id"], "shuffle")) if len(r["tools"]) > 1 else r for r in out]
     report["augment"] = {"negatives": len(negatives), "merges": len(merged), "with_distractors": n_distract,
                          "single_call_candidates": len(singles), "counterfactuals": len(variants),
-                         "repeat_merges": len(repeats)}
+                         "repeat_merges": len(repeats), "splits": len(splits)}
     return out
+
+
+def _splits(recs: list[dict], k: int, seed: int) -> list[dict]:
+    """Up to ``k`` single requests split from ``recs``' multi-call requests (split_request), drawn with
+    ``seed`` and kept in their order."""
+    if k <= 0:
+        return []
+    return _down_sample([s for rec in recs for s in split_request(rec)], k, seed)
 
 
 def _down_sample(recs: list[dict], k: int, seed: int) -> list[dict]:
@@ -230,10 +244,13 @@ def build_mix(data: Loaded | str | Path | None = None, config: MixConfig | None 
         if d == "sgd" and cfg.sgd_dev_dialogues is not None:
             recs = _down_sample(recs, cfg.sgd_dev_dialogues, seed_for(cfg.seed, "sgd-dev-sample"))
         dev_recs += recs
+    if cfg.splits > 0:
+        dev_recs += [s for rec in dev_recs for s in split_request(rec)]
     dev_pool = tool_pool(dev_recs)
     dev_negs = [n for r in dev_recs if record_mode(r) == "tool"
                 for n in [make_negative(r, seed_for(cfg.seed, r["id"], "neg"), dev_pool)] if n]
-    dev_variants, dev_repeats = _counterfactuals(dev_recs, cfg)
+    dev_variants, dev_repeats = _counterfactuals([r for r in dev_recs if "split" not in (r.get("meta") or {}).get("augment", [])],
+                                                 cfg)
     dev_recs += dev_negs + dev_variants + dev_repeats + [r for d in neg_names + list(REPLAY_DATASETS) for r in sides[d][1]]
     dev = [ex for r in dev_recs for ex in expand(r)]
 

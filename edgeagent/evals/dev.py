@@ -28,16 +28,27 @@ import numpy as np
 Predict = Callable[[list[dict]], list[dict]]
 
 
+SPLITS = ("without", "with", "only")
+
+
 def dev_items(recipe: str = "cpu", n_tool: int | None = None, n_no_call: int | None = 60,
-              data_dir=None, include_sgd: bool = True) -> list[dict]:
+              data_dir=None, include_sgd: bool = True, splits: str = "without") -> list[dict]:
     """Dev items of ``recipe``'s mix: {"id", "kind", "source", "request", "calls"}; ``n_*`` pick that
-    many at an even stride over the split (None: all)."""
+    many at an even stride over the split (None: all).
+
+    ``splits``: the single requests split from the dev split's multi-call requests and their negatives
+    (data/augment.py split_request; recipes with ``splits``) are left out ("without": the dev set every
+    earlier report scored), added ("with"), or the only items ("only")."""
+    if splits not in SPLITS:
+        raise ValueError(f"splits: expected one of {SPLITS}, got {splits!r}")
     from edgeagent.data.mix import MixConfig, build_mix
     from edgeagent.train.run import recipe as get_recipe
 
     mix = build_mix(data_dir, MixConfig(**{**get_recipe(recipe).get("mix", {}), "include_sgd": include_sgd}))
-    pools = {"tool": [ex for ex in mix.dev if ex.mode == "tool" and ex.tools],
-             "no_call": [ex for ex in mix.dev if ex.mode != "tool" and ex.tools]}
+    keep = {"without": lambda ex: "split" not in ex.augment, "with": lambda ex: True,
+            "only": lambda ex: "split" in ex.augment}[splits]
+    pools = {"tool": [ex for ex in mix.dev if ex.mode == "tool" and ex.tools and keep(ex)],
+             "no_call": [ex for ex in mix.dev if ex.mode != "tool" and ex.tools and keep(ex)]}
     out = []
     for kind, n in (("tool", n_tool), ("no_call", n_no_call)):
         pool = pools[kind]
