@@ -82,6 +82,19 @@ def test_cache_train_and_resume(prepared, tmp_path):
         h = trunk.model(torch.as_tensor(it.ids.astype(np.int64))[None]).last_hidden_state[0].numpy()
     np.testing.assert_allclose(states[offsets[0] + it.mode_at], h[it.mode_at], atol=2e-3)
     assert states.shape[0] == sum(len(i.ids) - k for i, k in zip(items, keep))
+    # a finished cache is found again for the same sequences, and only for them
+    from edgeagent.train.features import complete_states
+
+    again, off2 = complete_states(tmp_path / "st", [it.ids for it in items], keep)
+    np.testing.assert_array_equal(again[off2[3] + items[3].mode_at], states[offsets[3] + items[3].mode_at])
+    assert complete_states(tmp_path / "st", [it.ids for it in items[1:]], keep[1:]) is None
+    assert complete_states(tmp_path / "st", [it.ids for it in items], [0] * len(items)) is None
+    progress = tmp_path / "st" / "progress.json"
+    progress.write_text(json.dumps({"done": 0, "complete": False}))       # a run that stopped
+    assert complete_states(tmp_path / "st", [it.ids for it in items], keep) is None
+    progress.write_text(json.dumps({"done": 1}))          # written before "complete" was: every batch of the plan
+    assert complete_states(tmp_path / "st", [it.ids for it in items], keep) is not None
+    assert complete_states(tmp_path / "nowhere", [it.ids for it in items], keep) is None
 
     cfg = TrainConfig(epochs=2, batch_size=4, router_epochs=3)
     log = []

@@ -46,18 +46,7 @@ def cache_states(model, sequences: list[np.ndarray], out_dir: Path, device: str 
     meta_path.write_text(json.dumps(meta))
     done = 0 if fresh or not prog_path.exists() else json.loads(prog_path.read_text())["done"]
 
-    # batches of similar length (sorted), padded on the right; causal attention ignores the pad
-    order = np.argsort(-lengths, kind="stable")
-    batches, cur, cur_max = [], [], 0
-    for i in order:
-        m = max(cur_max, int(lengths[i]))
-        if cur and m * (len(cur) + 1) > max_tokens_per_batch:
-            batches.append(cur)
-            cur, m = [], int(lengths[i])
-        cur.append(int(i))
-        cur_max = m
-    if cur:
-        batches.append(cur)
+    batches = _batches(lengths, max_tokens_per_batch)
 
     body = model.model if hasattr(model, "model") else model
     bar = tqdm(total=len(batches), initial=done, desc="trunk states", unit="batch", disable=not progress)
@@ -73,10 +62,45 @@ def cache_states(model, sequences: list[np.ndarray], out_dir: Path, device: str 
                 states[offsets[i]: offsets[i + 1]] = h[r, keep[i]: lengths[i]].astype(np.float16)
             if b % 20 == 19 or b == len(batches) - 1:
                 states.flush()
-                prog_path.write_text(json.dumps({"done": b + 1}))
+                prog_path.write_text(json.dumps({"done": b + 1, "complete": b == len(batches) - 1}))
             bar.update(1)
     bar.close()
     return states
+
+
+def _batches(lengths: np.ndarray, max_tokens: int) -> list[list[int]]:
+    """Batches of similar length (sorted), padded on the right; causal attention ignores the pad."""
+    order = np.argsort(-lengths, kind="stable")
+    batches, cur, cur_max = [], [], 0
+    for i in order:
+        m = max(cur_max, int(lengths[i]))
+        if cur and m * (len(cur) + 1) > max_tokens:
+            batches.append(cur)
+            cur, m = [], int(lengths[i])
+        cur.append(int(i))
+        cur_max = m
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+def complete_states(out_dir: Path, sequences, keep_from) -> tuple[np.memmap, np.ndarray] | None:
+    """(states, shifted offsets) of a finished ``cache_states`` run over these very ``sequences`` and
+    ``keep_from`` in ``out_dir``, or None (no cache, another set of sequences, or a run that stopped)."""
+    out_dir = Path(out_dir)
+    try:
+        meta = json.loads((out_dir / "meta.json").read_text())
+        done = json.loads((out_dir / "progress.json").read_text())
+    except (OSError, ValueError):
+        return None
+    lengths = np.array([len(s) for s in sequences], dtype=np.int64)
+    # a cache written before "complete" was recorded: finished if it did every batch of the CPU's or a GPU's plan
+    finished = done.get("complete") or ("complete" not in done and done.get("done") in
+                                        {len(_batches(lengths, size)) for size in (8192, 65536)})
+    if not finished or meta.get("n") != len(sequences) or meta.get("lengths_sha") != _digest(lengths) \
+            or meta.get("keep_sha") != _digest(np.asarray(keep_from, np.int64)):
+        return None
+    return load_states(out_dir)
 
 
 def keep_from(item, max_ctx: int) -> int:

@@ -267,7 +267,8 @@ def fit_gate(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=Tru
     items and save it there; returns its report.
 
     ``states``: side -> [items, H] trunk states of each item's last prompt token (the fit stage
-    passes its own); else they are computed once, the prompts only, into WORK/prompt-states-SIDE."""
+    passes its own); else they are read from a finished fit's cache in WORK, or computed once, the
+    prompts only, into WORK/prompt-states-SIDE."""
     import torch
 
     from edgeagent.heads.io import heads_dir, load_router
@@ -275,6 +276,8 @@ def fit_gate(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=Tru
     from edgeagent.train.gate import gate_data, gate_report, train_gate
 
     items = load_prepared(work)["items"]
+    if states is None:
+        states = _fit_states_at_prompts(work, items)
     if states is None:
         from edgeagent.train.features import cache_states
 
@@ -303,6 +306,25 @@ def fit_gate(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=Tru
                    "dev_mode_head_alone": gate_report(None, data["dev"])}
     gate.save(folder)
     return gate.report
+
+
+def _fit_states_at_prompts(work: Path, items: dict) -> dict | None:
+    """side -> [items, H] states of each item's last prompt token, read from the fit stage's finished
+    caches (WORK/states-SIDE), or None where either side has none."""
+    from edgeagent.train.features import complete_states, keep_from
+    from edgeagent.train.heads_train import TrainConfig
+
+    max_ctx = TrainConfig().max_ctx
+    out = {}
+    for side in ("train", "dev"):
+        got = complete_states(work / f"states-{side}", [it.ids for it in items[side]],
+                              [keep_from(it, max_ctx) for it in items[side]])
+        if got is None:
+            return None
+        cached, offsets = got
+        out[side] = np.stack([np.asarray(cached[offsets[i] + it.mode_at], np.float32)
+                              for i, it in enumerate(items[side])])
+    return out
 
 
 def _portable(path: Path) -> str:
