@@ -450,9 +450,10 @@ def test_merged_second_request_loses_its_greeting():
     assert augment._join("Hi, I need X.", "Hello there! What is 5 + 5?") == "Hi, I need X. Also, what is 5 + 5?"
 
 
-def test_mix_counts_counterfactuals_and_repeats_on_both_sides(tmp_path):
-    files = {"fc_glaive_lf_en": [area_rec(i, base=10.5 + i) for i in range(40)],
-             "fc_sealtools_dev": [email_rec(i) for i in range(10)],
+def write_data_dir(path, glaive, sealtools):
+    """A data folder with every file the mix reads: ``glaive`` and ``sealtools`` records, a little SGD,
+    its irrelevance negatives and replay (the loader sets meta, so the records go without it)."""
+    files = {"fc_glaive_lf_en": glaive, "fc_sealtools_dev": sealtools,
              "fc_sgd_train": [sgd_rec(f"1_{i:05d}") for i in range(10)],
              "neg_sgd_irrelevance_derived": [sgd_rec("1_00000", irrel=True)],
              "replay_chat": [replay_rec(i, "chat") for i in range(20)],
@@ -460,7 +461,11 @@ def test_mix_counts_counterfactuals_and_repeats_on_both_sides(tmp_path):
     for stem, recs in files.items():
         for r in recs:
             r.pop("meta")
-        write_jsonl_gz(tmp_path / f"{stem}.jsonl.gz", recs)
+        write_jsonl_gz(path / f"{stem}.jsonl.gz", recs)
+
+
+def test_mix_counts_counterfactuals_and_repeats_on_both_sides(tmp_path):
+    write_data_dir(tmp_path, [area_rec(i, base=10.5 + i) for i in range(40)], [email_rec(i) for i in range(10)])
     mix = build_mix(tmp_path, MixConfig(counterfactuals=2, repeat_merges=5, dev_fraction=0.2))
     aug = mix.report["augment"]
     assert aug["repeat_merges"] == 5 and aug["counterfactuals"] > 0
@@ -522,16 +527,7 @@ def test_split_request_refuses_what_one_sentence_does_not_say_alone():
 
 
 def test_mix_splits_are_counted_and_left_out_of_the_default_dev_set(tmp_path, monkeypatch):
-    files = {"fc_glaive_lf_en": [weather_rec(i) for i in range(20)],
-             "fc_sealtools_dev": [lab_rec(i) for i in range(40)],
-             "fc_sgd_train": [sgd_rec(f"1_{i:05d}") for i in range(10)],
-             "neg_sgd_irrelevance_derived": [sgd_rec("1_00000", irrel=True)],
-             "replay_chat": [replay_rec(i, "chat") for i in range(20)],
-             "replay_gsm8k_train": [replay_rec(i, "gsm8k") for i in range(20)]}
-    for stem, recs in files.items():
-        for r in recs:
-            r.pop("meta")
-        write_jsonl_gz(tmp_path / f"{stem}.jsonl.gz", recs)
+    write_data_dir(tmp_path, [weather_rec(i) for i in range(20)], [lab_rec(i) for i in range(40)])
     base = build_mix(tmp_path, MixConfig(dev_fraction=0.2))
     mix = build_mix(tmp_path, MixConfig(dev_fraction=0.2, splits=15))
     assert mix.report["augment"]["splits"] == 15 and base.report["augment"]["splits"] == 0
