@@ -547,7 +547,8 @@ def test_mix_splits_are_counted_and_left_out_of_the_default_dev_set(tmp_path, mo
     without = devsplit.dev_items("tiny", None, None, tmp_path)
     only = devsplit.dev_items("tiny", None, None, tmp_path, splits="only")
     assert ids(without) + ids(only) != [] and not set(ids(without)) & set(ids(only))
-    assert sorted(ids(devsplit.dev_items("tiny", None, None, tmp_path, splits="with"))) == sorted(ids(without) + ids(only))
+    both = devsplit.dev_items("tiny", None, None, tmp_path, splits="with")
+    assert sorted(ids(both)) == sorted(ids(without) + ids(only))
     assert {it["source"] for it in only} == {"sealtools/split", "sealtools/split+negative"}
     with pytest.raises(ValueError, match="splits"):
         devsplit.dev_items("tiny", None, None, tmp_path, splits="some")

@@ -510,13 +510,13 @@ def _says_what(sentence: str, function: str) -> bool:
 
 def split_request(rec: dict) -> list[dict]:
     """Single requests from a request answered by several calls: for each call whose every value the
-    request writes in one sentence, and in no other, and that sentence names (a word of the
-    function's name: _says_what; "The patient's ID is ASD123." says nothing of what to do), that sentence alone (its opening "Finally, " /
-    "Then, " dropped), answered by that call alone. A sentence that also writes every value of another
-    of the calls gives nothing (it asks for both), nor does a call with no values or a value the
-    request does not write (a bool, or one the data added). The tools stay the record's, so the
-    other calls' functions are listed and not called. ``[]`` when ``rec`` does not open with one user
-    turn answered by two or more calls."""
+    request writes in one sentence, and in no other, where that sentence says what the call does (a
+    word of the function's name: _says_what; "The patient's ID is ASD123." does not), that sentence
+    alone (its opening "Finally, " / "Then, " dropped), answered by that call alone. A sentence that
+    also writes every value of another of the calls gives nothing (it asks for both), nor does a
+    call with no values or a value the request does not write (a bool, or one the data added). The
+    tools stay the record's, so the other calls' functions are listed and not called. ``[]`` when
+    ``rec`` does not open with one user turn answered by two or more calls."""
     turn = _opening_call_turn(rec)
     if turn is None:
         return []

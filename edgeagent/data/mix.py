@@ -244,13 +244,13 @@ def build_mix(data: Loaded | str | Path | None = None, config: MixConfig | None 
         if d == "sgd" and cfg.sgd_dev_dialogues is not None:
             recs = _down_sample(recs, cfg.sgd_dev_dialogues, seed_for(cfg.seed, "sgd-dev-sample"))
         dev_recs += recs
+    originals = list(dev_recs)
     if cfg.splits > 0:
-        dev_recs += [s for rec in dev_recs for s in split_request(rec)]
+        dev_recs += [s for rec in originals for s in split_request(rec)]
     dev_pool = tool_pool(dev_recs)
     dev_negs = [n for r in dev_recs if record_mode(r) == "tool"
                 for n in [make_negative(r, seed_for(cfg.seed, r["id"], "neg"), dev_pool)] if n]
-    dev_variants, dev_repeats = _counterfactuals([r for r in dev_recs if "split" not in (r.get("meta") or {}).get("augment", [])],
-                                                 cfg)
+    dev_variants, dev_repeats = _counterfactuals(originals, cfg)
     dev_recs += dev_negs + dev_variants + dev_repeats + [r for d in neg_names + list(REPLAY_DATASETS) for r in sides[d][1]]
     dev = [ex for r in dev_recs for ex in expand(r)]
 
