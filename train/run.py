@@ -217,8 +217,7 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
     # not trunk states, so one trained on a json-listing mix serves heads of any listing
     report["select"] = fit_select(cfg, work, out_dir, progress=progress) if cfg.listing == "json" else {
         "skipped": f"listing {cfg.listing!r}: train the selection head on a json-listing work dir and copy it here"}
-    prompt_states = {side: np.stack([np.asarray(states[side][offsets[side][i] + it.mode_at], np.float32)
-                                     for i, it in enumerate(items[side])]) for side in ("train", "dev")}
+    prompt_states = {side: _at_prompts(states[side], offsets[side], items[side]) for side in ("train", "dev")}
     try:
         report["gate"] = fit_gate(cfg, work, out_dir, progress=progress, states=prompt_states)
     except ValueError as e:              # a mix without first requests of both kinds: no gate
@@ -321,10 +320,13 @@ def _fit_states_at_prompts(work: Path, items: dict) -> dict | None:
                               [keep_from(it, max_ctx) for it in items[side]])
         if got is None:
             return None
-        cached, offsets = got
-        out[side] = np.stack([np.asarray(cached[offsets[i] + it.mode_at], np.float32)
-                              for i, it in enumerate(items[side])])
+        out[side] = _at_prompts(*got, items[side])
     return out
+
+
+def _at_prompts(states, offsets, items) -> np.ndarray:
+    """[items, H] float32: each item's state at its last prompt token, from a fit's cache."""
+    return np.stack([np.asarray(states[offsets[i] + it.mode_at], np.float32) for i, it in enumerate(items)])
 
 
 def _portable(path: Path) -> str:

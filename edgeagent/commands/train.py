@@ -15,7 +15,8 @@ STAGES = ("prepare", "fit", "all", "select", "gate", "lora", "dev")
               help="prepare: the mix and token sequences (CPU); fit: trunk states, heads, dev report; "
                    "select: only the tool-selection head (fit trains it too), added to --out; "
                    "gate: only the tool gate (fit trains it too) for the mode head in --out, written there "
-                   "(a trunk pass over the prompts, cached in WORK); "
+                   "(it reads the prompt states of a finished fit in WORK, else a trunk pass over the prompts "
+                   "caches them there); "
                    "lora: only the LoRA AR baseline (on the prepared examples); "
                    "dev: dev-split metrics of trained heads (--heads, default the shipped ones).")
 @click.option("--recipe", type=click.Choice(("full", "cpu", "gpu")), default="full", show_default=True,
