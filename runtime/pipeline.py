@@ -353,6 +353,7 @@ class Pipeline:
         listed: dict = {}                      # values the next call takes from the request's lists
         taken: dict[str, dict[str, set[int]]] = {}  # function -> pointer -> where its values were copied from
         claimed: dict[str, set[int]] = {}      # top-level property -> positions inside values copied for it
+        held: dict[str, set[int]] = {}         # function -> positions inside the values its calls copied
         for k in range(self.cfg.max_calls):
             header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
             if pin is not None:
@@ -379,6 +380,7 @@ class Pipeline:
                 seq.extend(fed)
                 states.append(fed_states)
                 route, written = {"": "ar" if self.cfg.args_decoder == "ar" else "ar-long-scaffold"}, True
+                spans = {}
             else:
                 ctx = np.concatenate(states)[-self.cfg.max_ctx:]
                 ctx_ids = np.asarray(seq[-self.cfg.max_ctx:], np.int64)
@@ -402,9 +404,8 @@ class Pipeline:
                                                                             request_text), taken=before,
                                                      claimed=elsewhere)
                 route, written = info.routes, False
-                for ptr, (first, last) in info.spans.items():
-                    taken.setdefault(name, {}).setdefault(ptr, set()).add(offset + first)
-                    claimed.setdefault(top_property(ptr), set()).update(range(offset + first, offset + last + 1))
+                spans = {ptr: range(offset + first, offset + last + 1)   # sequence positions it copied
+                         for ptr, (first, last) in info.spans.items()}
             if args is not None and self.cfg.rules.stated_values and prose:
                 # a generated date, time or head count, as the conversation states it (where the trunk
                 # wrote the call, its cache keeps the written text; only the next another-call read sees it)
@@ -416,18 +417,27 @@ class Pipeline:
             if args is None:
                 errors.append({"call": k, "function": name, "error": err})
                 break
-            if listed:                         # the call the list kept going: its elements, where they fit
+            same = [json.loads(c["function"]["arguments"]) for c in calls if c["function"]["name"] == name]
+            # a call the list kept going takes its elements, where they fit; any other must bring news
+            stale = bool(same) and not listed and not written and self.cfg.rules.fresh_calls \
+                and not _brings_news(args, spans, same, held.get(name, set()) | set(range(len(ids), len(seq))))
+            if listed:
                 args = _with_values(args, listed, sc)
                 listed = {}
+            stale = stale or args in same
             text = json.dumps(args, ensure_ascii=False)
-            same = [json.loads(c["function"]["arguments"]) for c in calls if c["function"]["name"] == name]
-            if args in same and self.cfg.rules.list_items and not written:
+            if stale and self.cfg.rules.list_items and not written:
                 args = _next_call(args, same, request_text, sc)
                 text = json.dumps(args, ensure_ascii=False) if args is not None else text
                 route = {**route, "": "next-in-list"} if args is not None else route
             if args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
-                                   for c in calls):
-                break  # the same call again: parallel calls are never exact repeats, so the turn is over
+                                   for c in calls) or (stale and route.get("") != "next-in-list"):
+                break  # the same call again: parallel calls are never repeats, so the turn is over
+            if not written:
+                for ptr, at in spans.items():
+                    taken.setdefault(name, {}).setdefault(ptr, set()).add(at.start)
+                    claimed.setdefault(top_property(ptr), set()).update(at)
+                    held.setdefault(name, set()).update(at)
             calls.append({"id": f"call_{k}", "type": "function", "function": {"name": name, "arguments": text}})
             routes.append(route)
             # the filled arguments go into the trunk's cache in one pass
@@ -439,6 +449,20 @@ class Pipeline:
             else:
                 break
         return calls, errors, routes
+
+
+def _brings_news(args: dict, spans: dict, earlier: list[dict], held: set[int]) -> bool:
+    """SpanRules.fresh_calls: whether a further call of a function says something its ``earlier``
+    calls did not: a top-level value that differs from each of theirs and, where it is copied, is
+    copied from words none of them copied (``spans``: pointer -> the sequence positions this call
+    copied; ``held``: the positions theirs copied, and the turn's calls as written, which are
+    context too). A call that copies again the words an earlier call took, for any of its
+    properties, and otherwise chooses as they did, brings nothing."""
+    for key, value in args.items():
+        at = [p for ptr, where in spans.items() if top_property(ptr) == key for p in where]
+        if all(e.get(key) != value for e in earlier) and held.isdisjoint(at):
+            return True
+    return False
 
 
 def _list_next(args: dict, earlier: list[dict], request: str) -> dict:

@@ -519,3 +519,54 @@ def test_a_copied_string_drops_a_leading_lowercase_article():
     run = lambda on: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(drop_articles=on))[0]
     assert run(True) == {"place": "crime scene"}
     assert run(False) == {"place": "a crime scene"}
+
+
+def test_a_span_that_runs_over_another_propertys_value_is_decoded_around_it():
+    """SpanRules.disjoint_spans: "destination" scored best as "Long Beach tomorrow to Las Vegas", over
+    the "Long Beach" that "origin" copies, is decoded again without it: "Las Vegas". A span ending
+    where the shorter one starts is cut before it; of two properties copying the same words, the
+    less sure yields; off, the overlaps stay."""
+    from edgeagent.runtime.fill import SpanRules
+
+    tok, ctx, text_of, tokenize, words = _words("leave from Long Beach tomorrow to Las Vegas")
+    sc = compile_schema({"type": "object", "properties": {"origin": {"type": "string"},
+                                                          "destination": {"type": "string"}},
+                         "required": ["origin", "destination"]}, tok)
+    text = "".join(words)
+    bounds = np.cumsum([len(w) for w in words])              # the character after each token
+    first_tok = lambda w: int(np.searchsorted(bounds, text.index(" " + w) + 1, side="right"))
+    last_tok = lambda w: int(np.searchsorted(bounds, text.index(" " + w) + len(w), side="right"))
+    slot = {s.pointer: s for s in sc.slots}
+
+    def step(scores):
+        def run(ids, kinds, spos, rows=None):
+            L, T = len(ids), len(ctx)
+            act = np.zeros((L, 3), np.float32)
+            act[:, ACTION_SPAN] = 5.0
+            start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+            for pointer, (starts, ends) in scores.items():
+                for w, v in starts.items():
+                    start[slot[pointer].start, first_tok(w)] = v
+                for w, v in ends.items():
+                    end[slot[pointer].start, last_tok(w)] = v
+            return _rows(np.zeros((L, sc.null_id + 1), np.float32), rows), act, start, end
+        return run
+
+    origin = ({"Long": 5.0}, {"Beach": 5.0})
+    over = {"/origin": origin, "/destination": ({"Long": 10.0, "Las": 4.0}, {"Vegas": 10.0, "Beach": 3.0})}
+    run = lambda scores, on: fill_and_decode(sc, step(scores), ctx, tokenize, text_of,
+                                             rules=SpanRules(disjoint_spans=on))[0]
+    assert run(over, False) == {"origin": "Long Beach", "destination": "Long Beach tomorrow to Las Vegas"}
+    assert run(over, True) == {"origin": "Long Beach", "destination": "Las Vegas"}
+    # a span that starts before the shorter one ends before it: "from" rather than "from Long Beach"
+    before = {"/origin": origin, "/destination": ({"from": 5.0}, {"Beach": 5.0, "from": 1.0})}
+    assert run(before, True) == {"origin": "Long Beach", "destination": "from"}
+    # spans apart are left alone, as are two properties copying the same span
+    apart = {"/origin": origin, "/destination": ({"Las": 5.0}, {"Vegas": 5.0})}
+    assert run(apart, True) == run(apart, False) == {"origin": "Long Beach", "destination": "Las Vegas"}
+    same = {"/origin": origin, "/destination": origin}          # equally sure of the same words: a tie stays
+    assert run(same, True) == {"origin": "Long Beach", "destination": "Long Beach"}
+    # the same words, "destination" less sure of them: it yields to its next best
+    less = {"/origin": origin, "/destination": ({"Long": 4.0, "Las": 3.0}, {"Beach": 4.0, "Vegas": 3.0})}
+    assert run(less, False) == {"origin": "Long Beach", "destination": "Long Beach"}
+    assert run(less, True) == {"origin": "Long Beach", "destination": "Las Vegas"}

@@ -151,8 +151,8 @@ def test_a_repeated_call_is_told_where_earlier_calls_copied_from(pipeline, monke
 
     def fill(sc, step, ctx_ids, *a, taken=None, **kw):
         seen.append((len(ctx_ids), {k: set(v) for k, v in (taken or {}).items()}))
-        lat = [1.5, 2.5, 2.5][len(seen) - 1]                # the third is a repeat: the turn ends
-        info = FillInfo(routes={"/city": "gen", "/lat": "span"}, spans={"/lat": (3, 3)})
+        lat, at = [(1.5, 3), (2.5, 5), (2.5, 5)][len(seen) - 1]   # the third is a repeat: the turn ends
+        info = FillInfo(routes={"/city": "gen", "/lat": "span"}, spans={"/lat": (at, at)})
         return {"city": "Oslo", "days": 2, "lat": lat}, None, info, None
 
     monkeypatch.setattr(pipeline_mod, "fill_and_decode", fill)
@@ -162,7 +162,7 @@ def test_a_repeated_call_is_told_where_earlier_calls_copied_from(pipeline, monke
     resp = pipeline.respond(request)
     assert [json.loads(c["function"]["arguments"])["lat"] for c in resp["tool_calls"]] == [1.5, 2.5]
     (n1, first), (n2, second), (n3, third) = seen
-    assert first == {} and second == {"/lat": {3}} and third == {"/lat": {3}}
+    assert first == {} and second == {"/lat": {3}} and third == {"/lat": {3, 5}}
     assert n1 < n2 < n3     # each call's context holds the calls before it
 
 
@@ -189,6 +189,11 @@ def test_a_listed_value_without_its_call_keeps_the_turn_going(pipeline, monkeypa
                "tools": TOOLS[:1], "tool_choice": "required"}
     cities = lambda resp: [json.loads(c["function"]["arguments"])["city"] for c in resp["tool_calls"]]
     assert cities(pipeline.respond(request)) == ["Paris", "Rome", "Oslo"] and len(copies) == 3
+    # a slot filler that copies Paris every time: the list's elements still replace it
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda sc, *a, **kw: (
+        {"city": "Paris", "days": 2, "lat": 1.5}, None, FillInfo(routes={"/city": "span"}), None))
+    assert cities(pipeline.respond(request)) == ["Paris", "Rome", "Oslo"]
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", fill)
     copies.clear()
     monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
         pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, list_goes_on=False)))
@@ -201,6 +206,42 @@ def test_a_listed_value_without_its_call_keeps_the_turn_going(pipeline, monkeypa
     assert _list_next({"city": "Paris"}, [], "Paris, Rome and Oslo") == {"city": "Rome"}
     gcd = "The GCD of 36 and 48, please."
     assert _list_next({"a": 36, "b": 48}, [], gcd) == {}           # both listed numbers are in this one call
+
+
+def test_a_further_call_that_copies_nothing_new_ends_the_turn(pipeline, monkeypatch):
+    """SpanRules.fresh_calls: the another-call head always says "another". A second call of the
+    function that copies for "city" the words the first call copied for "lat", and keeps the rest,
+    is not made; one that copies a new city is, and its repeat ends the turn. With the rule off the
+    stale call is made."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    def scripted(second):
+        fills = [({"city": "Oslo", "days": 2, "lat": 1.5}, {"/city": (3, 4), "/lat": (8, 8)}), second, second]
+
+        def fill(sc, *a, **kw):
+            args, spans = fills.pop(0)
+            return dict(args), None, FillInfo(routes={p: "span" for p in spans}, spans=spans), None
+        return fill
+
+    stale = ({"city": "1.5", "days": 2, "lat": 1.5}, {"/city": (8, 8), "/lat": (8, 8)})
+    fresh = ({"city": "Bergen", "days": 2, "lat": 1.5}, {"/city": (10, 11), "/lat": (8, 8)})
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([0.0, 3.0]))
+    request = {"messages": [{"role": "user", "content": "Weather in Oslo and Bergen at latitude 1.5 for 2 days."}],
+               "tools": TOOLS[:1], "tool_choice": "required"}
+    cities = lambda: [json.loads(c["function"]["arguments"])["city"] for c in pipeline.respond(request)["tool_calls"]]
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(stale))
+    assert cities() == ["Oslo"]
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(fresh))
+    assert cities() == ["Oslo", "Bergen"]
+    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, fresh_calls=False)))
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(stale))
+    assert cities() == ["Oslo", "1.5"]
 
 
 def test_a_call_that_breaks_a_validation_keyword_is_reported_not_returned(pipeline, monkeypatch):
