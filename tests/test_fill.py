@@ -38,6 +38,19 @@ def scripted_step(sc, favour: dict, action: int, span=None, T=8):
     return step
 
 
+def span_head(sc, T, set_scores):
+    """A head that routes every value to a span over T context tokens, with the start and end scores
+    [L, T] that ``set_scores(start, end)`` writes (zeros elsewhere)."""
+    def step(ids, kinds, spos, rows=None):
+        L = len(ids)
+        act = np.zeros((L, 3), np.float32)
+        act[:, ACTION_SPAN] = 5.0
+        start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+        set_scores(start, end)
+        return _rows(np.zeros((L, sc.null_id + 1), np.float32), rows), act, start, end
+    return step
+
+
 def test_garbage_generation_is_repaired_into_valid_arguments():
     tok = tiny_tokenizer()
     sc = compile_schema(SCHEMA, tok)
@@ -442,14 +455,9 @@ def test_a_repeated_call_moves_off_the_positions_earlier_calls_copied():
     at = [words.index(" 1"), max(i for i, w in enumerate(words) if w == "0")]   # where 1.75 and 0.59 start
 
     def step(lead):
-        def run(ids, kinds, spos, rows=None):
-            L, T = len(ids), len(ctx)
-            act = np.zeros((L, 3), np.float32)
-            act[:, ACTION_SPAN] = 5.0
-            start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+        def scores(start, end):
             start[:, at[0]], start[:, at[1]] = 5.0 + lead, 5.0
-            return _rows(np.zeros((L, sc.null_id + 1), np.float32), rows), act, start, end
-        return run
+        return span_head(sc, len(ctx), scores)
 
     fill = lambda lead, **kw: fill_and_decode(sc, step(lead), ctx, tokenize, text_of, **kw)
     args, _, info, _ = fill(1.0)
@@ -539,18 +547,13 @@ def test_a_span_that_runs_over_another_propertys_value_is_decoded_around_it():
     slot = {s.pointer: s for s in sc.slots}
 
     def step(scores):
-        def run(ids, kinds, spos, rows=None):
-            L, T = len(ids), len(ctx)
-            act = np.zeros((L, 3), np.float32)
-            act[:, ACTION_SPAN] = 5.0
-            start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+        def set_scores(start, end):
             for pointer, (starts, ends) in scores.items():
                 for w, v in starts.items():
                     start[slot[pointer].start, first_tok(w)] = v
                 for w, v in ends.items():
                     end[slot[pointer].start, last_tok(w)] = v
-            return _rows(np.zeros((L, sc.null_id + 1), np.float32), rows), act, start, end
-        return run
+        return span_head(sc, len(ctx), set_scores)
 
     origin = ({"Long": 5.0}, {"Beach": 5.0})
     over = {"/origin": origin, "/destination": ({"Long": 10.0, "Las": 4.0}, {"Vegas": 10.0, "Beach": 3.0})}
