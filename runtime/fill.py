@@ -381,13 +381,13 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
         plans[s.index] = (route, first, last, number)   # number: the span is a whole number already
     if rules.optional_echoes != "keep":
         _drop_echoes(sc, plans, named, claimed if rules.optional_echoes == "turn" else None)
+    stops = source[0] if source else None
     if rules.disjoint_spans:
-        _part_spans(sc, plans, scored, end, span_max, rules.length_penalty, source[0] if source else None)
+        _part_spans(sc, plans, scored, end, span_max, rules.length_penalty, stops)
     prefetch = getattr(end_anchor, "prefetch", None) if end_weight else None
     if prefetch is not None:                           # every copied value's end pass in one batch
         prefetch([(s, plans[s.index][1]) for s in sc.slots
                   if s.index in plans and plans[s.index][1] is not None and not plans[s.index][3]])
-    stops = source[0] if source else None
     for s in sc.slots:
         sl = slice(s.start, s.start + s.budget)
         if s.kind in CHOICE_KINDS:

@@ -142,6 +142,8 @@ def test_a_repeated_call_is_told_where_earlier_calls_copied_from(pipeline, monke
     """The fill of a second call of the same function gets, per property, the context positions the
     first call's copied values started at (SpanRules.fresh_repeats scores them down); the first call
     gets none."""
+    import dataclasses
+
     import numpy as np
 
     from edgeagent.runtime import pipeline as pipeline_mod
@@ -151,18 +153,21 @@ def test_a_repeated_call_is_told_where_earlier_calls_copied_from(pipeline, monke
 
     def fill(sc, step, ctx_ids, *a, taken=None, **kw):
         seen.append((len(ctx_ids), {k: set(v) for k, v in (taken or {}).items()}))
-        lat, at = [(1.5, 3), (2.5, 5), (2.5, 5)][len(seen) - 1]   # the third is a repeat: the turn ends
-        info = FillInfo(routes={"/city": "gen", "/lat": "span"}, spans={"/lat": (at, at)})
+        lat = [1.5, 2.5, 2.5][len(seen) - 1]                # the third is a repeat: the turn ends
+        info = FillInfo(routes={"/city": "gen", "/lat": "span"}, spans={"/lat": (3, 3)})
         return {"city": "Oslo", "days": 2, "lat": lat}, None, info, None
 
     monkeypatch.setattr(pipeline_mod, "fill_and_decode", fill)
     monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([0.0, 3.0]))
+    # the scripted fill copies every lat from one position; fresh_calls would end the turn there
+    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, fresh_calls=False)))
     request = {"messages": [{"role": "user", "content": "Weather in Oslo at latitude 1.5 and 2.5 for 2 days."}],
                "tools": TOOLS[:1], "tool_choice": "required"}
     resp = pipeline.respond(request)
     assert [json.loads(c["function"]["arguments"])["lat"] for c in resp["tool_calls"]] == [1.5, 2.5]
     (n1, first), (n2, second), (n3, third) = seen
-    assert first == {} and second == {"/lat": {3}} and third == {"/lat": {3, 5}}
+    assert first == {} and second == {"/lat": {3}} and third == {"/lat": {3}}
     assert n1 < n2 < n3     # each call's context holds the calls before it
 
 
