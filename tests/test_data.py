@@ -552,3 +552,84 @@ def test_mix_splits_are_counted_and_left_out_of_the_default_dev_set(tmp_path, mo
     assert {it["source"] for it in only} == {"sealtools/split", "sealtools/split+negative"}
     with pytest.raises(ValueError, match="splits"):
         devsplit.dev_items("tiny", None, None, tmp_path, splits="some")
+
+
+# --- listed requests: one written value made a list, one call per element ----------------------
+
+def city_rec(i, city, dataset="glaive_en"):
+    return rec(f"c{i}", [{"role": "user", "content": f"What's the weather in {city} today?"},
+                         {"role": "assistant", "content": "",
+                          "tool_calls": [call("get_weather", city=city, unit="c")]}],
+               [WEATHER, STOCK], dataset)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_listed_request_makes_a_written_number_a_list_with_one_call_each(seed):
+    r = area_rec()
+    before = copy.deepcopy(r)
+    out = augment.list_values(r, seed, k=3)
+    assert r == before and augment.list_values(r, seed, k=3) == out  # pure and seeded
+    user, target = out["messages"]
+    key, values = out["meta"]["listed"]["key"], out["meta"]["listed"]["values"]
+    assert key in ("base", "height") and values[0] == {"base": 10.5, "height": 4}[key] and len(set(values)) == 3
+    assert all(type(v) is type(values[0]) for v in values)
+    calls = [c["function"]["arguments"] for c in target["tool_calls"]]
+    assert [c[key] for c in calls] == values
+    assert all({k: v for k, v in c.items() if k != key} == {k: v for k, v in calls[0].items() if k != key}
+               for c in calls) and calls[0] == before["messages"][1]["tool_calls"][0]["function"]["arguments"]
+    assert f"{values[0]}, {values[1]} and {values[2]}" in user["content"]
+    assert calls_valid(out) and [e.mode for e in expand(out)] == ["tool"] and "listed" in expand(out)[0].augment
+
+
+def test_listed_strings_are_values_other_requests_gave_the_parameter():
+    recs = [city_rec(i, c) for i, c in enumerate(["Paris", "Oslo", "Lima"])]
+    alts = augment.string_alternatives(recs)
+    assert sorted(alts[("get_weather", "city", json.dumps({"type": "string"}))]) == ["Lima", "Oslo", "Paris"]
+    out = augment.list_values(recs[0], 5, k=2, alternatives=alts)
+    user, target = out["messages"]
+    second = target["tool_calls"][1]["function"]["arguments"]["city"]
+    assert second in ("Oslo", "Lima") and user["content"] == f"What's the weather in Paris and {second} today?"
+    assert [c["function"]["arguments"]["unit"] for c in target["tool_calls"]] == ["c", "c"]
+    assert augment.list_values(recs[0], 5, k=2) is None              # no other request: no list
+    assert augment.list_values(recs[0], 5, k=4, alternatives=alts) is None  # two others only
+
+
+def test_listed_leaves_pairs_repeats_and_later_turns_alone():
+    gcd = tool("gcd", {"a": {"type": "integer"}, "b": {"type": "integer"}}, ["a", "b"])
+    pair = rec("g", [{"role": "user", "content": "What is the GCD of 36 and 48?"},
+                     {"role": "assistant", "content": "", "tool_calls": [call("gcd", a=36, b=48)]}], [gcd], "glaive_en")
+    assert all(augment.list_values(pair, s) is None for s in range(5))  # one call takes both
+    assert augment.list_values(area_rec(text="Area for base 4 cm and height 4?", base=4, height=4), 0) is None
+    assert augment.list_values(multi_turn_rec(), 0) is None
+    paris = city_rec(0, "Paris")
+    paris["messages"][0]["content"] = "Weather in Paris, France, please."
+    assert augment.list_values(paris, 0, alternatives={("get_weather", "city", json.dumps({"type": "string"})):
+                                                        ["Paris", "Oslo", "Lima"]}) is None
+
+
+def test_mix_listed_requests_are_counted_and_kept_out_of_the_dev_set(tmp_path, monkeypatch):
+    cities = ["Paris", "Oslo", "Lima", "Rome", "Cairo", "Quito", "Baku", "Riga", "Bern", "Doha"]
+    write_data_dir(tmp_path, [city_rec(i, cities[i % 10]) for i in range(40)] + [area_rec(i) for i in range(40)],
+                   [lab_rec(i) for i in range(5)])
+    base = build_mix(tmp_path, MixConfig(dev_fraction=0.2))
+    mix = build_mix(tmp_path, MixConfig(dev_fraction=0.2, listed=12))
+    assert base.report["augment"]["listed"] == 0 and mix.report["augment"]["listed"] == 12
+    assert mix.report["train"]["by_source"]["glaive_en/listed"]["tool"] == 12
+    key = lambda ex: (ex.record_id, ex.turn)
+    assert {key(ex) for ex in base.train} <= {key(ex) for ex in mix.train}
+    assert [key(ex) for ex in base.dev] == [key(ex) for ex in mix.dev]   # the dev set is the same
+    assert mix.dev_listed and all("listed" in ex.augment for ex in mix.dev_listed)
+    train_keys = {k for ex in mix.train for k in ex.split_keys}
+    assert all(not set(ex.split_keys) & train_keys for ex in mix.dev_listed)
+
+    from edgeagent.evals import dev as devsplit
+    import edgeagent.train.run as run
+    monkeypatch.setitem(run.RECIPES, "tiny", {"mix": {"dev_fraction": 0.2}})
+    ids = lambda items: [it["id"] for it in items]
+    without = devsplit.dev_items("tiny", None, None, tmp_path)
+    only = devsplit.dev_items("tiny", None, None, tmp_path, lists="only")
+    assert only and all(len(it["calls"]) >= 2 and it["kind"] == "tool" for it in only)
+    both = devsplit.dev_items("tiny", None, None, tmp_path, lists="with")
+    assert sorted(ids(both)) == sorted(ids(without) + ids(only))
+    with pytest.raises(ValueError, match="lists"):
+        devsplit.dev_items("tiny", None, None, tmp_path, lists="all")

@@ -161,6 +161,10 @@ def _with_overrides(cfg, overrides: dict):
 @click.option("--splits", type=click.Choice(("without", "with", "only")), default="without", show_default=True,
               help="The single requests split from the dev split's multi-call requests (one sentence, one call) "
                    "and their negatives: left out (the dev set of every earlier report), added, or alone.")
+@click.option("--lists", type=click.Choice(("without", "with", "only")), default="without", show_default=True,
+              help="Listed requests of the dev records (one written value made a list of two or three, \"in San Jose "
+                   "and Sunnyvale\", answered by one call per element; SGD dialogues not down-sampled): left out, "
+                   "added, or alone (then --splits and --no-call do not apply).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data folder (default: ../shared/data or $EDGEAGENT_DATA).")
 @click.option("--model", default=None, help="Checkpoint for the predictors.")
@@ -179,8 +183,8 @@ def _with_overrides(cfg, overrides: dict):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("eval-out/dev"), show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def dev(baselines, recipe, n_tool, n_no_call, no_sgd, splits, data_dir, model, artifacts, heads, lora, steps, overrides,
-        out_dir, quiet):
+def dev(baselines, recipe, n_tool, n_no_call, no_sgd, splits, lists, data_dir, model, artifacts, heads, lora, steps,
+        overrides, out_dir, quiet):
     """Score predictors end to end on the dev split: each request without tool_choice, so the
     call-or-not decision is the predictor's own. This is where variants are chosen; BFCL only reports.
 
@@ -188,7 +192,8 @@ def dev(baselines, recipe, n_tool, n_no_call, no_sgd, splits, data_dir, model, a
     from edgeagent.evals import dev as devsplit
 
     names = _predictor_names(baselines)
-    items = devsplit.dev_items(recipe, n_tool, n_no_call, data_dir, include_sgd=not no_sgd, splits=splits)
+    items = devsplit.dev_items(recipe, n_tool, n_no_call, data_dir, include_sgd=not no_sgd, splits=splits,
+                               lists=lists)
     if not items:
         raise click.ClickException("no dev items selected (--tool 0 and --no-call 0?)")
     runs = []
@@ -210,7 +215,7 @@ def dev(baselines, recipe, n_tool, n_no_call, no_sgd, splits, data_dir, model, a
         report = devsplit.evaluate(predictor, items, progress=not quiet)
         report["predictor"] = {"name": name, "run": run_name, **{k: str(v) for k, v in opts.items()},
                                **({"set": overrides} if overrides else {})}
-        report["items_from"] = {"recipe": recipe, "no_sgd": no_sgd, "splits": splits}
+        report["items_from"] = {"recipe": recipe, "no_sgd": no_sgd, "splits": splits, "lists": lists}
         devsplit.write(report, out_dir / run_name)
         reports[run_name] = report
         s = report["summary"]

@@ -19,18 +19,19 @@ STAGES = ("prepare", "fit", "all", "select", "gate", "lora", "dev")
                    "caches them there); "
                    "lora: only the LoRA AR baseline (on the prepared examples); "
                    "dev: dev-split metrics of trained heads (--heads, default the shipped ones).")
-@click.option("--recipe", type=click.Choice(("full", "cpu", "gpu")), default="full", show_default=True,
+@click.option("--recipe", type=click.Choice(("full", "cpu", "gpu", "gpu-lists")), default="full", show_default=True,
               help="full: the whole mix (~25M trunk tokens), every head from scratch: a GPU run. "
                    "cpu: a ~1.5M-token mix weighted to number arguments and repeated calls, continued "
                    "from --init heads (default the shipped ones): about 2 hours on 2 CPU cores. "
                    "gpu: the cpu mix about four times over, continued from --init heads for 12 "
-                   "epochs: minutes on one GPU.")
+                   "epochs: minutes on one GPU. gpu-lists: the gpu mix with 1,200 listed requests (a value "
+                   "written as a list of two or three, one call each).")
 @click.option("--init", "init", default=None,
               help="Heads directory to continue from ('shipped': the packaged heads). Default: none for "
-                   "--recipe full, shipped for --recipe cpu and gpu.")
+                   "--recipe full, shipped for the others.")
 @click.option("--work", type=click.Path(path_type=Path), default=None,
               help="Work dir: prepared data, cached trunk states, resumable checkpoints "
-                   "[default: runs/train, or runs/train-RECIPE with --recipe cpu or gpu].")
+                   "[default: runs/train, or runs/train-RECIPE for the other recipes].")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Where the trained heads go (default: WORK/heads).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,

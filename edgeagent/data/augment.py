@@ -9,6 +9,9 @@ returns a new record (or None when the record does not qualify) and never mutate
 - :func:`resample_numbers`: a counterfactual: the numbers the user wrote, changed in the request
   and in the call alike.
 - :func:`merge_repeat`: a request and its counterfactual joined: one function called twice.
+- :func:`split_request`: a multi-call request cut into its single requests, one sentence each.
+- :func:`list_values`: one value the user wrote becomes a list of two or three ("in San Jose and
+  Sunnyvale"), answered by one call per element: BFCL's parallel shape, which no record has.
 
 "Cannot answer" is decided by a heuristic, :func:`related`: two tools are related when they
 share a domain (the SGD service group, else the dataset) or a content word of their names
@@ -542,3 +545,135 @@ def split_request(rec: dict) -> list[dict]:
         split["tools"] = rec["tools"]
         out.append(split)
     return out
+
+
+# --- listed values: one value of a request becomes a list, one call per element ----------------
+
+# a list or a pair already beside a value ("GCD of 36 and 48", "Paris, France")
+_LISTED_BEFORE = re.compile(r"(?:,|\band|\bor|&|/|-)\s*$", re.IGNORECASE)
+_LISTED_AFTER = re.compile(r"^\s*(?:,|and\b|or\b|&|/|-\s*\d)", re.IGNORECASE)
+
+
+def _written_once(text: str, value) -> re.Match | None:
+    """The one place ``text`` writes ``value`` on its own (a number as JSON writes it, a string as its
+    own words in any case), where no list or pair is beside it; None otherwise."""
+    if _is_number(value):
+        pat = _number_re(json.dumps(value))
+    elif isinstance(value, str) and value.strip() and value == value.strip():
+        pat = re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE)
+    else:
+        return None
+    found = list(pat.finditer(text))
+    if len(found) != 1:
+        return None
+    m = found[0]
+    before, after = text[max(0, m.start() - 12):m.start()], text[m.end():m.end() + 12]
+    if _LISTED_BEFORE.search(before) or _LISTED_AFTER.search(after):
+        return None
+    return m
+
+
+def _listed_number(v, rng: random.Random):
+    """Another number beside ``v`` in a list: an integer as :func:`_resample` draws it, a decimal
+    within half of ``v`` either way, with as many decimals (a rate of 0.07 stays below one)."""
+    if isinstance(v, int):
+        return _resample(v, rng)
+    text = repr(v)
+    if "e" in text or "inf" in text or "nan" in text:
+        return None
+    n = round(rng.uniform(0.5 * v, 1.5 * v), len(text.partition(".")[2]))
+    return n if n != 0 else None
+
+
+def _written_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def string_alternatives(records) -> dict:
+    """(function name, parameter, its schema as JSON) -> the distinct strings ``records`` give that
+    top-level parameter in an opening single call whose request writes them: the values another
+    request of the same function could have asked for."""
+    out: dict = {}
+    for rec in records:
+        opening = opening_request(rec)
+        if opening is None:
+            continue
+        text, call = opening
+        fn = call["function"]
+        schemas = {t["function"]["name"]: t["function"].get("parameters") or {} for t in rec["tools"]}
+        props = (schemas.get(fn["name"]) or {}).get("properties") or {}
+        for key, value in (fn.get("arguments") or {}).items():
+            if isinstance(value, str) and key in props and _written_once(text, value) is not None:
+                slot = (fn["name"], key, json.dumps(props[key], sort_keys=True))
+                if value.lower() not in {v.lower() for v in out.get(slot, [])}:
+                    out.setdefault(slot, []).append(value)
+    return out
+
+
+def list_values(rec: dict, seed: int, k: int = 2, alternatives: dict | None = None, validator=None) -> dict | None:
+    """A listed request: one top-level value the user wrote for the opening call becomes a list of
+    ``k`` values ("the area of a circle of radius 5" -> "... of radius 5, 8 and 12"), answered by
+    ``k`` calls of the function that differ in that value alone, in the list's order. A number gets
+    others of its form (:func:`_resample`); a string gets values other requests gave the same
+    parameter of the same function (``alternatives``, from :func:`string_alternatives`). The value
+    is written once, on its own, outside the system prompt and the call's other values, with no list
+    or pair beside it ("GCD of 36 and 48" asks for one call that takes both). Each call passes the
+    tool's schema. None when no value qualifies."""
+    opening = opening_request(rec)
+    if opening is None or k < 2:
+        return None
+    text, call = opening
+    fn = call["function"]
+    args = fn.get("arguments") or {}
+    system = " ".join(m["content"] for m in rec["messages"] if m["role"] == "system")
+    schema = next((t["function"].get("parameters") or {} for t in rec["tools"]
+                   if t["function"]["name"] == fn["name"]), None)
+    props = (schema or {}).get("properties") or {}
+    others = {key: [v for v in _leaves({o: w for o, w in args.items() if o != key})] for key in args}
+    candidates = []
+    for key, value in args.items():
+        if key not in props or _written_once(text, value) is None or _written_once(system, value) is not None:
+            continue
+        if isinstance(value, str):
+            pool = (alternatives or {}).get((fn["name"], key, json.dumps(props[key], sort_keys=True)), [])
+            near = [str(v).lower() for v in others[key] if isinstance(v, str)]
+            if any(value.lower() in s or (s and s in value.lower()) for s in near) or len(pool) < k:
+                continue
+        elif any(isinstance(v, str) and json.dumps(value) in v for v in others[key]):
+            continue
+        candidates.append(key)
+    rng = random.Random(seed)
+    rng.shuffle(candidates)
+    for key in candidates:
+        value = args[key]
+        if isinstance(value, str):
+            pool = (alternatives or {})[(fn["name"], key, json.dumps(props[key], sort_keys=True))]
+            draws = [v for v in rng.sample(pool, len(pool)) if v.lower() != value.lower()]
+        else:
+            draws = [n for n in (_listed_number(value, rng) for _ in range(20)) if n is not None]
+        values, said = [value], {json.dumps(value).lower()}
+        for v in draws:
+            if len(values) == k:
+                break
+            written = v if isinstance(v, str) else json.dumps(v)
+            if json.dumps(v).lower() in said or re.search(r"(?<!\w)" + re.escape(written) + r"(?!\w)", text,
+                                                           re.IGNORECASE):
+                continue
+            if _valid_args(schema, {**args, key: v}, validator):
+                values.append(v)
+                said.add(json.dumps(v).lower())
+        if len(values) < k:
+            continue
+        at = _written_once(text, value)
+        items = [at.group(0)] + [v if isinstance(v, str) else json.dumps(v) for v in values[1:]]
+        out = _derived(rec, f"{rec['id']}#list{seed % 1000}", "listed", [rec], target_only=True, parent=rec["id"],
+                       listed={"key": key, "values": values})
+        system_turns = [m for m in rec["messages"] if m["role"] == "system"]
+        out["messages"] = copy.deepcopy(system_turns) + [
+            {"role": "user", "content": text[:at.start()] + _written_list(items) + text[at.end():]},
+            {"role": "assistant", "content": "", "tool_calls": [
+                {**copy.deepcopy(call), "function": {**copy.deepcopy(fn), "arguments": {**copy.deepcopy(args), key: v}}}
+                for v in values]}]
+        out["tools"] = rec["tools"]
+        return out
+    return None

@@ -19,8 +19,9 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .augment import (add_distractors, make_negative, merge_parallel, merge_reason, merge_repeat, opening_request,
-                      resample_numbers, shuffle_tools, single_call, split_request, tool_pool)
+from .augment import (add_distractors, list_values, make_negative, merge_parallel, merge_reason, merge_repeat,
+                      opening_request, resample_numbers, shuffle_tools, single_call, split_request,
+                      string_alternatives, tool_pool)
 from .examples import Example, expand, record_mode
 from .records import Loaded, load
 from .split import DEV_FRACTION, split_records
@@ -48,6 +49,9 @@ class MixConfig:
     splits: int = 0                     # train-side single requests split from multi-call ones (split_request); the
                                         # dev side then holds every split of its records (evals/dev.py leaves them
                                         # out of the default dev set)
+    listed: int = 0                     # train-side listed requests: one written value becomes a list of two or
+                                        # three, one call each (list_values); the dev set has every dev record's
+                                        # (Mix.dev_listed), outside Mix.dev
     distractor_rate: float = 0.5        # share of tool records offered 1..max_distractors extra tools
     max_distractors: int = 3
     shuffle_tools: bool = True
@@ -67,6 +71,7 @@ class Mix:
     train: list[Example]
     dev: list[Example]
     report: dict = field(default_factory=dict)
+    dev_listed: list[Example] = field(default_factory=list)  # listed requests of dev records (evals/dev.py --lists)
 
 
 def seed_for(seed: int, *parts: str) -> int:
@@ -81,6 +86,8 @@ def source_label(ex: Example) -> str:
         return "merge"
     if "repeat" in ex.augment:
         return "repeat"
+    if "listed" in ex.augment:
+        return f"{ex.dataset}/listed"
     if "split" in ex.augment:
         return f"{ex.dataset}/split" + ("-negative" if "negative" in ex.augment else "")
     if "counterfactual" in ex.augment:
@@ -103,8 +110,9 @@ def _counts(examples: list[Example]) -> dict:
     }
 
 
-def _augment_train(fc: list[dict], cfg: MixConfig, report: dict) -> list[dict]:
-    """Negatives, merges, distractors and shuffles for the train-side function-calling records."""
+def _augment_train(fc: list[dict], cfg: MixConfig, report: dict, listed: list[dict]) -> list[dict]:
+    """Negatives, merges, distractors and shuffles for the train-side function-calling records;
+    ``listed`` (listed requests) get distractors and shuffles too."""
     pool = tool_pool(fc)
     splits = _splits(fc, cfg.splits, seed_for(cfg.seed, "splits"))
     negatives = []
@@ -134,7 +142,7 @@ def _augment_train(fc: list[dict], cfg: MixConfig, report: dict) -> list[dict]:
 
     out = []
     n_distract = 0
-    for rec in fc + merged + variants + repeats + splits:
+    for rec in fc + merged + variants + repeats + splits + listed:
         if rec["tools"] and random.Random(seed_for(cfg.seed, rec["id"], "dis?")).random() < cfg.distractor_rate:
             k = 1 + seed_for(cfg.seed, rec["id"], "k") % cfg.max_distractors
             aug = add_distractors(rec, pool, seed_for(cfg.seed, rec["id"], "dis"), k=k)
@@ -148,7 +156,7 @@ def _augment_train(fc: list[dict], cfg: MixConfig, report: dict) -> list[dict]:
         out = [shuffle_tools(r, seed_for(cfg.seed, r["id"], "shuffle")) if len(r["tools"]) > 1 else r for r in out]
     report["augment"] = {"negatives": len(negatives), "merges": len(merged), "with_distractors": n_distract,
                          "single_call_candidates": len(singles), "counterfactuals": len(variants),
-                         "repeat_merges": len(repeats), "splits": len(splits)}
+                         "repeat_merges": len(repeats), "splits": len(splits), "listed": len(listed)}
     return out
 
 
@@ -158,6 +166,19 @@ def _splits(recs: list[dict], k: int, seed: int) -> list[dict]:
     if k <= 0:
         return []
     return _down_sample([s for rec in recs for s in split_request(rec)], k, seed)
+
+
+def listed_requests(recs: list[dict], seed: int) -> list[dict]:
+    """A listed request (list_values) for each of ``recs`` that gives one: a list of two values, or of
+    three for one record in three; string values drawn from the other requests of ``recs``."""
+    alternatives = string_alternatives(recs)
+    out = []
+    for rec in recs:
+        s = seed_for(seed, rec["id"], "listed")
+        listed = list_values(rec, s, k=3 if s % 3 == 0 else 2, alternatives=alternatives)
+        if listed is not None:
+            out.append(listed)
+    return out
 
 
 def _down_sample(recs: list[dict], k: int, seed: int) -> list[dict]:
@@ -219,7 +240,10 @@ def build_mix(data: Loaded | str | Path | None = None, config: MixConfig | None 
         if d == "sgd":
             recs = _down_sample(recs, cfg.sgd_dialogues, seed_for(cfg.seed, "sgd-sample"))
         fc_train += recs
-    fc_train = _augment_train(fc_train, cfg, report)
+    # listed requests from every train-side record, SGD not down-sampled: few openings qualify
+    listed = _down_sample(listed_requests([r for d in fc_names for r in sides[d][0]], cfg.seed), cfg.listed,
+                          seed_for(cfg.seed, "listed")) if cfg.listed > 0 else []
+    fc_train = _augment_train(fc_train, cfg, report, listed)
     for d in neg_names:
         fc_train += sides[d][0]
     train = [ex for r in fc_train for ex in expand(r)]
@@ -254,6 +278,9 @@ def build_mix(data: Loaded | str | Path | None = None, config: MixConfig | None 
     dev_recs += dev_negs + dev_variants + dev_repeats + [r for d in neg_names + list(REPLAY_DATASETS) for r in sides[d][1]]
     dev = [ex for r in dev_recs for ex in expand(r)]
 
+    dev_listed = [ex for r in listed_requests([r for d in fc_names for r in sides[d][1]], cfg.seed) for ex in expand(r)]
+
     report["train"] = _counts(train)
     report["dev"] = _counts(dev)
-    return Mix(train, dev, report)
+    report["dev_listed"] = _counts(dev_listed)
+    return Mix(train, dev, report, dev_listed)

@@ -32,23 +32,33 @@ SPLITS = ("without", "with", "only")
 
 
 def dev_items(recipe: str = "cpu", n_tool: int | None = None, n_no_call: int | None = 60,
-              data_dir=None, include_sgd: bool = True, splits: str = "without") -> list[dict]:
+              data_dir=None, include_sgd: bool = True, splits: str = "without",
+              lists: str = "without") -> list[dict]:
     """Dev items of ``recipe``'s mix: {"id", "kind", "source", "request", "calls"}; ``n_*`` pick that
     many at an even stride over the split (None: all).
 
     ``splits``: the single requests split from the dev split's multi-call requests and their negatives
     (data/augment.py split_request; recipes with ``splits``) are left out ("without": the dev set every
-    earlier report scored), added ("with"), or the only items ("only")."""
+    earlier report scored), added ("with"), or the only items ("only").
+
+    ``lists``: the listed requests of the dev records (data/augment.py list_values; Mix.dev_listed),
+    left out, added, or alone ("only": ``splits`` and ``n_no_call`` then do not apply; they have no
+    negatives)."""
     if splits not in SPLITS:
         raise ValueError(f"splits: expected one of {SPLITS}, got {splits!r}")
+    if lists not in SPLITS:
+        raise ValueError(f"lists: expected one of {SPLITS}, got {lists!r}")
     from edgeagent.data.mix import MixConfig, build_mix
     from edgeagent.train.run import recipe as get_recipe
 
     mix = build_mix(data_dir, MixConfig(**{**get_recipe(recipe).get("mix", {}), "include_sgd": include_sgd}))
     keep = {"without": lambda ex: "split" not in ex.augment, "with": lambda ex: True,
             "only": lambda ex: "split" in ex.augment}[splits]
-    pools = {"tool": [ex for ex in mix.dev if ex.mode == "tool" and ex.tools and keep(ex)],
-             "no_call": [ex for ex in mix.dev if ex.mode != "tool" and ex.tools and keep(ex)]}
+    dev = {"without": mix.dev, "with": mix.dev + mix.dev_listed, "only": mix.dev_listed}[lists]
+    if lists == "only":
+        keep = lambda ex: True  # noqa: E731
+    pools = {"tool": [ex for ex in dev if ex.mode == "tool" and ex.tools and keep(ex)],
+             "no_call": [ex for ex in dev if ex.mode != "tool" and ex.tools and keep(ex)]}
     out = []
     for kind, n in (("tool", n_tool), ("no_call", n_no_call)):
         pool = pools[kind]
