@@ -27,7 +27,7 @@ from edgeagent.formats import call_syntax, render_prompt, resolve_mode
 from edgeagent.formats.hermes import LISTINGS
 from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
-from edgeagent.runtime.fill import SpanRules, fill_and_decode, next_in_list, top_property
+from edgeagent.runtime.fill import SpanRules, fill_and_decode, first_of_lists, next_in_list, top_property
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
@@ -412,6 +412,9 @@ class Pipeline:
                 restated = restate(args, prose)
                 if restated != args and schema_violation(restated, schema) is None:
                     args = restated
+            if args is not None and self.cfg.rules.list_split and not written and not listed:
+                # "Sonoma and Marshall" for one city: the first element; list_goes_on calls the others
+                args = first_of_lists(args, schema)
             if args is not None and (broken := schema_violation(args, schema)):
                 args, err = None, f"arguments {broken}"
             if args is None:
@@ -422,12 +425,12 @@ class Pipeline:
             stale = bool(same) and not listed and not written and self.cfg.rules.fresh_calls \
                 and not _brings_news(args, spans, same, held.get(name, set()) | set(range(len(ids), len(seq))))
             if listed:
-                args = _with_values(args, listed, sc)
+                args = _with_values(args, listed, sc, schema)
                 listed = {}
             stale = stale or args in same
             text = json.dumps(args, ensure_ascii=False)
             if stale and self.cfg.rules.list_items and not written:
-                args = _next_call(args, same, request_text, sc)
+                args = _next_call(args, same, request_text, sc, schema)
                 text = json.dumps(args, ensure_ascii=False) if args is not None else text
                 route = {**route, "": "next-in-list"} if args is not None else route
             if args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
@@ -487,20 +490,39 @@ def _fits(args: dict, sc) -> bool:
     return True
 
 
-def _with_values(args: dict, values: dict, sc) -> dict:
-    """``args`` with ``values`` set, where the result fits the schema; else ``args``."""
+def _with_values(args: dict, values: dict, sc, schema: dict | None = None) -> dict:
+    """``args`` with ``values`` set, where the result fits the schema; else ``args``. A list element
+    that names an enum member in its first words takes the member ("savings account balance" ->
+    "savings", "rock" -> "Rock"; ``schema``: the function's parameters)."""
+    props = (schema or {}).get("properties") or {}
+    values = {k: _enum_member(v, props.get(k)) for k, v in values.items()}
     out = {**args, **values}
     return out if _fits(out, sc) else args
 
 
-def _next_call(args: dict, earlier: list[dict], request: str, sc) -> dict | None:
+def _enum_member(value, prop) -> object:
+    """The member of ``prop``'s string enum that ``value``'s first words spell (any case; the most
+    words that do); else ``value``."""
+    members = [m for m in (prop or {}).get("enum") or [] if isinstance(m, str)] if isinstance(prop, dict) else []
+    if not isinstance(value, str) or not members or value in members:
+        return value
+    words = value.split()
+    for n in range(len(words), 0, -1):
+        said = " ".join(words[:n]).lower()
+        hit = [m for m in members if m.lower() == said]
+        if hit:
+            return hit[0]
+    return value
+
+
+def _next_call(args: dict, earlier: list[dict], request: str, sc, schema: dict | None = None) -> dict | None:
     """A call that repeats an earlier one of the same function, moved on where the request lists
     more values ("Play Taylor Swift and Maroon 5": the second call takes "Maroon 5"): each top-level
     value the request writes in a list takes the next element no earlier call used. None where no
     value moves, or the result does not fit the schema."""
-    out = dict(args)
+    out, props = dict(args), (schema or {}).get("properties") or {}
     for key, value in args.items():
         nxt = next_in_list(request, value, [e.get(key) for e in earlier])
         if nxt is not None:
-            out[key] = nxt
+            out[key] = _enum_member(nxt, props.get(key))
     return out if out != args and _fits(out, sc) else None

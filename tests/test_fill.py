@@ -573,3 +573,77 @@ def test_a_span_that_runs_over_another_propertys_value_is_decoded_around_it():
     less = {"/origin": origin, "/destination": ({"Long": 4.0, "Las": 3.0}, {"Beach": 4.0, "Vegas": 3.0})}
     assert run(less, False) == {"origin": "Long Beach", "destination": "Long Beach"}
     assert run(less, True) == {"origin": "Long Beach", "destination": "Las Vegas"}
+
+
+def test_split_list_reads_a_closed_list_and_nothing_else():
+    from edgeagent.runtime.fill import split_list
+
+    assert split_list("Sonoma and Marshall") == ["Sonoma", "Marshall"]
+    assert split_list("Phoenix, Sonoma or Nairobi") == ["Phoenix", "Sonoma", "Nairobi"]
+    assert split_list("Museum and Place of Worship") == ["Museum", "Place of Worship"]
+    for one in ("Paris", "Tokyo, Japan", "The text needs to be proofread and edited.",
+                "Discuss the new project proposal and its budget"):
+        assert split_list(one) is None, one
+
+
+def test_only_a_property_of_one_value_gives_up_its_list():
+    from edgeagent.runtime.fill import first_of_lists, holds_one_value
+
+    assert holds_one_value("city", {"type": "string"}) and holds_one_value("address", {"type": "string"})
+    for name, prop in (("skeletal_elements", {"type": "string"}), ("personalityTraits", {"type": "string"}),
+                       ("city", {"type": "string", "description": "Comma-separated cities"}),
+                       ("city", {"type": "string", "enum": ["Sonoma and Marshall", "Oslo"]}),
+                       ("city", {"type": "array"}), ("city", None)):
+        assert not holds_one_value(name, prop), (name, prop)
+    schema = {"type": "object", "properties": {"city": {"type": "string"}, "ingredients": {"type": "string"},
+                                               "n": {"type": "integer"}}}
+    args = {"city": "Sonoma and Marshall", "ingredients": "eggs and milk", "n": 2, "other": "a and b"}
+    assert first_of_lists(args, schema) == {**args, "city": "Sonoma"}
+
+
+def test_a_closed_list_is_read_back_from_its_last_or_middle_element():
+    from edgeagent.runtime.fill import next_in_list
+
+    request = "What is the weather like in Phoenix, Sonoma and Nairobi?"
+    assert next_in_list(request, "Nairobi", ["Nairobi"], closed=True) == "Phoenix"
+    assert next_in_list(request, "Sonoma", ["Sonoma", "Nairobi"], closed=True) == "Phoenix"
+    assert next_in_list(request, "Sonoma", ["Sonoma", "Nairobi", "Phoenix"], closed=True) is None
+    album = "Can you find a song on the V, Built On Glass and My Everything album?"
+    assert next_in_list(album, "My Everything", ["My Everything", "V"], closed=True) == "Built On Glass"
+    assert next_in_list("Can you check my savings and checking account?", "checking", [], closed=True) == "savings"
+    assert next_in_list("Circles of radius 5, 10 and 15", 15, [15, 5]) == 10
+    # a list with no "and" / "or" element is no list to go back in, however asked
+    assert next_in_list("Restaurants in Paris, France", "France", []) is None
+
+
+def test_bare_words_drop_a_leading_preposition_and_trailing_function_words():
+    from edgeagent.runtime.fill import bare_words, span_value
+
+    assert bare_words("to Las Vegas") == "Las Vegas" and bare_words("km/h if it") == "km/h"
+    for kept in ("at work", "Paris", "in", "To Kill a Mockingbird", "news on Bitcoin"):
+        assert bare_words(kept) == kept
+    words = ["I", " fly", " to", " Las", " Vegas", " if", " it", " is", " '", "to", " be", "'"]
+    text_of = lambda ids: "".join(words[i] for i in ids)
+    ids = list(range(len(words)))
+    assert span_value(text_of, ids, 2, 7, "string", bare=True) == "Las Vegas"
+    assert span_value(text_of, ids, 2, 7, "string") == "to Las Vegas if it is"
+    assert span_value(text_of, ids, 9, 10, "string", bare=True) == "to be"   # quoted: the user's words
+
+
+def test_a_list_of_names_ends_each_element_where_its_capitalized_words_do():
+    from edgeagent.runtime.fill import next_in_list
+
+    assert next_in_list("Check the Phoenix and Vancouver weather.", "Phoenix", ["Phoenix"], closed=True) == "Vancouver"
+    assert next_in_list("I hear Hozier and Angels Vs White Sox is good.", "Hozier", [], closed=True) \
+        == "Angels Vs White Sox"
+    assert next_in_list("Any Museum and Place of Worship?", "Museum", [], closed=True) == "Place of Worship"
+    # lower-case lists keep their words: nothing says where a name would end
+    assert next_in_list("Play some rock and smooth jazz tonight", "rock", [], closed=True) == "smooth jazz tonight"
+
+
+def test_an_element_read_back_is_never_part_of_a_used_value():
+    from edgeagent.runtime.fill import next_in_list
+
+    request = "The substance is a white powder and should be analyzed using mass spectrometry."
+    assert next_in_list(request, "should be analyzed", ["white powder", "should be analyzed"], closed=True) is None
+    assert next_in_list("Check my savings and checking account", "checking", ["my savings"], closed=True) is None

@@ -268,6 +268,29 @@ def test_a_call_that_breaks_a_validation_keyword_is_reported_not_returned(pipeli
     assert json.loads(pipeline.respond(request)["tool_calls"][0]["function"]["arguments"]) == {"x": 7}
 
 
+def test_a_copied_list_for_one_value_becomes_a_call_per_element(pipeline, monkeypatch):
+    """SpanRules.list_split: the slot filler copies "Sonoma and Marshall" for the one city of every
+    call; the first call takes Sonoma and list_goes_on gives Marshall its call. Off, one call holds
+    both."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda sc, *a, **kw: (
+        {"city": "Sonoma and Marshall", "days": 2, "lat": 1.5}, None, FillInfo(routes={"/city": "span"}), None))
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([3.0, 0.0]))
+    request = {"messages": [{"role": "user", "content": "Weather in Sonoma and Marshall for 2 days at 1.5 north."}],
+               "tools": TOOLS[:1], "tool_choice": "required"}
+    cities = lambda resp: [json.loads(c["function"]["arguments"])["city"] for c in resp["tool_calls"]]
+    assert cities(pipeline.respond(request)) == ["Sonoma", "Marshall"]
+    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, list_split=False)))
+    assert cities(pipeline.respond(request)) == ["Sonoma and Marshall"]
+
+
 def test_the_prompt_lists_the_tools_as_the_heads_were_trained(tiny_backend, monkeypatch, tmp_path):
     import edgeagent.runtime.pipeline as pl
     from edgeagent.heads.io import heads_listing
@@ -291,3 +314,19 @@ def test_the_prompt_lists_the_tools_as_the_heads_were_trained(tiny_backend, monk
     assert '"parameters"' in prompts[-1]
     with pytest.raises(ValueError, match="PipelineConfig.listing"):
         PipelineConfig(listing="yaml")
+
+
+def test_a_list_element_takes_the_enum_member_it_names():
+    from edgeagent.runtime.pipeline import _enum_member, _next_call
+    from edgeagent.scaffold import compile_schema
+    from edgeagent.scaffold.testing import tiny_tokenizer
+
+    prop = {"type": "string", "enum": ["checking", "savings", "Rock"]}
+    assert _enum_member("savings account balance", prop) == "savings" and _enum_member("rock", prop) == "Rock"
+    assert _enum_member("jazz", prop) == "jazz" and _enum_member("savings", {"type": "string"}) == "savings"
+    schema = {"type": "object", "properties": {"account": prop}, "required": ["account"]}
+    sc = compile_schema(schema, tiny_tokenizer())
+    first = {"account": "checking"}
+    request = "Give me my checking and savings account balance."
+    assert _next_call(first, [first], request, sc, schema) == {"account": "savings"}
+    assert _next_call(first, [first], request, sc) is None      # the element as written is no member
