@@ -526,16 +526,26 @@ def test_split_request_refuses_what_one_sentence_does_not_say_alone():
     assert augment._states("a budget of 300 dollars", 300.0) and not augment._states("in 1300", 300)
 
 
+def key(ex):
+    return ex.record_id, ex.turn
+
+
+def mixes_without_and_with(path, field: str, n: int, source: str):
+    """The mix of the data folder ``path`` without and with ``n`` examples of an augmentation
+    (MixConfig ``field``), checked: they are counted under ``source``, and they only add to train."""
+    base = build_mix(path, MixConfig(dev_fraction=0.2))
+    mix = build_mix(path, MixConfig(dev_fraction=0.2, **{field: n}))
+    assert base.report["augment"][field] == 0 and mix.report["augment"][field] == n
+    assert mix.report["train"]["by_source"][source]["tool"] == n
+    assert {key(ex) for ex in base.train} <= {key(ex) for ex in mix.train}
+    return base, mix
+
+
 def test_mix_splits_are_counted_and_left_out_of_the_default_dev_set(tmp_path, monkeypatch):
     write_data_dir(tmp_path, [weather_rec(i) for i in range(20)], [lab_rec(i) for i in range(40)])
-    base = build_mix(tmp_path, MixConfig(dev_fraction=0.2))
-    mix = build_mix(tmp_path, MixConfig(dev_fraction=0.2, splits=15))
-    assert mix.report["augment"]["splits"] == 15 and base.report["augment"]["splits"] == 0
-    assert mix.report["train"]["by_source"]["sealtools/split"]["tool"] == 15
+    base, mix = mixes_without_and_with(tmp_path, "splits", 15, "sealtools/split")
     # the examples without splits are those of the mix without them (splits only add)
-    key = lambda ex: (ex.record_id, ex.turn)
     assert {key(ex) for ex in base.dev} <= {key(ex) for ex in mix.dev}
-    assert {key(ex) for ex in base.train} <= {key(ex) for ex in mix.train}
     train_keys = {k for ex in mix.train for k in ex.split_keys}
     dev_splits = [ex for ex in mix.dev if "split" in ex.augment]
     assert dev_splits and all(not set(ex.split_keys) & train_keys for ex in dev_splits)
@@ -611,12 +621,7 @@ def test_mix_listed_requests_are_counted_and_kept_out_of_the_dev_set(tmp_path, m
     cities = ["Paris", "Oslo", "Lima", "Rome", "Cairo", "Quito", "Baku", "Riga", "Bern", "Doha"]
     write_data_dir(tmp_path, [city_rec(i, cities[i % 10]) for i in range(40)] + [area_rec(i) for i in range(40)],
                    [lab_rec(i) for i in range(5)])
-    base = build_mix(tmp_path, MixConfig(dev_fraction=0.2))
-    mix = build_mix(tmp_path, MixConfig(dev_fraction=0.2, listed=12))
-    assert base.report["augment"]["listed"] == 0 and mix.report["augment"]["listed"] == 12
-    assert mix.report["train"]["by_source"]["glaive_en/listed"]["tool"] == 12
-    key = lambda ex: (ex.record_id, ex.turn)
-    assert {key(ex) for ex in base.train} <= {key(ex) for ex in mix.train}
+    base, mix = mixes_without_and_with(tmp_path, "listed", 12, "glaive_en/listed")
     assert [key(ex) for ex in base.dev] == [key(ex) for ex in mix.dev]   # the dev set is the same
     assert mix.dev_listed and all("listed" in ex.augment for ex in mix.dev_listed)
     train_keys = {k for ex in mix.train for k in ex.split_keys}
