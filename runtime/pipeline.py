@@ -14,6 +14,7 @@ raises RequestError naming the field, and never leaves the pipeline in a broken 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -412,6 +413,8 @@ class Pipeline:
                 restated = restate(args, prose)
                 if restated != args and schema_violation(restated, schema) is None:
                     args = restated
+            if args is not None and self.cfg.rules.named_members and not written:
+                args = with_named_members(args, schema, request_text)
             if args is not None and self.cfg.rules.list_split and not written and not listed:
                 # "Sonoma and Marshall" for one city: the first element; list_goes_on calls the others
                 args = first_of_lists(args, schema)
@@ -452,6 +455,36 @@ class Pipeline:
             else:
                 break
         return calls, errors, routes
+
+
+_NO_NAME = frozenset(("true", "false", "dontcare", "none", "null", "any", "all", "other"))
+
+
+def with_named_members(args: dict, schema: dict, request: str) -> dict:
+    """SpanRules.named_members: ``args`` with each optional property they leave out set to the member
+    of its string enum that the request names in so many words ("some Reggae songs" -> genre
+    "Reggae"): the one member it names, or the first of several it names in one list ("Pop and
+    Country": Pop, and list_goes_on gives Country its call). Members of under three letters and
+    flags ("True", "dontcare") name nothing. ``args`` unchanged where the result breaks the schema."""
+    out = dict(args)
+    for key, prop in ((schema or {}).get("properties") or {}).items():
+        if key in args or not isinstance(prop, dict) or not isinstance(prop.get("enum"), list):
+            continue
+        said = []
+        for m in prop["enum"]:
+            if isinstance(m, str) and len(m) >= 3 and m.lower() not in _NO_NAME:
+                at = re.search(r"(?<!\w)" + re.escape(m) + r"(?!\w)", request, re.IGNORECASE)
+                if at:
+                    said.append((at.start(), m))
+        said.sort()
+        if not said:
+            continue
+        at, first = said[0]
+        written = request[at:at + len(first)]
+        nxt = next_in_list(request, written, [written], closed=True) if len(said) > 1 else None
+        if len(said) == 1 or (isinstance(nxt, str) and nxt.lower() in {m.lower() for _, m in said[1:]}):
+            out[key] = first
+    return out if schema_violation(out, schema) is None else args
 
 
 def _brings_news(args: dict, spans: dict, earlier: list[dict], held: set[int]) -> bool:

@@ -330,3 +330,18 @@ def test_a_list_element_takes_the_enum_member_it_names():
     request = "Give me my checking and savings account balance."
     assert _next_call(first, [first], request, sc, schema) == {"account": "savings"}
     assert _next_call(first, [first], request, sc) is None      # the element as written is no member
+
+
+def test_an_enum_member_the_request_names_fills_the_property_left_out():
+    from edgeagent.runtime.pipeline import with_named_members
+
+    schema = {"type": "object", "properties": {
+        "genre": {"type": "string", "enum": ["Pop", "Rock", "Country", "Reggae", "dontcare"]},
+        "live": {"type": "string", "enum": ["True", "False"]}, "city": {"type": "string"}}}
+    assert with_named_members({}, schema, "I want some reggae songs") == {"genre": "Reggae"}
+    assert with_named_members({}, schema, "Some Pop and Country music") == {"genre": "Pop"}   # a list: its first
+    assert with_named_members({}, schema, "Pop songs, not Country ones") == {}                # two, no list
+    assert with_named_members({"genre": "Rock"}, schema, "Pop songs") == {"genre": "Rock"}    # the call's own stays
+    assert with_named_members({}, schema, "A true story, whatever the genre (dontcare)") == {}  # flags name nothing
+    assert with_named_members({}, {"type": "object", "properties": {"g": {"enum": ["Pop"]}},
+                                   "additionalProperties": False, "maxProperties": 0}, "Pop") == {}  # breaks the schema
