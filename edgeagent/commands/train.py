@@ -41,7 +41,8 @@ STAGES = ("prepare", "fit", "all", "select", "gate", "lora", "dev")
               help="How prompts list the tools: the Hermes JSON, or one signature line per tool (without / with "
                    "each argument's description). heads.json records it, and the runtime writes the same.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
-@click.option("--epochs", type=int, default=None, help="Slot-filler epochs [default: 4; 3 with --recipe cpu, 12 with gpu].")
+@click.option("--epochs", type=int, default=None,
+              help="Slot-filler epochs [default: 4; 3 with --recipe cpu, 12 with gpu and gpu-lists].")
 @click.option("--lora", is_flag=True, help="Also train the LoRA AR baseline on the same examples.")
 @click.option("--lora-tokens", type=click.IntRange(min=1), default=3_000_000, show_default=True,
               help="LoRA baseline budget: tokens of training sequences seen (one pass at most).")
