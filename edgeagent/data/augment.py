@@ -488,13 +488,18 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
+def _words(text: str) -> re.Pattern:
+    """``text`` as its own words, in any case: not inside a longer word or number."""
+    return re.compile(r"(?<!\w)" + re.escape(text) + r"(?!\w)", re.IGNORECASE)
+
+
 def _states(sentence: str, value) -> bool:
     """Whether ``sentence`` writes ``value``: a string as its own words (any case), a number on its own."""
     if _is_number(value):
         forms = {json.dumps(value)} | ({str(int(value))} if isinstance(value, float) and value.is_integer() else set())
         return any(_number_re(f).search(sentence) for f in forms)
     if isinstance(value, str) and value.strip():
-        return re.search(r"(?<!\w)" + re.escape(value.strip()) + r"(?!\w)", sentence, re.IGNORECASE) is not None
+        return _words(value.strip()).search(sentence) is not None
     return False  # a bool, a null or an empty string is never written as such
 
 
@@ -560,7 +565,7 @@ def _written_once(text: str, value) -> re.Match | None:
     if _is_number(value):
         pat = _number_re(json.dumps(value))
     elif isinstance(value, str) and value.strip() and value == value.strip():
-        pat = re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE)
+        pat = _words(value)
     else:
         return None
     found = list(pat.finditer(text))
@@ -630,10 +635,12 @@ def list_values(rec: dict, seed: int, k: int = 2, alternatives: dict | None = No
                    if t["function"]["name"] == fn["name"]), None)
     props = (schema or {}).get("properties") or {}
     others = {key: [v for v in _leaves({o: w for o, w in args.items() if o != key})] for key in args}
-    candidates = []
+    candidates = []                                     # (key, where the request writes it, strings to draw)
     for key, value in args.items():
-        if key not in props or _written_once(text, value) is None or _written_once(system, value) is not None:
+        at = _written_once(text, value) if key in props else None
+        if at is None or _written_once(system, value) is not None:
             continue
+        pool = None
         if isinstance(value, str):
             pool = (alternatives or {}).get((fn["name"], key, json.dumps(props[key], sort_keys=True)), [])
             near = [str(v).lower() for v in others[key] if isinstance(v, str)]
@@ -641,13 +648,12 @@ def list_values(rec: dict, seed: int, k: int = 2, alternatives: dict | None = No
                 continue
         elif any(isinstance(v, str) and json.dumps(value) in v for v in others[key]):
             continue
-        candidates.append(key)
+        candidates.append((key, at, pool))
     rng = random.Random(seed)
     rng.shuffle(candidates)
-    for key in candidates:
+    for key, at, pool in candidates:
         value = args[key]
-        if isinstance(value, str):
-            pool = (alternatives or {})[(fn["name"], key, json.dumps(props[key], sort_keys=True))]
+        if pool is not None:
             draws = [v for v in rng.sample(pool, len(pool)) if v.lower() != value.lower()]
         else:
             draws = [n for n in (_listed_number(value, rng) for _ in range(20)) if n is not None]
@@ -655,16 +661,13 @@ def list_values(rec: dict, seed: int, k: int = 2, alternatives: dict | None = No
         for v in draws:
             if len(values) == k:
                 break
-            written = v if isinstance(v, str) else json.dumps(v)
-            if json.dumps(v).lower() in said or re.search(r"(?<!\w)" + re.escape(written) + r"(?!\w)", text,
-                                                           re.IGNORECASE):
+            if json.dumps(v).lower() in said or _words(v if isinstance(v, str) else json.dumps(v)).search(text):
                 continue
             if _valid_args(schema, {**args, key: v}, validator):
                 values.append(v)
                 said.add(json.dumps(v).lower())
         if len(values) < k:
             continue
-        at = _written_once(text, value)
         items = [at.group(0)] + [v if isinstance(v, str) else json.dumps(v) for v in values[1:]]
         out = _derived(rec, f"{rec['id']}#list{seed % 1000}", "listed", [rec], target_only=True, parent=rec["id"],
                        listed={"key": key, "values": values})
