@@ -82,11 +82,22 @@ bool can_be_empty(const Node& n) {
   return false;
 }
 
+// Whether a json node holds free-form JSON (an object without properties, an array without items).
+bool is_free(const Node& n) {
+  for (auto& t : n.types)
+    if (t == "object" || t == "array") return true;
+  return false;
+}
+
+std::string budget_key(const Node& n) { return n.kind == "json" && is_free(n) ? "free" : n.kind; }
+
 bool json_matches(const Node& n, const Value& v) {
   for (auto& t : n.types) {
     if (t == "string" && v.kind == Kind::String) return true;
     if (t == "number" && v.kind == Kind::Number) return true;
     if (t == "integer" && v.kind == Kind::Number && json::integer_text(v.s)) return true;
+    if (t == "object" && v.kind == Kind::Object) return true;
+    if (t == "array" && v.kind == Kind::Array) return true;
   }
   for (auto& c : n.values)
     if (json::equal(v, c)) return true;
@@ -220,7 +231,7 @@ class Normalizer {
       n->inner = base;
       return n;
     }
-    if (base->kind == "choice") {
+    if (base->kind == "choice" || base->kind == "json") {
       base->values.push_back(Value());
       return base;
     }
@@ -298,7 +309,7 @@ class Normalizer {
       if (props && props->kind != Kind::Object) throw SchemaError(sp + "/properties", "properties must be an object");
       const Value* ap = s.get("additionalProperties");
       if (ap) {
-        if (ap->kind == Kind::Object && !ap->obj.empty())
+        if (ap->kind == Kind::Object && !ap->obj.empty() && props)
           throw SchemaError(sp + "/additionalProperties",
                             "a schema for extra keys is not supported (free-form keys cannot be scaffolded)");
         if (ap->kind != Kind::Bool && ap->kind != Kind::Object)
@@ -307,9 +318,11 @@ class Normalizer {
       Value empty_props;
       empty_props.kind = Kind::Object;
       if (!props) {
-        if (!(ap && ap->kind == Kind::Bool && !ap->b))
-          throw SchemaError(sp, "an object without 'properties' has free-form keys; list its properties "
-                                "(or set additionalProperties: false for an empty object)");
+        if (!(ap && ap->kind == Kind::Bool && !ap->b)) {
+          NodeP n = make("json", sp);  // free-form keys: one slot of JSON text
+          n->types = {"object"};
+          return n;
+        }
         props = &empty_props;
       }
       std::vector<std::string> required;
@@ -332,7 +345,11 @@ class Normalizer {
       return n;
     }
     const Value* items = s.get("items");
-    if (!items) throw SchemaError(sp, "an array without 'items' is not supported");
+    if (!items) {
+      NodeP n = make("json", sp);  // items of any type: one slot of JSON text
+      n->types = {"array"};
+      return n;
+    }
     if (items->kind == Kind::Array) throw SchemaError(sp + "/items", "tuple 'items' (an array of schemas) is not supported");
     int64_t max_items = -1;
     if (const Value* m = s.get("maxItems")) {
@@ -380,7 +397,7 @@ Scaffold::Scaffold(const std::string& schema_text, const std::map<std::string, i
     : vocab_(std::move(vocab)), budgets_(budgets), pointer_budgets_(pointer_budgets), max_len_(max_len) {
   null_ = vocab_->size();
   mask_ = null_ + 1;
-  for (const char* k : {"string", "integer", "number", "json", "array_items"})
+  for (const char* k : {"string", "integer", "number", "json", "free", "array_items"})
     if (!budgets_.count(k)) throw std::invalid_argument(std::string("missing budget ") + k);
   Value schema;
   try {
@@ -408,12 +425,13 @@ std::string Scaffold::too_long() const {
 }
 
 int64_t Scaffold::add_slot(const std::string& kind, const std::string& ptr, const std::string& sp, bool required,
-                           std::vector<std::string> choices, std::optional<std::string> default_text) {
+                           std::vector<std::string> choices, std::optional<std::string> default_text,
+                           const std::string& budget_key) {
   flush();
   int64_t budget = 0;
   if (is_slot_kind(kind)) {
     auto it = pointer_budgets_.find(ptr);
-    budget = it != pointer_budgets_.end() ? it->second : budgets_.at(kind);
+    budget = it != pointer_budgets_.end() ? it->second : budgets_.at(budget_key.empty() ? kind : budget_key);
   }
   Slot s;
   s.pointer = ptr;
@@ -461,7 +479,7 @@ std::unique_ptr<Inst> Scaffold::emit(const NodeP& node, const std::string& ptr, 
     inst->slot = add_slot("string", ptr, node->sp, required, {}, node->default_text);
     lit("\"");
   } else if (k == "integer" || k == "number" || k == "json") {
-    inst->slot = add_slot(k, ptr, node->sp, required, {}, node->default_text);
+    inst->slot = add_slot(k, ptr, node->sp, required, {}, node->default_text, budget_key(*node));
   } else if (k == "choice") {
     std::vector<std::string> texts;
     for (auto& v : node->values) texts.push_back(json::dumps(v));
@@ -730,8 +748,17 @@ std::string Scaffold::dec(const Inst& inst, const Vals& vals) const {
     if (!json::is_number(t)) throw ArgumentError(ptr, "the slot is not a JSON number");
     return t;
   }
-  auto v = json::scalar(t);
-  if (!v) throw ArgumentError(ptr, "the slot is not a JSON scalar");
+  std::optional<Value> v;
+  if (is_free(node)) {
+    try {
+      v = json::parse(t);
+    } catch (const json::ParseError&) {
+      throw ArgumentError(ptr, "the slot is not JSON text");
+    }
+  } else {
+    v = json::scalar(t);
+    if (!v) throw ArgumentError(ptr, "the slot is not a JSON scalar");
+  }
   if (!json_matches(node, *v)) throw ArgumentError(ptr, "matches none of the allowed types");
   return json::dumps(*v);
 }

@@ -113,7 +113,8 @@ class Scaffold {
   void lit(const std::string& text) { pending_ += text; }
   void flush();
   int64_t add_slot(const std::string& kind, const std::string& ptr, const std::string& sp, bool required,
-                   std::vector<std::string> choices = {}, std::optional<std::string> default_text = {});
+                   std::vector<std::string> choices = {}, std::optional<std::string> default_text = {},
+                   const std::string& budget_key = "");
   std::string too_long() const;
   std::unique_ptr<Inst> emit(const NodeP& node, const std::string& ptr, bool required);
   std::unique_ptr<Inst> member(const NodeP& node, const std::string& ptr, bool optional);

@@ -27,7 +27,7 @@ import numpy as np
 from edgeagent.runtime.fill import _INTEGER, _NUMBER, _number_prefix
 from edgeagent.scaffold import ArgumentError, compile_schema
 from edgeagent.scaffold import jsonlex
-from edgeagent.scaffold.reference import _json_matches
+from edgeagent.scaffold.reference import _json_matches, is_free
 from edgeagent.scaffold.vocab import entry_for
 
 _STRUCT = set(',}] "')
@@ -220,7 +220,7 @@ class _Walker:
             if kind in ("integer", "number"):
                 return pattern.fullmatch(text) is not None
             try:
-                return _json_matches(node, jsonlex.scalar(text))
+                return _json_matches(node, _parse(text, node))
             except ValueError:
                 return False
 
@@ -229,7 +229,7 @@ class _Walker:
                 return _body_prefix(text)
             if kind in ("integer", "number"):
                 return _number_prefix(text, pattern)
-            return _scalar_prefix(text, node)
+            return _free_prefix(text, node) if is_free(node) else _scalar_prefix(text, node)
 
         toks, raw = [], b""
         for j in range(s.budget):
@@ -266,10 +266,11 @@ class _Walker:
             texts = ["0"]
         else:
             texts = [jsonlex.dumps(v) for v in node.values]
-            texts += [{"string": '""', "integer": "0", "number": "0"}.get(t, "null") for t in node.types]
+            texts += [{"string": '""', "integer": "0", "number": "0", "object": "{}", "array": "[]"}.get(t, "null")
+                      for t in node.types]
         for text in texts:
             try:
-                ok = _json_matches(node, jsonlex.scalar(text)) if kind == "json" else True
+                ok = _json_matches(node, _parse(text, node)) if kind == "json" else True
             except ValueError:
                 ok = False
             toks = self.tokenize(text)
@@ -361,6 +362,59 @@ def _utf8_prefix(data: bytes) -> bool:
         return True
     except UnicodeDecodeError:
         return False
+
+
+def _parse(text: str, node):
+    """The value of a json slot's text: free-form JSON (whitespace allowed) or one scalar; ValueError."""
+    return jsonlex.loads(text) if is_free(node) else jsonlex.scalar(text)
+
+
+_FREE_CHARS = frozenset(" \t\n\r,:-+.0123456789")
+_WORDS = ("true", "false", "null")
+
+
+def _free_prefix(text: str, node) -> bool:
+    """Whether ``text`` can begin free-form JSON of ``node``'s type (a loose check; the value is
+    parsed when it closes): it opens with the type's bracket (or begins one of the node's values,
+    such as null), brackets close in order and nothing follows the last, strings hold no raw
+    control character, and outside strings only JSON's own characters appear."""
+    s = text.lstrip()
+    if not s or any(jsonlex.dumps(v).startswith(s) for v in node.values):
+        return True
+    if s[0] not in ("{" if "object" in node.types else "") + ("[" if "array" in node.types else ""):
+        return False
+    stack, in_string, i = [], False, 0
+    while i < len(s):
+        c = s[i]
+        if in_string:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_string = False
+            elif ord(c) < 0x20:
+                return False
+        elif c == '"':
+            in_string = True
+        elif c in "{[":
+            stack.append("}" if c == "{" else "]")
+        elif c in "}]":
+            if not stack or stack.pop() != c:
+                return False
+            if not stack and s[i + 1:].strip():
+                return False
+        elif c in "eE" and i and s[i - 1].isdigit():  # an exponent
+            pass
+        elif c.isalpha():                              # true, false, null (or the start of one, at the end)
+            m = re.match(r"[a-z]+", s[i:])
+            word = m.group(0) if m else c
+            if word not in _WORDS and not (i + len(word) == len(s) and any(w.startswith(word) for w in _WORDS)):
+                return False
+            i += len(word)
+            continue
+        elif c not in _FREE_CHARS:
+            return False
+        i += 1
+    return True
 
 
 def _scalar_prefix(text: str, node) -> bool:

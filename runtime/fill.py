@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN, KIND_IDS, position_kind
+from edgeagent.runtime.literal import free_type, literal_ends, literal_value, repair_free, written
 
 VALUE_KINDS = ("string", "number", "integer", "json")
 CHOICE_KINDS = ("choice", "presence", "null")
@@ -274,11 +275,14 @@ def bare_words(raw: str) -> str:
 
 
 def span_value(text_of, ctx_ids, first, last, kind, trim: bool = False, articles: bool = False,
-               bare: bool = False):
+               bare: bool = False, free: str | None = None):
     """The slot text for a copied span, or None when the span cannot fill a slot of this kind.
-    ``trim``: trim_edges a string; ``articles``: drop_article a string; ``bare``: bare_words it."""
+    ``trim``: trim_edges a string; ``articles``: drop_article a string; ``bare``: bare_words it.
+    ``free``: the slot holds free-form JSON of this type ("object", "array"; literal_value)."""
     try:
         raw = text_of(ctx_ids[first:last + 1]).strip()
+        if free is not None:
+            return literal_value(raw, free)
         before = text_of(ctx_ids[first - 1:first]) if first > 0 else ""
         quoted = raw[:1] in QUOTES or before.rstrip()[-1:] in QUOTES
         if kind in ("string", "json"):
@@ -354,6 +358,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     # an optional property (not an array item) the request does not name: leaving it out gets absent_bias
     leans_absent = lambda s: not s.required and not _is_item(s) and s.pointer not in (named or ())
     plans = {}                                         # value slot index -> (route, span first, last)
+    free = {s.index: free_type(sc.schema, s) for s in sc.slots}
+    literals = {}                                      # free type -> literal_ends of the context
     scored = {}                                        # copied string slot index -> its start scores
     for s in sc.slots:
         if s.kind in CHOICE_KINDS:
@@ -386,7 +392,18 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                 route = ACTION_SPAN if route == ACTION_GEN else route
                 listing = ~ok
         first = last = None
-        if route == ACTION_SPAN and (listing is None or not listing.all()):
+        if use_span and free[s.index] is not None and route != ACTION_NULL:  # free-form JSON: a literal, whole
+            if free[s.index] not in literals:
+                literals[free[s.index]] = np.where(written(texts), literal_ends(texts, free[s.index]), -1)
+            closes = literals[free[s.index]]
+            ok = closes >= 0
+            if ok.any():
+                starts = np.where(ok, start[s.start] + (anchor_weight * anchor if anchor is not None else 0), -np.inf)
+                first = int(np.argmax(starts))
+                last, route, number = int(closes[first]), ACTION_SPAN, True
+            elif not s.required:
+                route = ACTION_NULL                    # nothing written to copy: left out
+        elif route == ACTION_SPAN and (listing is None or not listing.all()):
             starts = start[s.start] if listing is None else np.where(listing, -np.inf, start[s.start])
             if anchor is not None and anchor_weight:
                 starts = starts + anchor_weight * anchor
@@ -442,7 +459,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                 if rules.whole_numbers and s.kind in ("number", "integer", "json"):
                     last = extend_number(text_of, ctx_ids, first, last)
             text = span_value(text_of, ctx_ids, first, last, s.kind, trim=chunky, articles=rules.drop_articles,
-                              bare=rules.bare_words)
+                              bare=rules.bare_words, free=free[s.index])
             if rules.clock_24h and s.kind == "string" and text is not None:
                 text = clock_24h(text) or text
             toks = list(tokenize(text)) if text is not None else []
@@ -1047,6 +1064,10 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
                 continue
             if s.kind in ("string", "json"):
                 toks = [int(t) for t in ids[sl] if t != sc.null_id]
+                kind = free_type(sc.schema, s)
+                if kind is not None:
+                    ids[sl] = repair_free(text_of(toks), kind, s.budget, tokenize, sc.null_id)
+                    continue
                 repair = repair_string if s.kind == "string" else repair_union
                 ids[sl] = repair(text_of(toks), s.budget, tokenize, sc.null_id)
                 continue

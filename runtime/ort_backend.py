@@ -32,6 +32,10 @@ DEFAULT_MAX_LEN = 4096  # cache positions when the manifest's max_positions is l
 ROWS_BATCH_MAX_PAST = 600
 
 
+# budgets of slot layouts added after heads were exported: an older manifest may lack them
+LATER_BUDGETS = ("free",)                              # free-form JSON (runtime/literal.py)
+
+
 def _check_heads(spec: HeadsSpec, vocab: int, where: str) -> None:
     """The heads' tables must be the ones this runtime's pipeline uses; say which one differs."""
     from edgeagent.scaffold import Budgets
@@ -40,6 +44,8 @@ def _check_heads(spec: HeadsSpec, vocab: int, where: str) -> None:
              "budgets": asdict(Budgets()), "null_id": vocab, "mask_id": vocab + 1}
     for key, want in wants.items():
         got = getattr(spec, key)
+        if key == "budgets":                           # a budget added since the export was never used by its heads
+            want = {k: v for k, v in want.items() if k in got or k not in LATER_BUDGETS}
         if got != want:
             raise ArtifactError(f"{where}: heads.{key} is {got!r}, this runtime uses {want!r}; the heads were "
                                 "trained for another edgeagent version; re-export (or retrain) them")

@@ -8,6 +8,7 @@ tables, family) and the re-export skip sees a change of the heads.
 
 import json
 from dataclasses import asdict
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -371,3 +372,20 @@ def test_branches_run_row_by_row_past_the_batch_limit(pair, monkeypatch):
     monkeypatch.setattr(backend, "rows_batch_max_past", cache.length)
     backend.branches(rows, cache, all_logits=True)
     assert calls == [1]
+
+
+def test_heads_exported_before_a_later_budget_still_load():
+    """A manifest from before the free-form budget lacks it: its heads never used it, so they load;
+    a budget the manifest does list must still match."""
+    from edgeagent.runtime.ort_backend import _check_heads
+
+    V = 100
+    now = asdict(Budgets())
+    spec = lambda budgets: SimpleNamespace(kinds=list(KINDS), actions=list(ACTIONS), modes=list(MODES),  # noqa: E731
+                                           continue_=list(CONTINUE), budgets=budgets, null_id=V, mask_id=V + 1)
+    _check_heads(spec(now), V, "m")
+    _check_heads(spec({k: v for k, v in now.items() if k != "free"}), V, "m")
+    with pytest.raises(ArtifactError, match="budgets"):
+        _check_heads(spec({**now, "free": now["free"] + 1}), V, "m")
+    with pytest.raises(ArtifactError, match="budgets"):
+        _check_heads(spec({k: v for k, v in now.items() if k != "string"}), V, "m")

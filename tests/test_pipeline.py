@@ -98,6 +98,21 @@ def test_a_scaffold_longer_than_the_slot_filler_reads_is_written_by_the_trunk(pi
     jsonschema.validate(json.loads(resp["tool_calls"][0]["function"]["arguments"]), tool["function"]["parameters"])
 
 
+def test_a_free_form_object_is_copied_from_the_request(pipeline):
+    """A parameter typed only "object" (free-form keys, as BFCL's dict) is served, not refused: its
+    value is the literal the user wrote, as JSON."""
+    tool = {"type": "function", "function": {"name": "average", "parameters": {
+        "type": "object", "properties": {"grades": {"type": "object", "description": "subject -> grade"},
+                                         "weights": {"type": "array"}}, "required": ["grades"]}}}
+    msgs = [{"role": "user", "content": "Average of {'math': 90, 'art': 70} please"}]
+    resp = pipeline.respond({"messages": msgs, "tools": [tool], "tool_choice": "required"})
+    assert "errors" not in resp and len(resp["tool_calls"]) >= 1, resp
+    args = json.loads(resp["tool_calls"][0]["function"]["arguments"])
+    jsonschema.validate(args, tool["function"]["parameters"])
+    assert args["grades"] == {"math": 90, "art": 70}
+    assert resp["routes"][0]["/grades"] == "span"
+
+
 @pytest.mark.parametrize("choice", ["required", "named"])
 def test_a_determined_name_goes_in_with_the_call_header_in_one_trunk_call(pipeline, monkeypatch, choice):
     """One tool (or a forced one): the trunk has nothing to choose, so header, name and the name's

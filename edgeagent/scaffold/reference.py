@@ -153,7 +153,7 @@ class _Normalizer:
             return base
         if base.kind in ("object", "array"):
             return Node("nullable", sp, inner=base)
-        if base.kind == "choice":
+        if base.kind in ("choice", "json"):
             base.values.append(None)
             return base
         return Node("json", sp, types=[base.kind], values=[None])
@@ -209,15 +209,14 @@ class _Normalizer:
                 raise SchemaError(sp + "/properties", "properties must be an object")
             if "additionalProperties" in s:
                 ap = s["additionalProperties"]
-                if isinstance(ap, dict) and ap:
+                if isinstance(ap, dict) and ap and props is not None:
                     raise SchemaError(sp + "/additionalProperties",
                                       "a schema for extra keys is not supported (free-form keys cannot be scaffolded)")
                 if not isinstance(ap, (bool, dict)):
                     raise SchemaError(sp + "/additionalProperties", "must be a boolean or a schema")
             if props is None:
                 if s.get("additionalProperties") is not False:
-                    raise SchemaError(sp, "an object without 'properties' has free-form keys; list its properties "
-                                          "(or set additionalProperties: false for an empty object)")
+                    return Node("json", sp, types=["object"])  # free-form keys: one slot of JSON text
                 props = {}
             required = s.get("required", [])
             if not isinstance(required, list):
@@ -233,7 +232,7 @@ class _Normalizer:
                 children.append((key, child, key in required))
             return Node("object", sp, props=children)
         if "items" not in s:
-            raise SchemaError(sp, "an array without 'items' is not supported")
+            return Node("json", sp, types=["array"])  # items of any type: one slot of JSON text
         if isinstance(s["items"], list):
             raise SchemaError(sp + "/items", "tuple 'items' (an array of schemas) is not supported")
         max_items = None
@@ -318,9 +317,10 @@ class ReferenceScaffold:
             self._lower_bound += 1
             self._pending = ""
 
-    def _add_slot(self, kind, ptr, sp, required, choices=(), default=None):
+    def _add_slot(self, kind, ptr, sp, required, choices=(), default=None, budget_key=None):
         self._flush()
-        budget = self.pointer_budgets.get(ptr, self.budgets[kind]) if kind in SLOT_KINDS else 0
+        budget_key = budget_key or kind
+        budget = self.pointer_budgets.get(ptr, self.budgets[budget_key]) if kind in SLOT_KINDS else 0
         self.slots.append([ptr, sp, kind, 0, budget, required, list(choices), default])
         self._segments.append(len(self.slots) - 1)
         self._lower_bound += budget if kind in SLOT_KINDS else 1
@@ -359,7 +359,7 @@ class ReferenceScaffold:
             inst.slot = self._add_slot("string", ptr, node.sp, required, default=node.default)
             self._lit('"')
         elif k in ("integer", "number", "json"):
-            inst.slot = self._add_slot(k, ptr, node.sp, required, default=node.default)
+            inst.slot = self._add_slot(k, ptr, node.sp, required, default=node.default, budget_key=_budget_key(node))
         elif k == "choice":
             texts = [jsonlex.dumps(v) for v in node.values]
             inst.slot = self._add_slot("choice", ptr, node.sp, required, texts, node.default)
@@ -580,13 +580,28 @@ class ReferenceScaffold:
             if not jsonlex.is_number(text):
                 raise ArgumentError(ptr, "the slot is not a JSON number")
             return text
-        try:
-            v = jsonlex.scalar(text)
-        except ValueError:
-            raise ArgumentError(ptr, "the slot is not a JSON scalar") from None
+        if is_free(node):
+            try:
+                v = jsonlex.loads(text)
+            except ValueError:
+                raise ArgumentError(ptr, "the slot is not JSON text") from None
+        else:
+            try:
+                v = jsonlex.scalar(text)
+            except ValueError:
+                raise ArgumentError(ptr, "the slot is not a JSON scalar") from None
         if not _json_matches(node, v):
             raise ArgumentError(ptr, "matches none of the allowed types")
         return jsonlex.dumps(v)
+
+
+def is_free(node) -> bool:
+    """Whether a json node holds free-form JSON (an object without properties, an array without items)."""
+    return "object" in node.types or "array" in node.types
+
+
+def _budget_key(node) -> str:
+    return "free" if node.kind == "json" and is_free(node) else node.kind
 
 
 def _json_matches(node, v) -> bool:

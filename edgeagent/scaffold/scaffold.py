@@ -28,6 +28,7 @@ class Budgets:
     integer: int = 8
     number: int = 16
     json: int = 24
+    free: int = 48
     array_items: int = 6
     max_len: int = 2048
 
