@@ -536,6 +536,12 @@ class SpanRules:
     list_goes_on: where a call's value sits in a list the request closes with "and" / "or" and an
         element of that list has no call yet, the turn goes on with another call of the same
         function whatever the another-call head says (runtime/pipeline.py; next_in_list).
+    lists_first: where list_goes_on has an element left for a call's function, the element's call is
+        the next one, even where the another-call head asks for another call (those follow the list),
+        and it is the last call with only that value moved, not a fresh fill, which moves every
+        value off the words earlier calls copied ("I weigh 70 kilograms and my height is 1.75 and
+        1.93 meters": weight stays 70). Off: the list goes on only where the head says "end", and
+        the element replaces its value in a fresh fill.
     copy_numbers: a number or integer value is copied from a number of the conversation (number_starts:
         whole numbers, never "6, 80" or the "2" of "x2"), the best-started one that reads as the slot's
         kind ("2.5" is no integer), wherever the conversation has one; it is generated only where it
@@ -619,6 +625,7 @@ class SpanRules:
     whole_chunks: bool = True
     conversation_only: bool = False
     list_goes_on: bool = True
+    lists_first: bool = True
     copy_numbers: bool = True
     clock_24h: bool = True
     fresh_repeats: float = 4.0
@@ -640,7 +647,7 @@ class SpanRules:
     def off(cls) -> SpanRules:
         return cls(length_penalty=0.0, sentence_stop=False, empty_strings=True, absent_bias=0.0,
                    whole_numbers=False, list_items=False, whole_chunks=False, conversation_only=False,
-                   list_goes_on=False, copy_numbers=False, clock_24h=False, fresh_repeats=0.0,
+                   list_goes_on=False, lists_first=False, copy_numbers=False, clock_24h=False, fresh_repeats=0.0,
                    optional_echoes="keep", drop_articles=False, stated_values=False,
                    disjoint_spans=False, fresh_calls=False, list_split=False,
                    bare_words=False, named_members=False)
@@ -740,6 +747,13 @@ _LIST_TEXT = re.compile(rf"""(?:{_PREPOSITION}\s+)?(["']?)([^,;.!?\n"']+?)\1(?=\
                         rf"|\s(?:{_PREPOSITION}|respectively)\b)")
 
 
+# words that open a clause or an elaboration, not a value: "and should be analyzed", "and I want",
+# "and then", "MsBjQ1lRevQ, including medical history"
+_CLAUSE = re.compile(r"(?:(?:is|are|was|were|be|been|has|have|had|do|does|did|will|would|shall|should|can|could"
+                     r"|may|might|must|also|then|please|we|you|he|she|it|they|let|including|especially"
+                     r"|particularly|specifically|regarding|such\s+as)\b|I\b)")
+
+
 def list_elements(text: str, kind: str, limit: int) -> list[str]:
     """The elements of the list that ``text`` goes on with, after a first element already copied:
     ", 10, 15 and 20." -> ["10", "15", "20"]; ``kind`` "number"/"integer" reads numbers, else words
@@ -762,6 +776,8 @@ def _list_after(text: str, kind: str, limit: int) -> tuple[list[str], bool]:
         else:
             m = _LIST_TEXT.match(text, sep.end())
             value = m.group(2).strip() if m else ""
+            if _CLAUSE.match(value):                    # "a white powder and should be analyzed": no list
+                break
         if not value:
             break
         out.append(value)

@@ -352,6 +352,7 @@ class Pipeline:
 
         pin = forced_name                      # the function the next call must use
         listed: dict = {}                      # values the next call takes from the request's lists
+        moved = None                           # SpanRules.lists_first: the next call's arguments, made already
         taken: dict[str, dict[str, set[int]]] = {}  # function -> pointer -> where its values were copied from
         claimed: dict[str, set[int]] = {}      # top-level property -> positions inside values copied for it
         held: dict[str, set[int]] = {}         # function -> positions inside the values its calls copied
@@ -373,7 +374,9 @@ class Pipeline:
             # A scaffold longer than the slot filler reads (a schema with many or long slots) is
             # written by the trunk under the same schema constraint: a call rather than an error.
             too_long = len(sc.masked()) > getattr(self.b, "max_scaffold_len", len(sc.masked()))
-            if self.cfg.args_decoder == "ar" or too_long:
+            if moved is not None:              # the last call with its list's next element: nothing to fill
+                args, err, route, written, spans, moved = moved, None, {"": "list"}, False, {}, None
+            elif self.cfg.args_decoder == "ar" or too_long:
                 from edgeagent.runtime.ar_decode import ar_arguments
 
                 # the trunk writes the arguments itself (they are in its cache already)
@@ -448,10 +451,16 @@ class Pipeline:
             routes.append(route)
             # the filled arguments go into the trunk's cache in one pass
             feed(self.tokenize(("" if written else text) + self.syntax.footer))
-            if int(np.argmax(self.b.another_logits(states[-1][-1]))) == 1:
-                pin = forced_name
-            elif self.cfg.rules.list_goes_on and not written and (listed := _list_next(args, same, request_text)):
+            another = int(np.argmax(self.b.another_logits(states[-1][-1]))) == 1
+            rules = self.cfg.rules
+            if rules.list_goes_on and not written and (rules.lists_first or not another):
+                listed = _list_next(args, same, request_text)
+            if listed:
                 pin = name             # "Taylor Swift and Maroon 5": Maroon 5 still wants its call
+                if rules.lists_first:
+                    moved, listed = _with_values(args, listed, sc, schema), {}
+            elif another:
+                pin = forced_name
             else:
                 break
         return calls, errors, routes

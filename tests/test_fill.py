@@ -229,6 +229,11 @@ def test_list_elements():
     assert list_elements(", Rome and Oslo for 2 days.", "string", 5) == ["Rome", "Oslo"]
     assert list_elements(" and in Rome in celsius?", "string", 5) == ["Rome"]
     assert list_elements(", Toronto and Boston", "string", 5) == ["Toronto", "Boston"]
+    # "and" that opens a clause ends the list there: no element
+    assert list_elements(" and should be analyzed using mass spectrometry.", "string", 5) == []
+    assert list_elements(", Rome and I want it in celsius", "string", 5) == ["Rome"]
+    assert list_elements(", including medical history, medications, and allergies.", "string", 5) == []
+    assert list_elements(" and Will Smith", "string", 5) == ["Will Smith"]       # a name, not "will"
 
 
 NUMBERS = {"type": "object", "properties": {"numbers": {"type": "array", "items": {"type": "number"}}},

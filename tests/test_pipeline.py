@@ -174,9 +174,10 @@ def test_a_repeated_call_is_told_where_earlier_calls_copied_from(pipeline, monke
 
     monkeypatch.setattr(pipeline_mod, "fill_and_decode", fill)
     monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([0.0, 3.0]))
-    # the scripted fill copies every lat from one position; fresh_calls would end the turn there
+    # the scripted fill copies every lat from one position; fresh_calls would end the turn there, and
+    # lists_first would make the second call from the first without a fill ("1.5 and 2.5" is a list)
     monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
-        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, fresh_calls=False)))
+        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, fresh_calls=False, lists_first=False)))
     request = {"messages": [{"role": "user", "content": "Weather in Oslo at latitude 1.5 and 2.5 for 2 days."}],
                "tools": TOOLS[:1], "tool_choice": "required"}
     resp = pipeline.respond(request)
@@ -208,6 +209,11 @@ def test_a_listed_value_without_its_call_keeps_the_turn_going(pipeline, monkeypa
     request = {"messages": [{"role": "user", "content": "Weather in Paris, Rome and Oslo for 2 days."}],
                "tools": TOOLS[:1], "tool_choice": "required"}
     cities = lambda resp: [json.loads(c["function"]["arguments"])["city"] for c in resp["tool_calls"]]
+    # lists_first: the further calls are the first with the city moved, made without a fill
+    assert cities(pipeline.respond(request)) == ["Paris", "Rome", "Oslo"] and len(copies) == 1
+    copies.clear()
+    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, lists_first=False)))
     assert cities(pipeline.respond(request)) == ["Paris", "Rome", "Oslo"] and len(copies) == 3
     # a slot filler that copies Paris every time: the list's elements still replace it
     monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda sc, *a, **kw: (
@@ -226,6 +232,37 @@ def test_a_listed_value_without_its_call_keeps_the_turn_going(pipeline, monkeypa
     assert _list_next({"city": "Paris"}, [], "Paris, Rome and Oslo") == {"city": "Rome"}
     gcd = "The GCD of 36 and 48, please."
     assert _list_next({"a": 36, "b": 48}, [], gcd) == {}           # both listed numbers are in this one call
+
+
+def test_a_listed_element_gets_its_call_before_the_calls_the_head_asks_for(pipeline, monkeypatch):
+    """SpanRules.lists_first: the another-call head always says "another"; the fill of a further call
+    moves every value (as fresh_repeats does), but the request lists the heights, so the second call
+    is the first with only the height moved. With the rule off, the fresh fill is the second call."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    tool = {"type": "function", "function": {"name": "bmi", "parameters": {
+        "type": "object", "properties": {"weight": {"type": "number"}, "height": {"type": "number"}},
+        "required": ["weight", "height"]}}}
+    request = {"messages": [{"role": "user", "content": "I weigh 70 kg and my height is 1.75 and 1.93 m."}],
+               "tools": [tool], "tool_choice": "required"}
+
+    def run(**rules):
+        fills = [{"weight": 70, "height": 1.75}, {"weight": 1.93, "height": 1.93}, {"weight": 1.75, "height": 1.93}]
+        monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda sc, *a, **kw: (
+            fills.pop(0) if fills else {"weight": 1.75, "height": 1.93}, None, FillInfo(routes={}), None))
+        monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+            pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, fresh_calls=False, **rules)))
+        return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
+
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([0.0, 3.0]))
+    calls = run()
+    assert calls[:2] == [{"weight": 70, "height": 1.75}, {"weight": 70, "height": 1.93}], calls
+    assert run(lists_first=False)[:2] == [{"weight": 70, "height": 1.75}, {"weight": 1.93, "height": 1.93}]
 
 
 def test_a_further_call_that_copies_nothing_new_ends_the_turn(pipeline, monkeypatch):
@@ -248,6 +285,9 @@ def test_a_further_call_that_copies_nothing_new_ends_the_turn(pipeline, monkeypa
             return dict(args), None, FillInfo(routes={p: "span" for p in spans}, spans=spans), None
         return fill
 
+    # "Oslo and Bergen" is a list: lists_first would make Bergen's call from Oslo's without a fill
+    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, lists_first=False)))
     stale = ({"city": "1.5", "days": 2, "lat": 1.5}, {"/city": (8, 8), "/lat": (8, 8)})
     fresh = ({"city": "Bergen", "days": 2, "lat": 1.5}, {"/city": (10, 11), "/lat": (8, 8)})
     monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([0.0, 3.0]))
