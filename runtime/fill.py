@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN, KIND_IDS, position_kind
-from edgeagent.runtime.literal import free_type, literal_ends, literal_value, repair_free, written
+from edgeagent.runtime.literal import free_type, literal_ends, literal_value, repair_free
 
 VALUE_KINDS = ("string", "number", "integer", "json")
 CHOICE_KINDS = ("choice", "presence", "null")
@@ -121,16 +121,32 @@ def sentence_stops(texts: list[str]) -> np.ndarray:
 _LISTING = re.compile(r"<tools>.*?</tools>", re.DOTALL)
 
 
+def _matched(texts: list[str], pattern, group: int = 0) -> np.ndarray:
+    """[T] bool: the tokens (``texts``, token_texts) that overlap the characters of ``group`` of a
+    match of ``pattern`` in their joined text."""
+    bounds = np.cumsum([0] + [len(t) for t in texts])
+    out = np.zeros(len(texts), bool)
+    for m in pattern.finditer("".join(texts)):
+        out[np.searchsorted(bounds, m.start(group), side="right") - 1:
+            np.searchsorted(bounds, m.end(group), side="left")] = True
+    return out
+
+
 def tool_listing(texts: list[str]) -> np.ndarray:
     """[T] bool: context tokens (``texts``, token_texts) inside the system prompt's tool listing
     (``<tools>…</tools>``, both chat families). A value is copied from the conversation, not from a
     tool's description ("San Francisco" out of "The city, e.g. San Francisco, CA")."""
-    bounds = np.cumsum([0] + [len(t) for t in texts])
-    out = np.zeros(len(texts), bool)
-    for m in _LISTING.finditer("".join(texts)):
-        # tokens that overlap the listing's characters
-        out[np.searchsorted(bounds, m.start(), side="right") - 1:np.searchsorted(bounds, m.end(), side="left")] = True
-    return out
+    return _matched(texts, _LISTING)
+
+
+_WRITTEN = re.compile(r"<\|im_start\|>(?:user|tool)\n(.*?)(?:<\|im_end\|>|$)", re.DOTALL)
+
+
+def written(texts: list[str]) -> np.ndarray:
+    """[T] bool: context tokens (``texts``, token_texts) inside a user or tool message of the ChatML
+    prompt. A free-form value comes from what was written there, never from the tool listing or
+    from the arguments of a call made earlier in the turn."""
+    return _matched(texts, _WRITTEN, 1)
 
 
 def number_starts(texts: list[str]) -> np.ndarray:
@@ -394,7 +410,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
         first = last = None
         if use_span and free[s.index] is not None and route != ACTION_NULL:  # free-form JSON: a literal, whole
             if free[s.index] not in literals:
-                literals[free[s.index]] = np.where(written(texts), literal_ends(texts, free[s.index]), -1)
+                literals[free[s.index]] = literal_ends(texts, free[s.index], written(texts))
             closes = literals[free[s.index]]
             ok = closes >= 0
             if ok.any():

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 
 import numpy as np
 
 OPENERS = {"object": "{", "array": "["}
 CLOSERS = {"{": "}", "[": "]", "(": ")"}
 MAX_TOKENS = 256                                       # a literal longer than this is not looked for
-_WRITTEN = re.compile(r"<\|im_start\|>(?:user|tool)\n(.*?)(?:<\|im_end\|>|$)", re.DOTALL)
 
 
 def _resolve(schema, pointer: str):
@@ -102,24 +100,14 @@ def literal_value(raw: str, kind: str) -> str | None:
         return None
 
 
-def written(texts: list[str]) -> np.ndarray:
-    """[T] bool: context tokens (``texts``, each token's text) inside a user or tool message of the
-    ChatML prompt. A free-form value comes from what was written there, never from the tool listing
-    or from the arguments of a call made earlier in the turn."""
-    bounds = np.cumsum([0] + [len(t) for t in texts])
-    out = np.zeros(len(texts), bool)
-    for m in _WRITTEN.finditer("".join(texts)):
-        out[np.searchsorted(bounds, m.start(1), side="right") - 1:np.searchsorted(bounds, m.end(1), side="left")] = True
-    return out
-
-
-def literal_ends(texts: list[str], kind: str) -> np.ndarray:
+def literal_ends(texts: list[str], kind: str, where=None) -> np.ndarray:
     """[T] int: for each context token (``texts``, its text) that opens a ``kind`` literal, the token
-    holding the bracket that closes it; -1 elsewhere."""
+    holding the bracket that closes it; -1 elsewhere. ``where`` ([T] bool): only literals opening
+    there are looked for (the tool listing's braces are never read)."""
     out = np.full(len(texts), -1, np.int64)
     openers = (OPENERS[kind], "(") if kind == "array" else (OPENERS[kind],)
     for i, t in enumerate(texts):
-        if t.lstrip()[:1] not in openers:
+        if t.lstrip()[:1] not in openers or (where is not None and not where[i]):
             continue
         text, owner = "", []
         for j in range(i, min(len(texts), i + MAX_TOKENS)):

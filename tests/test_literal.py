@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN
-from edgeagent.runtime.fill import fill_and_decode, token_texts
-from edgeagent.runtime.literal import free_type, literal_ends, literal_value, repair_free, written
+from edgeagent.runtime.fill import fill_and_decode, token_texts, written
+from edgeagent.runtime.literal import free_type, literal_ends, literal_value, repair_free
 from edgeagent.scaffold import compile_schema
 from edgeagent.scaffold.testing import tiny_tokenizer
 
@@ -63,6 +63,7 @@ def test_literals_are_found_only_where_the_user_wrote_them():
     opened = [i for i in np.flatnonzero(closes >= 0)]
     assert len(opened) == 6                                # the listing's 2, the user's, the call's 3
     user = [i for i in opened if mine[i]]
+    assert list(np.flatnonzero(literal_ends(texts, "object", mine) >= 0)) == user   # the rest never read
     assert len(user) == 1 and literal_value(text_of(ctx[user[0]:closes[user[0]] + 1]), "object") \
         == '{"math": 90, "art": 70}'
 
