@@ -83,8 +83,9 @@ class ToolGate:
         z = (np.asarray(features, np.float64) - self.mean) / self.scale
         return float(1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias))))
 
-    def calls(self, mode_logits, match: np.ndarray) -> bool:
-        return self.prob(gate_features(mode_logits, match)) >= self.threshold
+    def calls(self, mode_logits, match: np.ndarray, threshold: float | None = None) -> bool:
+        """Whether p(call) reaches ``threshold`` (None: the gate's own)."""
+        return self.prob(gate_features(mode_logits, match)) >= (self.threshold if threshold is None else threshold)
 
     def save(self, folder: str | Path) -> Path:
         path = Path(folder) / GATE_FILE

@@ -28,9 +28,11 @@ from edgeagent.formats import call_syntax, render_prompt, resolve_mode
 from edgeagent.formats.hermes import LISTINGS
 from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
+from edgeagent.runtime.clauses import away
 from edgeagent.runtime.fill import SpanRules, fill_and_decode, first_of_lists, next_in_list, top_property
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.names import NameTrie
+from edgeagent.runtime.percent import percent_fractions
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
 from edgeagent.runtime.stated import prose_of, restate
@@ -87,12 +89,17 @@ class PipelineConfig:
     # False: the mode head's argmax alone (dev, first requests: calls 95.1% / prose 86.9% right with
     # it, 97.5% / 78.8% without; README "The tool gate")
     gate: bool = True
+    # the gate's threshold on p(call); None: the one saved with the gate (tool_gate.json)
+    gate_threshold: float | None = None
 
     def __post_init__(self):
         for name, allowed in (("select", ("head", "trunk")), ("args_decoder", ("diffusion", "ar")),
                               ("listing", LISTINGS + (None,))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"PipelineConfig.{name}: expected one of {allowed}, got {getattr(self, name)!r}")
+        if self.gate_threshold is not None and not 0.0 <= self.gate_threshold <= 1.0:
+            raise ValueError(f"PipelineConfig.gate_threshold: expected a probability in [0, 1] or null, "
+                             f"got {self.gate_threshold!r}")
 
 
 def _tools(request) -> list:
@@ -317,7 +324,7 @@ class Pipeline:
             mode_logits[MODES.index("tool")] = -np.inf
         gate = getattr(self.b, "tool_gate", None) if self.cfg.gate else None
         if features is not None and choice == "auto" and gate is not None and first:
-            if gate.calls(mode_logits, features[0]):
+            if gate.calls(mode_logits, features[0], self.cfg.gate_threshold):
                 return "tool"
             mode_logits[MODES.index("tool")] = -np.inf
         return MODES[int(np.argmax(mode_logits))]
@@ -326,13 +333,13 @@ class Pipeline:
         """(match features [K, N_MATCH], dialog features [K, N_DIALOG]) of the listed tools against
         the request and the conversation's ``turns`` (runtime/select.py message_turns): what the
         tool gate and the selection head read."""
-        listed = [(t["function"]["name"], t["function"].get("description") or "", t["function"].get("parameters"))
-                  for t in tools]
+        listed = _listed(tools)
         return match_features(last_user_text(messages), listed), dialog_features(turns, listed)
 
     def _calls(self, ids, hidden, cache, tools, forced_name, match=None, request_text: str = "",
                prose: list[str] | None = None):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}
+        listed_tools = _listed(tools)
         seq = list(ids)
         states = [hidden]
         calls, errors, routes = [], [], []
@@ -406,7 +413,9 @@ class Pipeline:
                                                      end_weight=self.cfg.end_weight, rules=self.cfg.rules,
                                                      named=named_properties([s.pointer for s in sc.slots],
                                                                             request_text), taken=before,
-                                                     claimed=elsewhere)
+                                                     claimed=elsewhere, away=(request_text, away(
+                                                         request_text, listed_tools, index))
+                                                     if self.cfg.rules.other_clauses else None)
                 route, written = info.routes, False
                 spans = {ptr: range(offset + first, offset + last + 1)   # sequence positions it copied
                          for ptr, (first, last) in info.spans.items()}
@@ -416,6 +425,8 @@ class Pipeline:
                 restated = restate(args, prose)
                 if restated != args and schema_violation(restated, schema) is None:
                     args = restated
+            if args is not None and self.cfg.rules.percent_fractions:
+                args = percent_fractions(args, schema, request_text)
             if args is not None and self.cfg.rules.named_members and not written:
                 args = with_named_members(args, schema, request_text)
             if args is not None and self.cfg.rules.list_split and not written and not listed:
@@ -464,6 +475,13 @@ class Pipeline:
             else:
                 break
         return calls, errors, routes
+
+
+def _listed(tools: list) -> list[tuple[str, str, dict]]:
+    """(name, description, parameters) of each listed tool: what runtime/select.py and
+    runtime/clauses.py read."""
+    return [(t["function"]["name"], t["function"].get("description") or "", t["function"].get("parameters"))
+            for t in tools]
 
 
 _NO_NAME = frozenset(("true", "false", "dontcare", "none", "null", "any", "all", "other"))

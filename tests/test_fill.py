@@ -303,6 +303,8 @@ def test_copied_strings_are_whole_chunks_without_edge_punctuation():
     assert snap_to_words(text_of, ids, 26, 26) == (26, 28)              # a split character is not cut
     assert [trim_edges(x) for x in ("Paris,", "(NY", "NY)", "f(x)", "a [b]", "XYZ's.")] == \
         ["Paris", "NY", "NY", "f(x)", "a [b]", "XYZ"]
+    assert [trim_edges(x) for x in ("(stress, social support).", "[a]", "(a) and (b)", "((a))", "(a")] == \
+        ["stress, social support", "a", "(a) and (b)", "a", "a"]
 
 
 def test_next_in_list_moves_a_repeated_value_to_the_next_listed_one():

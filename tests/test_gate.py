@@ -128,3 +128,21 @@ def test_gate_data_reads_the_first_requests_that_list_tools():
     assert data["x"].shape == (3, len(GATE_FEATURES)) and (data["x"][:, 0] == 1.0).all()
     name_cover = 1 + MATCH_FEATURES.index("name_cover")
     assert data["x"][0, name_cover] > data["x"][2, name_cover]     # "weather" is in the request, not the joke
+
+
+def test_a_threshold_set_in_the_config_replaces_the_gates_own():
+    n = len(GATE_FEATURES)
+    gate = ToolGate(weights=[1.0] + [0.0] * (n - 1), bias=0.0, mean=[0.0] * n, scale=[1.0] * n, threshold=0.5)
+    match = np.zeros((1, N_MATCH))
+    logits = [0.0, 0.0, -0.5]                                   # tool 0.5 below chat: p(call) = 0.38
+    assert gate.prob(gate_features(logits, match)) == pytest.approx(1 / (1 + np.exp(0.5)))
+    assert not gate.calls(logits, match) and not gate.calls(logits, match, None)
+    assert gate.calls(logits, match, 0.3) and not gate.calls(logits, match, 0.4)
+
+
+def test_the_config_refuses_a_threshold_that_is_no_probability():
+    from edgeagent.runtime.pipeline import PipelineConfig
+
+    assert PipelineConfig(gate_threshold=0.3).gate_threshold == 0.3
+    with pytest.raises(ValueError, match="gate_threshold"):
+        PipelineConfig(gate_threshold=1.5)

@@ -400,3 +400,43 @@ def test_an_enum_member_the_request_names_fills_the_property_left_out():
     assert with_named_members({}, schema, "A true story, whatever the genre (dontcare)") == {}  # flags name nothing
     assert with_named_members({}, {"type": "object", "properties": {"g": {"enum": ["Pop"]}},
                                    "additionalProperties": False, "maxProperties": 0}, "Pop") == {}  # breaks the schema
+
+
+def test_the_pipeline_hands_the_filler_the_other_tools_sentences_and_rewrites_percentages(pipeline, monkeypatch):
+    """SpanRules.other_clauses: the filler gets the character spans of the other tool's sentence
+    (None while the rule is off, its default); SpanRules.percent_fractions: a "5%" copied as 5 for a
+    rate the description asks as a decimal is written 0.05."""
+    import dataclasses
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    def tool(name, description, prop, prop_description):
+        return {"type": "function", "function": {"name": name, "description": description, "parameters": {
+            "type": "object", "properties": {prop: {"type": "number", "description": prop_description}},
+            "required": [prop]}}}
+
+    tools = [tool("calculateFutureValue", "Future value of an investment", "rate", "The rate as a decimal"),
+             tool("getHotelRevenue", "Revenue of a hotel", "hotel_id", "The hotel")]
+    text = "Calculate the future value at a rate of 5% a year. Finally, get the revenue of hotel 7."
+    request = {"messages": [{"role": "user", "content": text}], "tools": tools,
+               "tool_choice": {"type": "function", "function": {"name": "calculateFutureValue"}}}
+    seen = []
+
+    def fake_fill(sc, *a, **kw):
+        seen.append(kw.get("away"))
+        return {"rate": 5}, None, FillInfo(routes={}), None
+
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", fake_fill)
+
+    def run(**rules):
+        seen.clear()
+        monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+            pipeline.cfg, max_calls=1, rules=dataclasses.replace(pipeline.cfg.rules, **rules)))
+        return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
+
+    assert run() == [{"rate": 0.05}] and seen == [None]
+    assert run(percent_fractions=False) == [{"rate": 5}]
+    run(other_clauses=4.0)
+    (request_text, spans), = seen
+    assert request_text == text and [text[a:b] for a, b in spans] == ["Finally, get the revenue of hotel 7."]

@@ -97,9 +97,11 @@ def test_the_rules_ablation_turns_only_the_rules_off(backend):
 
 def test_the_ar_baseline_rewrites_no_value(backend):
     """(a) decodes as the issue defines it: no value of a written call is restated afterwards
-    (SpanRules.stated_values off), while the diffusion path restates."""
-    assert not pp.ar_constrained(backend=backend).pipeline.cfg.rules.stated_values
-    assert pp.diffusion(backend=backend, steps=1).pipeline.cfg.rules.stated_values
+    (SpanRules.stated_values and percent_fractions off), while the diffusion path restates."""
+    ar = pp.ar_constrained(backend=backend).pipeline.cfg.rules
+    ours = pp.diffusion(backend=backend, steps=1).pipeline.cfg.rules
+    assert not ar.stated_values and not ar.percent_fractions
+    assert ours.stated_values and ours.percent_fractions
 
 
 def test_steps_reach_the_pipeline(backend):
