@@ -202,6 +202,11 @@ def test_span_length_penalty_and_sentence_stops():
     _, ctx, text_of, _, words = _words("data from 2004. Finally a report for the U.S. in May? yes")
     marked = [w for w, s in zip(words, sentence_stops(token_texts(text_of, ctx))) if s]
     assert "".join(marked).count(".") == 1 and "?" in "".join(marked), (words, marked)
+    text = "See Dr. John R. Ichiuji in St. Louis. Then call Mr. Smith."
+    _, ctx, text_of, _, words = _words(text)
+    stops = np.flatnonzero(sentence_stops(token_texts(text_of, ctx)))
+    ends = np.cumsum([len(w) for w in words])                           # the character after each token
+    assert [text[:ends[i]] for i in stops] == ["See Dr. John R. Ichiuji in St. Louis."]  # titles, initials go on
 
 
 def test_a_copied_number_takes_its_decimals_and_thousands_groups():
