@@ -426,7 +426,8 @@ class Pipeline:
                 if restated != args and schema_violation(restated, schema) is None:
                     args = restated
             if args is not None and self.cfg.rules.percent_fractions:
-                args = percent_fractions(args, schema, request_text)
+                fractions = percent_fractions(args, schema, request_text)   # kept only where it fits the schema
+                args = fractions if fractions == args or schema_violation(fractions, schema) is None else args
             if args is not None and self.cfg.rules.named_members and not written:
                 args = with_named_members(args, schema, request_text)
             if args is not None and self.cfg.rules.list_split and not written and not listed:

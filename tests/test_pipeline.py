@@ -437,6 +437,9 @@ def test_the_pipeline_hands_the_filler_the_other_tools_sentences_and_rewrites_pe
 
     assert run() == [{"rate": 0.05}] and seen == [None]
     assert run(percent_fractions=False) == [{"rate": 5}]
+    tools[0]["function"]["parameters"]["properties"]["rate"]["minimum"] = 1    # a fraction would break it
+    assert run() == [{"rate": 5}]
+    del tools[0]["function"]["parameters"]["properties"]["rate"]["minimum"]
     run(other_clauses=4.0)
     (request_text, spans), = seen
     assert request_text == text and [text[a:b] for a, b in spans] == ["Finally, get the revenue of hotel 7."]
