@@ -89,26 +89,3 @@ def away(text: str, tools: list[tuple[str, str, dict]], f: int) -> list[tuple[in
     if len({o for o in owner if o is not None}) < 2:
         return []
     return [seg for seg, o, m in zip(segs, owner, mine) if o is not None and o != f and not m]
-
-
-_REQUEST = re.compile(r"<\|im_start\|>user\n(.*?)(?:<\|im_end\|>|$)", re.DOTALL)
-
-
-def away_tokens(texts: list[str], request: str, spans: list[tuple[int, int]]) -> np.ndarray:
-    """[T] bool: the context tokens (``texts``, token_texts) over ``spans`` of the last user message,
-    found in the ChatML prompt as ``request``; all False where the prompt's last user message is not
-    ``request`` (cut off by the context window, or rendered otherwise)."""
-    out = np.zeros(len(texts), bool)
-    if not spans:
-        return out
-    joined = "".join(texts)
-    last = None
-    for last in _REQUEST.finditer(joined):
-        pass
-    if last is None or not last.group(1).startswith(request.rstrip()[:64]):
-        return out
-    base = last.start(1)
-    bounds = np.cumsum([0] + [len(t) for t in texts])
-    for a, b in spans:
-        out[np.searchsorted(bounds, base + a, side="right") - 1:np.searchsorted(bounds, base + b, side="left")] = True
-    return out

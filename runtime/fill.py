@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN, KIND_IDS, position_kind
-from edgeagent.runtime.clauses import away_tokens
 from edgeagent.runtime.literal import free_type, literal_ends, literal_value, repair_free
 
 VALUE_KINDS = ("string", "number", "integer", "json")
@@ -126,15 +125,20 @@ def sentence_stops(texts: list[str]) -> np.ndarray:
 _LISTING = re.compile(r"<tools>.*?</tools>", re.DOTALL)
 
 
+def _covering(texts: list[str], spans) -> np.ndarray:
+    """[T] bool: the tokens (``texts``, token_texts) that overlap the character spans [(start, end)]
+    of their joined text."""
+    bounds = np.cumsum([0] + [len(t) for t in texts])
+    out = np.zeros(len(texts), bool)
+    for a, b in spans:
+        out[np.searchsorted(bounds, a, side="right") - 1:np.searchsorted(bounds, b, side="left")] = True
+    return out
+
+
 def _matched(texts: list[str], pattern, group: int = 0) -> np.ndarray:
     """[T] bool: the tokens (``texts``, token_texts) that overlap the characters of ``group`` of a
     match of ``pattern`` in their joined text."""
-    bounds = np.cumsum([0] + [len(t) for t in texts])
-    out = np.zeros(len(texts), bool)
-    for m in pattern.finditer("".join(texts)):
-        out[np.searchsorted(bounds, m.start(group), side="right") - 1:
-            np.searchsorted(bounds, m.end(group), side="left")] = True
-    return out
+    return _covering(texts, [(m.start(group), m.end(group)) for m in pattern.finditer("".join(texts))])
 
 
 def tool_listing(texts: list[str]) -> np.ndarray:
@@ -152,6 +156,21 @@ def written(texts: list[str]) -> np.ndarray:
     prompt. A free-form value comes from what was written there, never from the tool listing or
     from the arguments of a call made earlier in the turn."""
     return _matched(texts, _WRITTEN, 1)
+
+
+_REQUEST = re.compile(r"<\|im_start\|>user\n(.*?)(?:<\|im_end\|>|$)", re.DOTALL)
+
+
+def away_tokens(texts: list[str], request: str, spans: list[tuple[int, int]]) -> np.ndarray:
+    """[T] bool: the context tokens (``texts``, token_texts) over character ``spans`` of the last user
+    message (runtime/clauses.py away), found in the ChatML prompt as ``request``; all False where
+    the prompt's last user message is not ``request`` (cut off by the context window, or rendered
+    otherwise)."""
+    found = list(_REQUEST.finditer("".join(texts))) if spans else []
+    last = found[-1] if found else None
+    if last is None or not last.group(1).startswith(request.rstrip()[:64]):
+        return np.zeros(len(texts), bool)
+    return _covering(texts, [(last.start(1) + a, last.start(1) + b) for a, b in spans])
 
 
 def number_starts(texts: list[str]) -> np.ndarray:
@@ -377,7 +396,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     ``claimed``: top-level property name -> context positions inside the values earlier calls of the
     turn (any function) copied for it (SpanRules.optional_echoes).
     ``away``: (request text, character spans of it) that this call's values should not come from
-    (runtime/clauses.py away); SpanRules.other_clauses is taken off their tokens' start scores.
+    (runtime/clauses.py away; away_tokens); SpanRules.other_clauses is taken off their tokens' start scores.
     """
     rules = rules or SpanRules()
     ids = np.array(sc.masked(), dtype=np.int64)

@@ -4,8 +4,8 @@ pointed away from the others (SpanRules.other_clauses)."""
 import numpy as np
 
 from edgeagent.heads.spec import ACTION_SPAN
-from edgeagent.runtime.clauses import away, away_tokens, segments
-from edgeagent.runtime.fill import SpanRules, fill_and_decode, token_texts
+from edgeagent.runtime.clauses import away, segments
+from edgeagent.runtime.fill import SpanRules, away_tokens, fill_and_decode, token_texts
 from edgeagent.scaffold import compile_schema
 from edgeagent.scaffold.testing import tiny_tokenizer
 
