@@ -1018,7 +1018,7 @@ def _continue_lists(sc, ids, gen, copied, ctx_ids, text_of, tokenize, allowed, i
         first, last = copied[s.index]
         values = list_elements(text_of(ctx_ids[last + 1: last + 160]), s.kind, len(items) - 1)
         lead = _LIST_LEAD.search(text_of(ctx_ids[max(0, first - 80):first])) if s.kind != "string" else None
-        if lead:                                      # "5, 10, 15" copied from "10": the list starts at 5
+        if lead:                                        # "5, 10, 15" copied from "10": the list starts at 5
             values = [*_LIST_NUMBER.findall(lead.group(0)), text_of(ctx_ids[first:last + 1]).strip(), *values]
         else:
             items = items[1:]
