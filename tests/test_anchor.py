@@ -192,3 +192,17 @@ def test_close_logp_reads_the_quote_for_strings_and_the_comma_for_numbers(tok):
     logits[0, quote] = logits[1, comma] = 12.0
     s, n = texts.close_logp(logits, "string"), texts.close_logp(logits, "number")
     assert s[0] > -0.01 and s[1] < -5 and n[1] > -0.01 and n[0] < -5
+
+
+def test_a_minus_sign_after_an_equals_sign_reads_as_the_minus():
+    class Pieces:                                 # a vocabulary where "=-" is one token, as in SmolLM2's
+        words = ["-", "=-", " 3", "=", "x"]
+
+        def decode(self, ids, skip_special_tokens=False):
+            return self.words[ids[0]]
+
+    texts = TokenTexts(Pieces(), 5)
+    logits = np.zeros(5)
+    logits[0] = 12.0                              # the trunk writes "-" after {"b":
+    scores = texts.scores(logits, np.array([3, 1, 2]))   # "=", "=-", " 3" (b=-3)
+    assert scores.argmax() == 1 and scores[1] > -0.01

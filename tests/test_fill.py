@@ -322,6 +322,11 @@ def test_next_in_list_moves_a_repeated_value_to_the_next_listed_one():
     assert next_in_list(request, "Spotify", ["Spotify"]) is None    # not in a list: stays
     assert next_in_list(request, "Paris", ["Paris"]) is None        # not in the request
     assert next_in_list(request, True, [True]) is None
+    # the list is where the value stands whole: "10" is not the one inside "$1000"
+    request = "An investment paying $1000 per year at 5%, for 10, 20 and 30 years."
+    assert next_in_list(request, 10, [10]) == 20
+    assert next_in_list(request, 1000, [1000]) is None
+    assert next_in_list("Parisian cafes first, then Paris and Rome.", "Paris", ["Paris"]) == "Rome"
 
 
 def test_values_are_copied_from_the_conversation_not_the_tool_listing():
@@ -660,3 +665,35 @@ def test_an_element_read_back_is_never_part_of_a_used_value():
     request = "The substance is a white powder and should be analyzed using mass spectrometry."
     assert next_in_list(request, "should be analyzed", ["white powder", "should be analyzed"], closed=True) is None
     assert next_in_list("Check my savings and checking account", "checking", ["my savings"], closed=True) is None
+
+
+def test_name_run_widens_a_copied_name_to_its_capitalized_words():
+    from edgeagent.runtime.fill import name_run
+
+    def widened(text, value):
+        texts = list(text)                                             # one token per character
+        at = text.index(value)
+        first, last = name_run(texts, at, at + len(value) - 1)
+        return text[first:last + 1].strip()
+
+    text = "user\nShow films of Leonardo DiCaprio and the color Sea Green. Find Tokyo hotels for ID ABC123."
+    assert widened(text, "Leonardo") == "Leonardo DiCaprio"
+    assert widened(text, "DiCaprio") == "Leonardo DiCaprio"
+    assert widened(text, "Green") == "Sea Green"
+    assert widened(text, "Tokyo") == "Tokyo"                          # "Find" opens the sentence
+    assert widened(text, "ABC123") == "ABC123"                        # "ID" and codes are no names
+    assert widened(text, "films") == "films"                          # a lower-case edge stays
+    assert widened("user\nin Boston, Chicago and Miami", "Chicago") == "Chicago"   # commas part names
+
+
+def test_name_runs_widen_a_copied_string_only_when_on():
+    from edgeagent.runtime.fill import SpanRules
+
+    tok, ctx, text_of, tokenize, words = _words("user\nmovies with Leonardo DiCaprio please")
+    sc = compile_schema({"type": "object", "properties": {"actor": {"type": "string"}}, "required": ["actor"]}, tok)
+    leo = next(i for i, w in enumerate(words) if w.strip().startswith("L"))
+    leo_end = max(i for i in range(leo, len(words)) if "".join(words[leo:i + 1]).strip() == "Leonardo")
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(leo, leo_end), T=len(ctx))
+    run = lambda on: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(name_runs=on))[0]
+    assert run(False) == {"actor": "Leonardo"}
+    assert run(True) == {"actor": "Leonardo DiCaprio"}

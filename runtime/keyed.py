@@ -1,0 +1,67 @@
+"""Numbers the conversation states under a property's own name (SpanRules.keyed_numbers; numpy only).
+
+"the initial velocity of 10 and acceleration of 9.8", "coefficients a=1, b=-3, c=2", "a rectangle
+with width of 7 units and length of 10 units": the request names the property and gives its value
+right after it. The slot filler's span start often lands on a neighbouring number (acceleration 10,
+width 10), so the start of each number written just after the property's name, as its words
+("initial_velocity", "initialVelocity": "initial velocity") and a plural "s", with at most two
+linking words ("of", "is", "=", ":", "to", "at", "about", ...) and a "$" between, gets a bonus. The
+head still picks among several such numbers (a merged request says "width of 7 ... width of 3"),
+and SpanRules.fresh_repeats still moves a further call off the first call's.
+
+A name of single letters ("a", "b", "x") counts only with "=" or ":" after it ("a = 3"), never as
+an article ("a 3 bedroom villa"). Only the words of a user or tool message count, never the tool
+listing's descriptions. A percentage counts as written ("interest rate of 5%": 5), and
+SpanRules.percent_fractions writes it 0.05 where the description asks for a fraction.
+
+Measured on the training split of ../shared/data (glaive en, Seal-Tools, SGD; the numbers the
+calls hold, user messages before the call; scripts/measure_keyed.py): of 523 number values, 221
+are written after their name so, and 217 of those are one of the numbers written there (216 the
+first of them; a percentage counts as written or as its fraction).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+NUMBER = r"([-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?)(?!\w|\.\d|,\d)"
+LINK = (r"(?:\s*(?:of|is|was|=|:|equals|equal\s+to|at|to|be|around|about|approximately|as|set\s+to)?\s*)"
+        r"{0,2}\$?")
+_SINGLE = r"\s*[=:]\s*"
+
+
+def key_words(pointer: str) -> list[str]:
+    """The lower-case words of the last property name in a JSON pointer ("/stops/0/startTime" ->
+    ["start", "time"]); [] where the pointer ends in an array item."""
+    last = pointer.rsplit("/", 1)[-1]
+    if not last or last.isdigit():
+        return []
+    last = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", last)
+    return [w for w in re.split(r"[_\W]+", last.lower()) if w]
+
+
+def keyed_pattern(pointer: str) -> re.Pattern | None:
+    """The pattern of a number written right after the property's name; group 1 is the number."""
+    words = key_words(pointer)
+    if not words:
+        return None
+    name = r"\b" + r"[\s_-]+".join(map(re.escape, words)) + r"s?\b"
+    link = _SINGLE if all(len(w) < 2 for w in words) else LINK
+    return re.compile(name + link + NUMBER, re.IGNORECASE)
+
+
+def keyed_starts(texts: list[str], pointer: str, where: np.ndarray) -> np.ndarray:
+    """[T] bool: the context tokens (``texts``, runtime/fill.py token_texts) where a number stated
+    under the property's name starts, among the tokens ``where`` allows (the written messages)."""
+    out = np.zeros(len(texts), bool)
+    pattern = keyed_pattern(pointer)
+    if pattern is None:
+        return out
+    bounds = np.cumsum([0] + [len(t) for t in texts])
+    for m in pattern.finditer("".join(texts)):
+        token = int(np.searchsorted(bounds, m.start(1), side="right") - 1)
+        if 0 <= token < len(texts) and where[token]:
+            out[token] = True
+    return out

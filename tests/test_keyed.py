@@ -1,0 +1,111 @@
+"""Signed numbers and numbers stated under a property's name (runtime/keyed.py, SpanRules.keyed_numbers)."""
+
+import numpy as np
+
+from edgeagent.heads.spec import ACTION_SPAN
+from edgeagent.runtime.fill import (SpanRules, extend_number, fill_and_decode, number_starts, signed_starts,
+                                    span_value)
+from edgeagent.runtime.keyed import key_words, keyed_pattern, keyed_starts
+from edgeagent.scaffold import compile_schema
+from edgeagent.scaffold.testing import tiny_tokenizer
+
+# token pieces as a BPE tokenizer cuts them: "=-" is one token in SmolLM2's vocabulary
+PIECES = [" b", "=-", "3", ",", " c", "=", "2", " x", "(-", "4", ")", " 1", "e", "-", "9", " COVID", "-", "19",
+          " at", " \u2212", "5"]
+
+
+def _text_of(pieces):
+    return lambda sel: "".join(pieces[int(i)] for i in sel)
+
+
+def test_a_minus_sign_after_an_equals_sign_or_a_bracket_starts_a_number():
+    ends = number_starts(PIECES)
+    found = ["".join(PIECES[i:j + 1]) for i, j in enumerate(ends) if j >= 0]
+    # "COVID-19" and the exponent of "1e-9" are no signed numbers; "=-3" and "(-4" are
+    assert found == ["=-3", "2", "(-4", " 1", " \u22125"], found
+
+
+def test_a_signed_number_reads_as_its_value():
+    text_of, ids = _text_of(PIECES), np.arange(len(PIECES))
+    assert span_value(text_of, ids, 1, 2, "integer") == "-3"
+    assert span_value(text_of, ids, 8, 9, "number") == "-4"
+    assert span_value(text_of, ids, 19, 20, "integer") == "-5"
+    assert span_value(text_of, ids, 5, 6, "integer") is None            # "=2": no sign, not a number
+
+
+def test_a_number_takes_its_exponent():
+    text_of, ids = _text_of(PIECES), np.arange(len(PIECES))
+    last = extend_number(text_of, ids, 11, 11)
+    assert text_of(ids[11:last + 1]) == " 1e-9"
+    assert span_value(text_of, ids, 11, last, "number") == "1e-9"
+    assert span_value(text_of, ids, 11, last, "integer") is None
+    pieces = [" 5", "e", "-", "9", "x"]                                 # "5e-9x" is a word, not a number
+    assert extend_number(_text_of(pieces), np.arange(5), 0, 0) == 0
+
+
+def test_a_signed_number_scores_the_better_of_its_sign_and_its_first_digit():
+    starts = np.zeros(len(PIECES))
+    starts[2] = 7.0                                                     # the head points at "3" of "=-3"
+    out = signed_starts(starts, PIECES, number_starts(PIECES))
+    assert out[1] == 7.0 and out[2] == 7.0 and out[0] == 0.0
+    assert starts[1] == 0.0                                             # the input is left as it was
+
+
+def test_key_words_split_snake_and_camel_case():
+    assert key_words("/initial_velocity") == ["initial", "velocity"]
+    assert key_words("/stops/0/startTime") == ["start", "time"]
+    assert key_words("/data/0") == []                                   # an array item has no name
+
+
+def _keyed(text, pointer):
+    texts = list(text)                                                  # one token per character
+    hits = keyed_starts(texts, pointer, np.ones(len(texts), bool))
+    return [text[i:i + 4] for i in np.flatnonzero(hits)]
+
+
+def test_a_number_right_after_its_name_is_keyed():
+    text = "initial velocity of 10 and acceleration of 9.8 within 5 seconds"
+    assert _keyed(text, "/acceleration") == ["9.8 "]
+    assert _keyed(text, "/initial_velocity") == ["10 a"]
+    assert _keyed(text, "/time") == []                                  # "5 seconds" names no time
+    assert _keyed("a budget of $50,000.", "/budget") == ["50,0"]
+    assert _keyed("widths of 7 units", "/width") == ["7 un"]
+    assert _keyed("an interest rate of 5% a year", "/interest_rate") == ["5% a"]   # as written
+    assert _keyed("a rate of 1,5 or 2.5.", "/rate") == []               # "1,5" is no number of its own
+
+
+def test_a_name_of_one_letter_needs_an_equals_sign():
+    assert _keyed("coefficients a=1, b = -3, c: 2", "/b") == ["-3, "]
+    assert _keyed("coefficients a=1, b = -3, c: 2", "/c") == ["2"]
+    assert _keyed("find a 3 bedroom villa", "/a") == []                # an article, not the property
+    assert keyed_pattern("/0") is None
+
+
+def test_keyed_numbers_only_count_where_allowed():
+    text = "width of 7"
+    where = np.zeros(len(text), bool)
+    assert not keyed_starts(list(text), "/width", where).any()
+
+
+def test_a_number_slot_takes_the_number_stated_under_its_name():
+    tok = tiny_tokenizer()
+    text = "<|im_start|>user\nrectangle with length of 10 and width of 7<|im_end|>"
+    ctx = np.asarray(tok.encode(text, add_special_tokens=False).ids)
+    text_of = lambda ids: tok.decode([int(i) for i in ids])
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids
+    words = [text_of([i]) for i in ctx]
+    ten = next(i for i, w in enumerate(words) if w.strip().startswith("1"))
+    sc = compile_schema({"type": "object", "properties": {"width": {"type": "integer"}}, "required": ["width"]}, tok)
+
+    def step(ids, kinds, spos, rows=None):
+        L, T = len(ids), len(ctx)
+        tok_logits = np.zeros((L, sc.null_id + 1), np.float32)
+        act = np.zeros((L, 3), np.float32)
+        act[:, ACTION_SPAN] = 5.0
+        start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+        start[:, ten] = 9.0                                              # the head points at "10"
+        return tok_logits if rows is None else tok_logits[np.asarray(rows, np.int64)], act, start, end
+
+    run = lambda k: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(keyed_numbers=k))[0]
+    assert run(0.0) == {"width": 10}
+    assert run(100.0) == {"width": 7}
