@@ -53,6 +53,23 @@ def test_training_learns_what_separates_and_beats_the_margin_alone():
     assert set(gated) >= {"calls_right", "prose_right", "balanced", "by_source"}
 
 
+def test_a_gate_reads_only_the_features_it_is_given():
+    gate = train_gate(_data(), features=["tool_margin"])
+    assert gate.weights[0] > 0 and not any(gate.weights[1:])
+    with pytest.raises(ValueError, match="none of"):
+        train_gate(_data(), features=["tool_margin", "loudness"])
+
+
+def test_groups_weigh_the_same_in_the_fit():
+    """Two groups that disagree about the margin: the bigger one wins unless each weighs the same."""
+    a, b = _data(600, seed=0), _data(200, seed=1)
+    b["x"][:, 0] *= -1                                          # the small group's calls have low margins
+    data = {k: np.concatenate([a[k], b[k]]) for k in ("x", "y", "mode")} | {"source": ["s"] * 800}
+    items = train_gate(data, features=["tool_margin"]).weights[0]
+    groups = train_gate(data, features=["tool_margin"], groups=["a"] * 600 + ["b"] * 200).weights[0]
+    assert 0 < groups < items
+
+
 def test_training_needs_both_kinds():
     data = _data()
     data["y"][:] = 1
