@@ -32,6 +32,7 @@ from edgeagent.runtime.clauses import away
 from edgeagent.runtime.fill import SpanRules, fill_and_decode, first_of_lists, next_in_list, top_property
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.names import NameTrie
+from edgeagent.runtime.owed import held_numbers, numbers_owed
 from edgeagent.runtime.percent import percent_fractions
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
@@ -252,7 +253,7 @@ class Pipeline:
         select = features if forced_name is None and len(tools) > 1 and self.cfg.select == "head" \
             and getattr(self.b, "has_select", False) else None
         calls, errors, routes = self._calls(ids, hidden, cache, tools, forced_name, select,
-                                            last_user_text(messages), prose_of(messages))
+                                            last_user_text(messages), prose_of(messages), first_request(turns))
         timings.update(call_s=time.perf_counter() - t0, total_s=time.perf_counter() - t0)
         out = {"id": request.get("id"), "mode": "tool", "content": "", "tool_calls": calls, "timings": timings,
                "routes": routes}
@@ -337,7 +338,7 @@ class Pipeline:
         return match_features(last_user_text(messages), listed), dialog_features(turns, listed)
 
     def _calls(self, ids, hidden, cache, tools, forced_name, match=None, request_text: str = "",
-               prose: list[str] | None = None):
+               prose: list[str] | None = None, first: bool = False):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}
         listed_tools = _listed(tools)
         seq = list(ids)
@@ -363,6 +364,7 @@ class Pipeline:
         taken: dict[str, dict[str, set[int]]] = {}  # function -> pointer -> where its values were copied from
         claimed: dict[str, set[int]] = {}      # top-level property -> positions inside values copied for it
         held: dict[str, set[int]] = {}         # function -> positions inside the values its calls copied
+        due: set[float] | None = None          # SpanRules.numbers_owed: the next call must hold one of these
         for k in range(self.cfg.max_calls):
             header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
             if pin is not None:
@@ -454,6 +456,9 @@ class Pipeline:
             if args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
                                    for c in calls) or (stale and route.get("") != "next-in-list"):
                 break  # the same call again: parallel calls are never repeats, so the turn is over
+            if due is not None and held_numbers(args).isdisjoint(due):
+                break  # the call the owed numbers asked for holds none of them
+            due = None
             if not written:
                 for ptr, at in spans.items():
                     taken.setdefault(name, {}).setdefault(ptr, set()).add(at.start)
@@ -473,6 +478,9 @@ class Pipeline:
                     moved, listed = _with_values(args, listed, sc, schema), {}
             elif another:
                 pin = forced_name
+            elif rules.numbers_owed and first and not written and (owed := numbers_owed(
+                    request_text, [json.loads(c["function"]["arguments"]) for c in calls])):
+                pin, due = forced_name, owed   # "also for a person who is 5.6 feet": one more call
             else:
                 break
         return calls, errors, routes

@@ -443,3 +443,38 @@ def test_the_pipeline_hands_the_filler_the_other_tools_sentences_and_rewrites_pe
     run(other_clauses=4.0)
     (request_text, spans), = seen
     assert request_text == text and [text[a:b] for a, b in spans] == ["Finally, get the revenue of hotel 7."]
+
+
+def test_a_number_no_call_holds_asks_for_one_more_call(pipeline, monkeypatch):
+    """SpanRules.numbers_owed: the another-call head says "end" after the first call, but the request
+    still writes 1.6 and 60; one more call is made, and kept only where it holds one of them."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    tool = {"type": "function", "function": {"name": "bmi", "parameters": {
+        "type": "object", "properties": {"weight": {"type": "number"}, "height": {"type": "number"}},
+        "required": ["weight", "height"]}}}
+    request = {"messages": [{"role": "user", "content": "BMI for 1.8 m and 80 kg, also for 1.6 m and 60 kg."}],
+               "tools": [tool], "tool_choice": "required"}
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([3.0, 0.0]))
+
+    def run(fills, **rules):
+        monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda sc, *a, **kw: (
+            fills.pop(0) if fills else {"weight": 1, "height": 1}, None, FillInfo(routes={}), None))
+        monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+            pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, **rules)))
+        return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
+
+    fills = lambda: [{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}]
+    assert run(fills(), numbers_owed=False) == [{"weight": 80, "height": 1.8}]
+    assert run(fills(), numbers_owed=True) == [{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}]
+    # the further call holds none of the owed numbers: it is dropped and the turn ends
+    assert run([{"weight": 80, "height": 1.8}, {"weight": 80, "height": 2}], numbers_owed=True) == \
+        [{"weight": 80, "height": 1.8}]
+    # every number held: no further call
+    assert run([{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}, {"weight": 9, "height": 9}],
+               numbers_owed=True)[1:] == [{"weight": 60, "height": 1.6}]

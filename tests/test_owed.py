@@ -1,0 +1,19 @@
+"""Numbers the request writes that no call holds (runtime/owed.py)."""
+
+from edgeagent.runtime.owed import held_numbers, numbers_owed, written_numbers
+
+
+def test_numbers_written_on_their_own():
+    text = "x2 5m 2022-03-11 at 10:30, -3 and 60,000 or 5% then 3.5."
+    assert written_numbers(text) == {-3.0, 60000.0, 5.0, 3.5}
+
+
+def test_a_call_holds_numbers_as_values_percentages_and_inside_strings():
+    assert held_numbers({"rate": 0.05, "f": "3x^2 + 2", "xs": [1, {"y": 4}], "ok": True}) >= {5.0, 3.0, 2.0, 1.0, 4.0}
+    assert 1.0 not in held_numbers({"ok": True})                        # a boolean is no number
+
+
+def test_owed_numbers_are_the_written_ones_no_call_holds():
+    request = "BMI for 1.8 m and 80 kg, also for 1.6 m and 60 kg, at a 5% margin."
+    assert numbers_owed(request, [{"height": 1.8, "weight": 80, "margin": 0.05}]) == {1.6, 60.0}
+    assert numbers_owed(request, [{"height": 1.8, "weight": 80, "margin": 5}, {"height": 1.6, "weight": 60}]) == set()
