@@ -182,8 +182,8 @@ _SIGNED = re.compile(r"[=:(\[]*([-\u2212])([0-9].*)")
 def number_starts(texts: list[str]) -> np.ndarray:
     """[T] int: for each context token (``texts``, token_texts) where a number starts (a digit or a
     minus sign before one, also one that ends "=-" in "b=-3"; not inside a longer number or word),
-    the last token of its digits; -1 elsewhere. SpanRules.copy_numbers copies a number or integer value only as such a span (extend_number
-    then takes its decimals and thousands groups)."""
+    the last token of its digits; -1 elsewhere. SpanRules.copy_numbers copies a number or integer
+    value only as such a span (extend_number then takes its decimals and thousands groups)."""
     T = len(texts)
     out = np.full(T, -1, np.int64)
     digits = [t.isdigit() for t in texts]             # a token of digits only, no space before them
