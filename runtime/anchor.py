@@ -16,11 +16,11 @@ instead of one per value token; all of a call's slots go in one batched pass
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 
-_SIGN_AFTER = re.compile(r"[=:(\[]+([-\u2212])")
+from edgeagent.runtime.fill import SIGN_TOKEN
+
 TOP_K = 256          # trunk tokens read per slot; the rest count as FLOOR
 FLOOR = -20.0        # log-probability of a context token none of the top tokens matches
 END_REACH = 24       # context tokens a span's end is looked for in, from its start
@@ -37,7 +37,7 @@ class TokenTexts:
         for t in range(vocab_size):
             raw = tokenizer.decode([t], skip_special_tokens=False)
             text = raw.strip()
-            sign = _SIGN_AFTER.fullmatch(text)
+            sign = SIGN_TOKEN.fullmatch(text)
             text = sign.group(1) if sign else text     # "=-" of "b=-3" reads as the minus it ends in
             self.group[t] = groups.setdefault(text, len(groups)) if text else -1
             self.closes["string"][t] = raw.startswith('"')

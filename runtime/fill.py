@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN, KIND_IDS, position_kind
-from edgeagent.runtime.keyed import keyed_starts
+from edgeagent.runtime.keyed import keyed_pattern
 from edgeagent.runtime.literal import free_type, literal_ends, literal_value, repair_free
 
 VALUE_KINDS = ("string", "number", "integer", "json")
@@ -142,6 +142,15 @@ def _matched(texts: list[str], pattern, group: int = 0) -> np.ndarray:
     return _covering(texts, [(m.start(group), m.end(group)) for m in pattern.finditer("".join(texts))])
 
 
+def keyed_starts(texts: list[str], pointer: str, where: np.ndarray) -> np.ndarray:
+    """[T] bool: the context tokens (``texts``, token_texts) where a number the conversation states
+    under the property's name starts (runtime/keyed.py keyed_pattern), among those ``where`` allows."""
+    pattern = keyed_pattern(pointer)
+    if pattern is None:
+        return np.zeros(len(texts), bool)
+    return _covering(texts, [(m.start(1), m.start(1) + 1) for m in pattern.finditer("".join(texts))]) & where
+
+
 def tool_listing(texts: list[str]) -> np.ndarray:
     """[T] bool: context tokens (``texts``, token_texts) inside the system prompt's tool listing
     (``<tools>…</tools>``, both chat families). A value is copied from the conversation, not from a
@@ -175,7 +184,7 @@ def away_tokens(texts: list[str], request: str, spans: list[tuple[int, int]]) ->
 
 
 _SIGNS = "-\u2212"
-_SIGN_TOKEN = re.compile(r"[=:(\[]*[-\u2212]")          # a minus sign, after "=" / ":" / a bracket ("b=-3")
+SIGN_TOKEN = re.compile(r"[=:(\[]*([-\u2212])")        # a minus sign, after "=" / ":" / a bracket ("b=-3")
 _SIGNED = re.compile(r"[=:(\[]*([-\u2212])([0-9].*)")
 
 
@@ -190,7 +199,7 @@ def number_starts(texts: list[str]) -> np.ndarray:
     for i, t in enumerate(texts):
         body = t.lstrip()
         prev = "" if i == 0 or body != t else texts[i - 1][-1:]   # a token after white space starts fresh
-        sign = _SIGN_TOKEN.fullmatch(body) is not None and i + 1 < T and digits[i + 1]
+        sign = SIGN_TOKEN.fullmatch(body) is not None and i + 1 < T and digits[i + 1]
         if body[:1] in _SIGNS + "0123456789" and (prev.isalnum() or (prev and prev in ".,_" + _SIGNS)):
             continue                                   # "=-" (b=-3) starts fresh after any word
         if body[:1].isdigit():

@@ -1,4 +1,4 @@
-"""Numbers the conversation states under a property's own name (SpanRules.keyed_numbers; numpy only).
+"""Numbers the conversation states under a property's own name (SpanRules.keyed_numbers; stdlib only).
 
 "the initial velocity of 10 and acceleration of 9.8", "coefficients a=1, b=-3, c=2", "a rectangle
 with width of 7 units and length of 10 units": the request names the property and gives its value
@@ -7,7 +7,8 @@ width 10), so the start of each number written just after the property's name, a
 ("initial_velocity", "initialVelocity": "initial velocity") and a plural "s", with at most two
 linking words ("of", "is", "=", ":", "to", "at", "about", ...) and a "$" between, gets a bonus. The
 head still picks among several such numbers (a merged request says "width of 7 ... width of 3"),
-and SpanRules.fresh_repeats still moves a further call off the first call's.
+and SpanRules.fresh_repeats still moves a further call off the first call's. runtime/fill.py
+keyed_starts finds the pattern's numbers among the context tokens.
 
 A name of single letters ("a", "b", "x") counts only with "=" or ":" after it ("a = 3"), never as
 an article ("a 3 bedroom villa"). Only the words of a user or tool message count, never the tool
@@ -23,8 +24,6 @@ first of them; a percentage counts as written or as its fraction).
 from __future__ import annotations
 
 import re
-
-import numpy as np
 
 NUMBER = r"([-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?)(?!\w|\.\d|,\d)"
 LINK = (r"(?:\s*(?:of|is|was|=|:|equals|equal\s+to|at|to|be|around|about|approximately|as|set\s+to)?\s*)"
@@ -51,17 +50,3 @@ def keyed_pattern(pointer: str) -> re.Pattern | None:
     link = _SINGLE if all(len(w) < 2 for w in words) else LINK
     return re.compile(name + link + NUMBER, re.IGNORECASE)
 
-
-def keyed_starts(texts: list[str], pointer: str, where: np.ndarray) -> np.ndarray:
-    """[T] bool: the context tokens (``texts``, runtime/fill.py token_texts) where a number stated
-    under the property's name starts, among the tokens ``where`` allows (the written messages)."""
-    out = np.zeros(len(texts), bool)
-    pattern = keyed_pattern(pointer)
-    if pattern is None:
-        return out
-    bounds = np.cumsum([0] + [len(t) for t in texts])
-    for m in pattern.finditer("".join(texts)):
-        token = int(np.searchsorted(bounds, m.start(1), side="right") - 1)
-        if 0 <= token < len(texts) and where[token]:
-            out[token] = True
-    return out

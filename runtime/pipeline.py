@@ -243,7 +243,8 @@ class Pipeline:
         mode_logits = np.asarray(self.b.mode_logits(hidden[-1]), dtype=np.float64)
         turns = message_turns(messages)
         features = self._features(messages, tools, turns) if tools else None
-        mode = self._mode(mode_logits, choice, features, first_request(turns))
+        first = first_request(turns)
+        mode = self._mode(mode_logits, choice, features, first)
         timings = {"prefill_s": t_prefill, "prompt_tokens": len(ids), "reused_tokens": reused}
         if mode != "tool":
             content, n = self._generate(logits, cache, len(ids), on_token)
@@ -253,7 +254,7 @@ class Pipeline:
         select = features if forced_name is None and len(tools) > 1 and self.cfg.select == "head" \
             and getattr(self.b, "has_select", False) else None
         calls, errors, routes = self._calls(ids, hidden, cache, tools, forced_name, select,
-                                            last_user_text(messages), prose_of(messages), first_request(turns))
+                                            last_user_text(messages), prose_of(messages), first)
         timings.update(call_s=time.perf_counter() - t0, total_s=time.perf_counter() - t0)
         out = {"id": request.get("id"), "mode": "tool", "content": "", "tool_calls": calls, "timings": timings,
                "routes": routes}

@@ -74,9 +74,10 @@ def _dev_requests() -> list[dict]:
     from edgeagent.runtime.gate import first_request
     from edgeagent.runtime.select import message_turns
 
+    from gate_sweep import SETS                         # the three dev sets, as gate_sweep.py reads them
+
     out = []
-    for name, kw in {"default": {}, "splits": {"splits": "only", "n_no_call": 1000},
-                     "lists": {"lists": "only"}}.items():
+    for name, kw in SETS.items():
         for it in dev_items("cpu", **kw):
             if it["request"].get("tools") and first_request(message_turns(it["request"]["messages"])):
                 out.append({"split": f"dev-{name}", "dataset": it["source"].split("/")[0],

@@ -3,9 +3,9 @@
 import numpy as np
 
 from edgeagent.heads.spec import ACTION_SPAN
-from edgeagent.runtime.fill import (SpanRules, extend_number, fill_and_decode, number_starts, signed_starts,
-                                    span_value)
-from edgeagent.runtime.keyed import key_words, keyed_pattern, keyed_starts
+from edgeagent.runtime.fill import (SpanRules, extend_number, fill_and_decode, keyed_starts, number_starts,
+                                    signed_starts, span_value)
+from edgeagent.runtime.keyed import key_words, keyed_pattern
 from edgeagent.scaffold import compile_schema
 from edgeagent.scaffold.testing import tiny_tokenizer
 
