@@ -23,9 +23,14 @@ _DIGITS = re.compile(r"(?<!\d)-?\d+(?:,\d{3})*(?:\.\d+)?")
 _NUMBER = re.compile(r"(?<![\w.\-/:])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w/:\-]|\.\d)")
 
 
+def number_mentions(text: str) -> list[float]:
+    """The numbers ``text`` writes on their own, each time it writes one."""
+    return [float(m.group(0).replace(",", "")) for m in _NUMBER.finditer(text)]
+
+
 def written_numbers(text: str) -> set[float]:
     """The numbers ``text`` writes on their own."""
-    return {float(m.group(0).replace(",", "")) for m in _NUMBER.finditer(text)}
+    return set(number_mentions(text))
 
 
 def held_numbers(value) -> set[float]:

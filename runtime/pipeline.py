@@ -28,8 +28,10 @@ from edgeagent.formats import call_syntax, render_prompt, resolve_mode
 from edgeagent.formats.hermes import LISTINGS
 from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
+from edgeagent.runtime.canonical import canonical_case, tool_texts
 from edgeagent.runtime.clauses import away
-from edgeagent.runtime.fill import SpanRules, fill_and_decode, first_of_lists, next_in_list, top_property
+from edgeagent.runtime.fill import (SpanRules, fill_and_decode, first_of_lists, next_in_list, top_property,
+                                    with_beyond)
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.owed import held_numbers, numbers_owed
@@ -254,7 +256,8 @@ class Pipeline:
         select = features if forced_name is None and len(tools) > 1 and self.cfg.select == "head" \
             and getattr(self.b, "has_select", False) else None
         calls, errors, routes = self._calls(ids, hidden, cache, tools, forced_name, select,
-                                            last_user_text(messages), prose_of(messages), first)
+                                            last_user_text(messages), prose_of(messages), first,
+                                            tool_texts(messages))
         timings.update(call_s=time.perf_counter() - t0, total_s=time.perf_counter() - t0)
         out = {"id": request.get("id"), "mode": "tool", "content": "", "tool_calls": calls, "timings": timings,
                "routes": routes}
@@ -339,7 +342,7 @@ class Pipeline:
         return match_features(last_user_text(messages), listed), dialog_features(turns, listed)
 
     def _calls(self, ids, hidden, cache, tools, forced_name, match=None, request_text: str = "",
-               prose: list[str] | None = None, first: bool = False):
+               prose: list[str] | None = None, first: bool = False, tool_said: list[str] | None = None):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}
         listed_tools = _listed(tools)
         seq = list(ids)
@@ -420,6 +423,9 @@ class Pipeline:
                                                          request_text, listed_tools, index))
                                                      if self.cfg.rules.other_clauses else None)
                 route, written = info.routes, False
+                if args is not None and info.beyond:   # a list longer than the array's item places
+                    longer = with_beyond(args, info.beyond)
+                    args = longer if schema_violation(longer, schema) is None else args
                 spans = {ptr: range(offset + first, offset + last + 1)   # sequence positions it copied
                          for ptr, (first, last) in info.spans.items()}
             if args is not None and self.cfg.rules.stated_values and prose:
@@ -428,6 +434,9 @@ class Pipeline:
                 restated = restate(args, prose)
                 if restated != args and schema_violation(restated, schema) is None:
                     args = restated
+            if args is not None and self.cfg.rules.canonical_case and tool_said:
+                respelled = canonical_case(args, schema, tool_said)   # a name as the tool results spell it
+                args = respelled if schema_violation(respelled, schema) is None else args
             if args is not None and self.cfg.rules.percent_fractions:
                 fractions = percent_fractions(args, schema, request_text)   # kept only where it fits the schema
                 args = fractions if fractions == args or schema_violation(fractions, schema) is None else args

@@ -310,6 +310,8 @@ def test_copied_strings_are_whole_chunks_without_edge_punctuation():
         ["Paris", "NY", "NY", "f(x)", "a [b]", "XYZ"]
     assert [trim_edges(x) for x in ("(stress, social support).", "[a]", "(a) and (b)", "((a))", "(a")] == \
         ["stress, social support", "a", "(a) and (b)", "a", "a"]
+    assert [trim_edges(x) for x in ("Washington D.C.", "Acme Inc.", "U.S.,", "in May.", "plan A.", "BAD.C.")] == \
+        ["Washington D.C.", "Acme Inc.", "U.S.", "in May", "plan A", "BAD.C"]   # an abbreviation keeps its period
 
 
 def test_next_in_list_moves_a_repeated_value_to_the_next_listed_one():
@@ -697,3 +699,108 @@ def test_name_runs_widen_a_copied_string_only_when_on():
     run = lambda on: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(name_runs=on))[0]
     assert run(False) == {"actor": "Leonardo"}
     assert run(True) == {"actor": "Leonardo DiCaprio"}
+
+
+def test_quote_run_takes_a_quotation_a_value_starts_to_its_end():
+    from edgeagent.runtime.fill import quote_run
+
+    def widened(text, value, at=None):
+        texts = list(text)                                             # one token per character
+        at = text.index(value) if at is None else at
+        first, last = quote_run(texts, at, at + len(value) - 1)
+        return text[first:last + 1]
+
+    text = "user\nDetails of the case titled 'Roe v. Wade'. Include dissent."
+    assert widened(text, "Roe") == "Roe v. Wade"
+    assert widened(text, "'Roe") == "'Roe v. Wade"                    # the span may hold the opening quote
+    assert widened(text, "Roe v. Wade'. Include") == "Roe v. Wade'. Include"   # wider: close_quote cuts it
+    assert widened(text, "v.") == "v."                                 # inside, not at its start
+    assert widened('user\nthe company "Apple Inc." in 2010', "Apple") == "Apple Inc."
+    assert widened("user\nthe book \u201cDune Messiah\u201d now", "Dune") == "Dune Messiah"
+    assert widened("user\nLet's go to John's place", "s") == "s"       # apostrophes open nothing
+    assert widened("user\nsay 'it is John's car' now", "it") == "it is John's car"   # not closed inside a word
+    assert widened("user\nthe 'unclosed quote here\nnext line' ok", "unclosed") == "unclosed"   # one line only
+    long = "user\nsay '" + "a " * 60 + "'"
+    assert widened(long, "a", at=long.index("'") + 1) == "a"          # past reach: kept
+
+
+def test_whole_quotes_widen_a_copied_string_only_when_on():
+    from edgeagent.runtime.fill import SpanRules
+
+    tok, ctx, text_of, tokenize, words = _words('user\nthe case titled "paris or rome" please')
+    sc = compile_schema({"type": "object", "properties": {"case": {"type": "string"}}, "required": ["case"]}, tok)
+    roe, roe_end = words.index("p"), words.index("is")                 # "paris"
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(roe, roe_end), T=len(ctx))
+    run = lambda on: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(whole_quotes=on))[0]
+    assert run(False) == {"case": "paris"}
+    assert run(True) == {"case": "paris or rome"}
+
+
+def test_drop_name_words_takes_the_property_name_off_a_copied_string():
+    from edgeagent.runtime.fill import drop_name_words
+
+    assert drop_name_words("Chinese cuisine", ["cuisine"]) == "Chinese"
+    assert drop_name_words("dataset your_data", ["dataset"]) == "your_data"
+    assert drop_name_words("Italian restaurants", ["restaurant", "name"]) == "Italian"   # a plural counts
+    assert drop_name_words("American Airlines", ["airlines"]) == "American Airlines"  # capitalized: a name
+    assert drop_name_words("cuisine", ["cuisine"]) == "cuisine"                       # nothing else: kept
+    assert drop_name_words("gas vehicles", ["vehicle", "type"]) == "gas"
+    assert drop_name_words("rock music", ["id"]) == "rock music"                      # short words count not
+
+
+def test_name_echoes_drop_the_name_word_only_when_on_and_not_quoted():
+    from edgeagent.runtime.fill import SpanRules, span_value
+
+    text = 'user\nfind chinese food and "thai food" now'
+    tok, ids, text_of, _, words = _words(text)
+    at = np.cumsum([0] + [len(w) for w in words])
+    token = lambda c: int(np.searchsorted(at, c, side="right")) - 1       # the token holding character c
+    first, last = token(text.index("chinese")), token(text.index("food") + 3)
+    assert span_value(text_of, ids, first, last, "string") == "chinese food"
+    assert span_value(text_of, ids, first, last, "string", name_words=["food"]) == "chinese"
+    first, last = token(text.index('"')), token(text.index('food"') + 3)
+    assert span_value(text_of, ids, first, last, "string", name_words=["food"]) == "thai food"   # as quoted
+    assert SpanRules.off().name_echoes is False and SpanRules().name_echoes is True
+
+
+def test_disjoint_numbers_give_two_number_properties_two_numbers():
+    from edgeagent.runtime.fill import SpanRules
+
+    text = "user\nthe lcm of 18 and 12 please"
+    tok, ctx, text_of, tokenize, words = _words(text)
+    at = np.cumsum([0] + [len(w) for w in words])
+    twelve = int(np.searchsorted(at, text.index("12"), side="right")) - 1
+    sc = compile_schema({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                         "required": ["a", "b"]}, tok)
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(twelve, twelve), T=len(ctx))   # both start at 12
+    run = lambda on: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(disjoint_numbers=on))[0]
+    assert run(False) == {"a": 12, "b": 12}
+    assert run(True) == {"a": 12, "b": 18}
+
+
+def test_a_list_longer_than_the_item_places_is_copied_whole():
+    from edgeagent.runtime.fill import with_beyond
+
+    text = "the average of 85, 90, 88, 92, 86, 89, 91 and 95. thanks"
+    tok, ctx, text_of, tokenize, words = _words(text)
+    sc = compile_schema(NUMBERS, tok, array_items=3)
+    at = np.cumsum([0] + [len(w) for w in words])
+    token = lambda c: int(np.searchsorted(at, c, side="right")) - 1
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(token(text.index("85")), token(text.index("85") + 1)), T=len(ctx))
+    args, _, info, err = fill_and_decode(sc, step, ctx, tokenize, text_of)
+    assert err is None and args == {"numbers": [85, 90, 88]}
+    assert info.beyond == {"/numbers": [92, 86, 89, 91, 95]}
+    assert with_beyond(args, info.beyond) == {"numbers": [85, 90, 88, 92, 86, 89, 91, 95]}
+    assert with_beyond(args, {"/missing/0": [1]}) == args                # no such array: unchanged
+
+
+def test_every_rule_on_fills_a_call_with_nothing_to_copy():
+    """A call of choices only (an enum, a flag) reads no number of the conversation: the number
+    rules have nothing to part, and the fill goes through."""
+    tok, ctx, text_of, tokenize, _ = _words("user\nplease check it")
+    sc = compile_schema({"type": "object", "properties": {"kind": {"type": "string", "enum": ["a", "b"]},
+                                                          "flag": {"type": "boolean"}},
+                         "required": ["kind", "flag"]}, tok)
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(1, 1), T=len(ctx))
+    args, _, _, err = fill_and_decode(sc, step, ctx, tokenize, text_of)
+    assert err is None and args["kind"] in ("a", "b") and isinstance(args["flag"], bool)

@@ -72,6 +72,9 @@ def test_a_number_right_after_its_name_is_keyed():
     assert _keyed("widths of 7 units", "/width") == ["7 un"]
     assert _keyed("an interest rate of 5% a year", "/interest_rate") == ["5% a"]   # as written
     assert _keyed("a rate of 1,5 or 2.5.", "/rate") == []               # "1,5" is no number of its own
+    assert _keyed("6 feet tall and weighs 80 kg", "/weight") == ["80 k"]   # a long word by its stem
+    assert _keyed("weighing 51.0 kg", "/weight") == ["51.0"]
+    assert _keyed("rated 5 stars", "/rate") == []                       # a short word as written
 
 
 def test_a_name_of_one_letter_needs_an_equals_sign():

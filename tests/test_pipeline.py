@@ -478,3 +478,21 @@ def test_a_number_no_call_holds_asks_for_one_more_call(pipeline, monkeypatch):
     # every number held: no further call
     assert run([{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}, {"weight": 9, "height": 9}],
                numbers_owed=True)[1:] == [{"weight": 60, "height": 1.6}]
+
+
+def test_a_list_past_the_array_item_places_is_appended_where_the_schema_allows(pipeline, monkeypatch):
+    """FillInfo.beyond: the values of a copied list past the array's item places are appended to
+    the call, unless the longer array breaks the schema (maxItems), where the call keeps its items."""
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda *a, **kw: (
+        {"xs": [1, 2]}, None, FillInfo(routes={"/xs/0": "span"}, beyond={"/xs": [3, 4]}), None))
+    array = {"type": "array", "items": {"type": "integer"}}
+    tools = lambda xs: [{"type": "function", "function": {"name": "f", "parameters": {
+        "type": "object", "properties": {"xs": xs}, "required": ["xs"]}}}]
+    request = lambda xs: {"messages": [{"role": "user", "content": "sum 1, 2, 3 and 4"}], "tools": tools(xs),
+                          "tool_choice": "required"}
+    args = lambda resp: json.loads(resp["tool_calls"][0]["function"]["arguments"])
+    assert args(pipeline.respond(request(array))) == {"xs": [1, 2, 3, 4]}
+    assert args(pipeline.respond(request({**array, "maxItems": 3}))) == {"xs": [1, 2]}
