@@ -369,7 +369,9 @@ class Pipeline:
         claimed: dict[str, set[int]] = {}      # top-level property -> positions inside values copied for it
         held: dict[str, set[int]] = {}         # function -> positions inside the values its calls copied
         due: set[float] | None = None          # SpanRules.numbers_owed: the next call must hold one of these
+        headers: list[tuple[int, int]] = []  # [start, end) sequence positions of each call's header and name
         for k in range(self.cfg.max_calls):
+            at_header = len(seq)
             header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
             if pin is not None:
                 name, pending = pin, header + self.seg(json.dumps(pin, ensure_ascii=False)[1:-1])
@@ -381,6 +383,7 @@ class Pipeline:
             else:  # the header goes in with the name's first stretch (all of it, for one tool)
                 name, pending = trie.decode(feed, end_token, before=header)
             logits = feed(list(pending) + self.seg(self.syntax.name_end))
+            headers.append((at_header, len(seq)))
             index, schema = by_name[name]
             called.add(index)
             sc = self.scaffold(schema, f"tools[{index}].function.parameters")
@@ -421,7 +424,8 @@ class Pipeline:
                                                                             request_text), taken=before,
                                                      claimed=elsewhere, away=(request_text, away(
                                                          request_text, listed_tools, index))
-                                                     if self.cfg.rules.other_clauses else None)
+                                                     if self.cfg.rules.other_clauses else None,
+                                                     headers=[(a - offset, b - offset) for a, b in headers])
                 route, written = info.routes, False
                 if args is not None and info.beyond:   # a list longer than the array's item places
                     longer = with_beyond(args, info.beyond)

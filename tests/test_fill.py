@@ -804,3 +804,26 @@ def test_every_rule_on_fills_a_call_with_nothing_to_copy():
     step = scripted_step(sc, {}, ACTION_SPAN, span=(1, 1), T=len(ctx))
     args, _, _, err = fill_and_decode(sc, step, ctx, tokenize, text_of)
     assert err is None and args["kind"] in ("a", "b") and isinstance(args["flag"], bool)
+
+
+def test_own_headers_keep_a_value_off_the_call_header():
+    from edgeagent.runtime.fill import SpanRules
+
+    text = 'user\nbook it for Tokyo\n<tool_call>{"name": "ReserveHotel", "arguments": '
+    tok, ctx, text_of, tokenize, words = _words(text)
+    at = np.cumsum([0] + [len(w) for w in words])
+    token = lambda c: int(np.searchsorted(at, c, side="right")) - 1
+    sc = compile_schema({"type": "object", "properties": {"hotel": {"type": "string"}}, "required": ["hotel"]}, tok)
+    name = (token(text.index("ReserveHotel")), token(text.index("ReserveHotel") + 11))
+    tokyo = (token(text.index("Tokyo")), token(text.index("Tokyo") + 4))
+
+    def step(ids, kinds, spos, rows=None):
+        tok_l, act, start, end = scripted_step(sc, {}, ACTION_SPAN, span=name, T=len(ctx))(ids, kinds, spos, rows)
+        start[:, tokyo[0]], end[:, tokyo[1]] = 4.0, 4.0                 # the next best span: Tokyo
+        return tok_l, act, start, end
+
+    headers = [(token(text.index("<tool_call>")), len(ctx))]
+    run = lambda on: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(own_headers=on),
+                                     headers=headers)[0]
+    assert run(False) == {"hotel": "ReserveHotel"}
+    assert run(True) == {"hotel": "Tokyo"}

@@ -496,3 +496,21 @@ def test_a_list_past_the_array_item_places_is_appended_where_the_schema_allows(p
     args = lambda resp: json.loads(resp["tool_calls"][0]["function"]["arguments"])
     assert args(pipeline.respond(request(array))) == {"xs": [1, 2, 3, 4]}
     assert args(pipeline.respond(request({**array, "maxItems": 3}))) == {"xs": [1, 2]}
+
+
+def test_the_filler_is_told_where_the_call_headers_stand(pipeline, monkeypatch):
+    """SpanRules.own_headers: the pipeline hands the filler each call's header and function name as
+    context positions, the last one ending where the context does."""
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    seen = []
+
+    def fake(sc, step, ctx_ids, tokenize, text_of, **kw):
+        seen.append((text_of(ctx_ids[slice(*kw["headers"][-1])]), kw["headers"][-1][1] == len(ctx_ids)))
+        return {"city": "Tokyo", "days": 3, "lat": 35.6}, None, FillInfo(routes={"/city": "span"}), None
+
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", fake)
+    pipeline.respond({"messages": USER, "tools": TOOLS[:1], "tool_choice": "required"})
+    name = TOOLS[0]["function"]["name"]
+    assert seen and all(name in text and ends for text, ends in seen), seen
