@@ -444,7 +444,7 @@ def drop_name_words(raw: str, words) -> str:
     "Chinese", "dataset mnist" for `dataset` -> "mnist"; a capitalized one stays ("American
     Airlines" for `airlines`), and so does a value that is nothing else. In the training split's
     calls a string value the request writes next to its lower-case name word leaves the word out
-    4,310 times (glaive 2, Seal-Tools 376, SGD 3,932), and 23 values hold it ("national database",
+    4,306 times (glaive 2, Seal-Tools 376, SGD 3,928), and 23 values hold it ("national database",
     "correlation analysis" for `analysis_type`; scripts/measure_name_echoes.py)."""
     names = [w for w in words if len(w) >= 3]
     if not names:

@@ -10,12 +10,11 @@ messages before the call. Run: python scripts/measure_canonical_case.py [--data 
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections import Counter
 
-from edgeagent.data.records import load
-from edgeagent.data.split import split_records
+from measure_common import run
+
 from edgeagent.runtime.canonical import spelled
 
 
@@ -53,15 +52,5 @@ def measure(records, show: bool = False) -> Counter:
     return c
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=None, help="the data folder (default: ../shared/data, as train finds it)")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print the values the rule respells wrong")
-    a = ap.parse_args()
-    train, _ = split_records(load(a.data, datasets=["glaive_en", "sealtools", "sgd"]).all())
-    for (source, what), n in sorted(measure(train, a.verbose).items()):
-        print(f"{source:10s} {what:50s} {n}")
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, measure, 'print the values the rule respells wrong')

@@ -10,11 +10,10 @@ Run: python scripts/measure_disjoint_numbers.py [--data ../shared/data] [-v]
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 
-from edgeagent.data.records import load
-from edgeagent.data.split import split_records
+from measure_common import run
+
 from edgeagent.runtime.owed import number_mentions
 
 
@@ -43,16 +42,5 @@ def measure(records, show: bool = False) -> Counter:
     return c
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=None, help="the data folder (default: ../shared/data, as train finds it)")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print the calls the rule would break")
-    a = ap.parse_args()
-    train, _ = split_records(load(a.data, datasets=["glaive_en", "sealtools", "sgd"]).all())
-    counts = measure(train, a.verbose)
-    for (source, what), n in sorted(counts.items()):
-        print(f"{source:10s} {what:44s} {n}")
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, measure, 'print the calls the rule would break')

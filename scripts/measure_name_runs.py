@@ -8,47 +8,30 @@ name_run would widen it. Run: python scripts/measure_name_runs.py [--data ../sha
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 
-from edgeagent.data.records import load
-from edgeagent.data.split import split_records
+from measure_common import call_values, run
+
 from edgeagent.runtime.fill import name_run
 
 
 def measure(records, show: bool = False) -> Counter:
     c = Counter()
-    for rec in records:
-        said = "user\n"
-        for m in rec["messages"]:
-            if m.get("role") == "user" and isinstance(m.get("content"), str):
-                said += m["content"] + "\n"
-            for call in m.get("tool_calls") or []:
-                for value in call["function"]["arguments"].values():
-                    if not isinstance(value, str) or not value.strip() or value.strip() != value:
-                        continue
-                    at = said.rfind(value)
-                    if at < 0 or not (value[0].isupper() or value.split()[-1][0].isupper()):
-                        continue
-                    source = rec["meta"]["dataset"]
-                    c[source, "capitalized values written in the request"] += 1
-                    first, last = name_run(list(said), at, at + len(value) - 1)   # one token a character
-                    if (first, last) != (at, at + len(value) - 1):
-                        c[source, "widened (the rule would be wrong)"] += 1
-                        if show:
-                            print(f"  {rec['id']} {value!r} -> {said[first:last + 1]!r}")
+    for rec, said, _, _, value in call_values(records):
+        if not isinstance(value, str) or not value.strip() or value.strip() != value:
+            continue
+        at = said.rfind(value)
+        if at < 0 or not (value[0].isupper() or value.split()[-1][0].isupper()):
+            continue
+        source = rec["meta"]["dataset"]
+        c[source, "capitalized values written in the request"] += 1
+        first, last = name_run(list(said), at, at + len(value) - 1)   # one token a character
+        if (first, last) != (at, at + len(value) - 1):
+            c[source, "widened (the rule would be wrong)"] += 1
+            if show:
+                print(f"  {rec['id']} {value!r} -> {said[first:last + 1]!r}")
     return c
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=None, help="the data folder (default: ../shared/data, as train finds it)")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print the values the rule would widen")
-    a = ap.parse_args()
-    train, _ = split_records(load(a.data, datasets=["glaive_en", "sealtools", "sgd"]).all())
-    for (source, what), n in sorted(measure(train, a.verbose).items()):
-        print(f"{source:10s} {what:44s} {n}")
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, measure, 'print the values the rule would widen')

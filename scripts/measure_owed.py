@@ -9,11 +9,10 @@ of one function, calls of several functions. Run: python scripts/measure_owed.py
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 
-from edgeagent.data.records import load
-from edgeagent.data.split import split_records
+from measure_common import run
+
 from edgeagent.runtime.owed import numbers_owed
 
 
@@ -41,15 +40,5 @@ def measure(records, show: bool = False) -> Counter:
     return c
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=None, help="the data folder (default: ../shared/data, as train finds it)")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print the one-call requests with a number left")
-    a = ap.parse_args()
-    train, _ = split_records(load(a.data, datasets=["glaive_en", "sealtools", "sgd"]).all())
-    for (source, kind, what), n in sorted(measure(train, a.verbose).items()):
-        print(f"{source:10s} {kind:28s} {what:40s} {n}")
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, measure, 'print the one-call requests with a number left')
