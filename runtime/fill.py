@@ -861,8 +861,8 @@ class SpanRules:
         2,180 first requests answered with one call, 8 write a number the call does not hold
         (scripts/measure_owed.py). On dev it changed no answer (docs/dev-s18).
     whole_quotes: a copied string that starts a quotation ends where the quotation does ("Roe" of
-        "the case 'Roe v. Wade'" -> "Roe v. Wade"; quote_run). Of the training split's string values
-        that start a quotation, 650, 2 end before it does ("Local" of "'Local charity event raises
+        "the case 'Roe v. Wade'" -> "Roe v. Wade"; quote_run). Of the 650 training-split string
+        values that start a quotation, 2 end before it does ("Local" of "'Local charity event raises
         ...'"; scripts/measure_quotes.py).
     name_echoes: a copied string drops the property's own lower-case name word at its edges
         ("Chinese cuisine" for `cuisine` -> "Chinese"; drop_name_words), unless it is quoted.
