@@ -623,8 +623,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     if rules.optional_echoes != "keep":
         _drop_echoes(sc, plans, named, claimed if rules.optional_echoes == "turn" else None)
     stops = source[0] if source else None
-    if rules.disjoint_numbers and counted:             # counted: some number was copied, numeric is read
-        _part_numbers(sc, plans, counted, numeric, text_of, ctx_ids)
+    if rules.disjoint_numbers and counted:             # counted: some number was copied, so source is read
+        _part_numbers(sc, plans, counted, source[2], text_of, ctx_ids)
     if rules.disjoint_spans:
         _part_spans(sc, plans, scored, end, span_max, rules.length_penalty, stops)
     prefetch = getattr(end_anchor, "prefetch", None) if end_weight else None

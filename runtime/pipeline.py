@@ -440,7 +440,8 @@ class Pipeline:
                     args = restated
             if args is not None and self.cfg.rules.canonical_case and tool_said:
                 respelled = canonical_case(args, schema, tool_said)   # a name as the tool results spell it
-                args = respelled if schema_violation(respelled, schema) is None else args
+                if respelled != args and schema_violation(respelled, schema) is None:
+                    args = respelled
             if args is not None and self.cfg.rules.percent_fractions:
                 fractions = percent_fractions(args, schema, request_text)   # kept only where it fits the schema
                 args = fractions if fractions == args or schema_violation(fractions, schema) is None else args
