@@ -152,6 +152,28 @@ def keyed_starts(texts: list[str], pointer: str, where: np.ndarray) -> np.ndarra
     return _covering(texts, [(m.start(1), m.start(1) + 1) for m in pattern.finditer("".join(texts))]) & where
 
 
+def first_untaken(keyed: np.ndarray, taken, latest: np.ndarray | None = None) -> np.ndarray:
+    """SpanRules.keyed_order: of the keyed number starts (``keyed``, [T] bool), the earliest that no
+    earlier call of the function copied (``taken``: context positions), in the latest user message
+    (``latest``, [T] bool) where it holds one ("What if I weigh 80 kilograms instead?" after "I weigh
+    70"); all of them where earlier calls took each one (a value every call shares)."""
+    if latest is not None and (keyed & latest).any():
+        keyed = keyed & latest
+    taken = set(taken)
+    left = [int(p) for p in np.flatnonzero(keyed) if int(p) not in taken]
+    if not left:
+        return keyed
+    out = np.zeros_like(keyed)
+    out[left[0]] = True
+    return out
+
+
+def latest_request(texts: list[str]) -> np.ndarray:
+    """[T] bool: the context tokens (``texts``, token_texts) of the ChatML prompt's last user message."""
+    found = list(_REQUEST.finditer("".join(texts)))
+    return _covering(texts, [(found[-1].start(1), found[-1].end(1))] if found else [])
+
+
 def tool_listing(texts: list[str]) -> np.ndarray:
     """[T] bool: context tokens (``texts``, token_texts) inside the system prompt's tool listing
     (``<tools>…</tools>``, both chat families). A value is copied from the conversation, not from a
@@ -307,6 +329,7 @@ def name_run(texts: list[str], first: int, last: int, reach: int = 3) -> tuple[i
 _EDGE_TAIL = ".,;:!?"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 _CLOSING = {o: c for c, o in _PAIRS.items()}
+_DOUBLE_QUOTES = '"\u201c\u201d'
 
 
 _CLOCK_12H = re.compile(r"(1[0-2]|0?[1-9])(?::([0-5][0-9]))?\s*([ap])\.?\s*m\.?", re.IGNORECASE)
@@ -332,7 +355,9 @@ def trim_edges(raw: str) -> str:
     the 95,985 string values in ../shared/data's calls is wrapped so). The period of an
     abbreviation stays ("Washington D.C.", "Acme Inc."): of the training split's string values that
     end in one, 440 keep it, and 2 leave out a period the request writes after one
-    (scripts/measure_abbreviations.py)."""
+    (scripts/measure_abbreviations.py). A double quote the value holds once goes at either edge
+    ('Paris?"' of a request written in quotes -> "Paris"): none of the training split's 91,020
+    string values starts or ends with one."""
     while raw:
         if raw[0] in _CLOSING and _closes_at_end(raw):
             raw = raw[1:-1].strip()
@@ -343,6 +368,10 @@ def trim_edges(raw: str) -> str:
         elif len(raw) > 2 and raw[-2:] in ("'s", "\u2019s"):
             raw = raw[:-2]
         elif raw[0] in _CLOSING and _CLOSING[raw[0]] not in raw:
+            raw = raw[1:].lstrip()
+        elif raw[-1] in _DOUBLE_QUOTES and sum(raw.count(q) for q in _DOUBLE_QUOTES) == 1:
+            raw = raw[:-1].rstrip()                    # 'Paris?"' of a request written in quotes
+        elif raw[0] in _DOUBLE_QUOTES and sum(raw.count(q) for q in _DOUBLE_QUOTES) == 1:
             raw = raw[1:].lstrip()
         else:
             return raw
@@ -423,7 +452,7 @@ def drop_article(raw: str) -> str:
     return raw[m.end():] if m else raw
 
 
-_LEAD_WORD = re.compile(r"(?:to|in|on|for|with|by|of|about|into|near) (?=\S)")
+_LEAD_WORD = re.compile(r"(?:to|in|on|for|with|by|of|about|into|near|and|or|but) (?=\S)")
 _TAIL_WORD = re.compile(r"(?<=\S)(?: (?:if|it|is|are|was|were|the|a|an|and|or|to|of|in|on|for|with|at|by|from|please"
                         r"|that|which|who|me|my))+$")
 
@@ -432,7 +461,9 @@ def bare_words(raw: str) -> str:
     """A copied string without a leading lowercase preposition ("to Las Vegas" -> "Las Vegas") or
     lowercase function words at its end ("km/h if it" -> "km/h"). Of the 8,172 string values in
     the cpu recipe's calls, none ends with such a word and none starts with one of these
-    prepositions (8 start with "at", "from" or "during", which stay: "at work")."""
+    prepositions (8 start with "at", "from" or "during", which stay: "at work"). Nor does any of
+    the training split's 91,020 string values start with a lowercase "and", "or" or "but" ("and
+    Samsung" -> "Samsung")."""
     m = _LEAD_WORD.match(raw)
     raw = raw[m.end():] if m else raw
     return _TAIL_WORD.sub("", raw)
@@ -452,6 +483,12 @@ def drop_name_words(raw: str, words) -> str:
     pattern = "(?:" + "|".join(re.escape(w) for w in names) + ")s?"
     raw = re.sub(rf"^{pattern}\s+(?=\S)", "", raw)
     return re.sub(rf"(?<=\S)\s+{pattern}$", "", raw)
+
+
+def function_words(function: str) -> list[str]:
+    """The lower-case words of a function's name ("ml.predict_house_price" -> ["ml", "predict",
+    "house", "price"]; "getNews" -> ["get", "news"])."""
+    return key_words("/" + re.sub(r"\W", "_", function)) if function else []
 
 
 def span_value(text_of, ctx_ids, first, last, kind, trim: bool = False, articles: bool = False,
@@ -475,7 +512,10 @@ def span_value(text_of, ctx_ids, first, last, kind, trim: bool = False, articles
         if articles and kind == "string":
             raw = drop_article(raw)
         if name_words and kind == "string" and not quoted:
-            raw = drop_name_words(raw, name_words)
+            dropped = drop_name_words(raw, name_words)
+            if dropped != raw and bare:                # "news on Bitcoin" -> "on Bitcoin" -> "Bitcoin"
+                dropped = trim_edges(bare_words(dropped)) if trim else bare_words(dropped)
+            raw = dropped
     except UnicodeDecodeError:
         return None
     if not raw:
@@ -507,7 +547,7 @@ def span_value(text_of, ctx_ids, first, last, kind, trim: bool = False, articles
 def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 48, use_span: bool = True,
          anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None,
          end_anchor=None, end_weight: float = 0.0, rules: SpanRules | None = None, named=None, taken=None,
-         claimed=None, away=None, headers=None):
+         claimed=None, away=None, headers=None, function: str = ""):
     """Fill every slot of scaffold ``sc``. Returns (ids [L], FillInfo).
 
     tokenize(text) -> token ids of a slot's text; text_of(ids) -> the text of context tokens.
@@ -528,6 +568,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     (runtime/clauses.py away; away_tokens); SpanRules.other_clauses is taken off their tokens' start scores.
     ``headers``: [(start, end)) context positions of the turn's call headers and function names
     (SpanRules.own_headers: no value is copied from them).
+    ``function``: the called function's name (SpanRules.function_echoes drops its words from a copied
+    string's edges).
     """
     rules = rules or SpanRules()
     ids = np.array(sc.masked(), dtype=np.int64)
@@ -607,7 +649,10 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                 if rules.keyed_numbers:
                     if keyed_where is None:
                         keyed_where = written(texts) & (numeric >= 0)
-                    starts = starts + rules.keyed_numbers * keyed_starts(texts, s.pointer, keyed_where)
+                    keyed = keyed_starts(texts, s.pointer, keyed_where)
+                    if rules.keyed_order:
+                        keyed = first_untaken(keyed, (taken or {}).get(s.pointer, ()), latest_request(texts))
+                    starts = starts + rules.keyed_numbers * keyed
             if listing is not None:
                 starts = np.where(listing, -np.inf, starts)
             if rules.fresh_repeats and taken and taken.get(s.pointer):
@@ -670,7 +715,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                     last = extend_number(text_of, ctx_ids, first, last)
             text = span_value(text_of, ctx_ids, first, last, s.kind, trim=chunky, articles=rules.drop_articles,
                               bare=rules.bare_words, free=free[s.index],
-                              name_words=key_words(s.pointer) if rules.name_echoes else ())
+                              name_words=(key_words(s.pointer) if rules.name_echoes else [])
+                              + (function_words(function) if rules.function_echoes else []))
             if rules.clock_24h and s.kind == "string" and text is not None:
                 text = clock_24h(text) or text
             toks = list(tokenize(text)) if text is not None else []
@@ -886,6 +932,27 @@ class SpanRules:
         period (trim_edges), lists past the item places and canonical_case, the default set is at
         36.8 / 64.3 / 66.0% (two SGD calls gained by canonical_case) and the splits the same. The
         listed requests kept every answer.
+    named_choices: a string-enum value a call holds takes the one member the request names in so
+        many words ("compounded monthly" -> "monthly" where the head chose "quarterly"; runtime/
+        pipeline.py with_named_members; not where the request names two or more members, nor flags
+        such as "True" or "dontcare", nor members under three letters). Of the training split's
+        2,523 enum values whose request names one member so, 2,513 are that member (SGD's misses are
+        "not too expensive" for "moderate" and "amusement park" for "Theme Park"; scripts/
+        measure_named_choices.py).
+    function_echoes: name_echoes for the called function's lower-case name words too ("news on
+        Bitcoin" for get_news's `topic` -> "Bitcoin", "green bird" for identify_bird's `color` ->
+        "green"; function_words). Where the request writes a training-split string value next to
+        one of those words, the value leaves it out 2,331 times (SGD 2,201, Seal-Tools 125, glaive
+        5), and 5 Seal-Tools values hold it at an edge ("makeup artist" for getMakeupandHairArtist;
+        scripts/measure_name_echoes.py).
+    keyed_order: where the conversation writes several numbers under a property's name, the turn's
+        first call of the function takes the earliest and each further call the earliest no earlier
+        call copied ("weighs 80 kg, also ... weighs 60 kg": 80, then 60; first_untaken), where the
+        head chose among them before; those of the latest user message first, where it writes one
+        ("What if I weigh 80 kilograms instead?" after "I weigh 70"). The request's order is the calls' order: of the training
+        split's 229 number values keyed so, 228 are the first keyed number (scripts/measure_keyed.py);
+        only 3 calls there have two keyed numbers to choose from, so the dev split's merged repeats
+        decide.
     """
 
     length_penalty: float = 0.25
@@ -919,6 +986,9 @@ class SpanRules:
     disjoint_numbers: bool = True
     canonical_case: bool = True
     own_headers: bool = True
+    named_choices: bool = True
+    function_echoes: bool = True
+    keyed_order: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):
@@ -936,7 +1006,8 @@ class SpanRules:
                    percent_fractions=False, keyed_numbers=0.0, name_runs=False,
                    numbers_owed=False, whole_quotes=False, name_echoes=False,
                    disjoint_numbers=False, canonical_case=False,
-                   own_headers=False)
+                   own_headers=False, named_choices=False,
+                   function_echoes=False, keyed_order=False)
 
 
 def top_property(pointer: str) -> str:
@@ -1417,7 +1488,7 @@ def repair_union(text: str, budget: int, tokenize, null_id: int) -> list[int]:
 def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_span: bool = True,
                     anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None,
                     end_anchor=None, end_weight: float = 0.0, rules: SpanRules | None = None, named=None,
-                    taken=None, claimed=None, away=None, headers=None):
+                    taken=None, claimed=None, away=None, headers=None, function: str = ""):
     """``fill`` then assemble: (arguments dict or None, ids, FillInfo, error message or None).
 
     A fill that does not assemble is repaired slot by slot, as the compiler names them: a string
@@ -1429,7 +1500,7 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
     ids, info = fill(sc, step, ctx_ids, tokenize, text_of, steps, use_span=use_span, anchors=anchors,
                      anchor_weight=anchor_weight, anchor_route=anchor_route, end_anchor=end_anchor,
                      end_weight=end_weight, rules=rules, named=named, taken=taken,
-                     claimed=claimed, away=away, headers=headers)
+                     claimed=claimed, away=away, headers=headers, function=function)
     for _ in range(len(sc.slots) + 1):
         try:
             return sc.decode(ids), ids, info, None

@@ -425,7 +425,8 @@ class Pipeline:
                                                      claimed=elsewhere, away=(request_text, away(
                                                          request_text, listed_tools, index))
                                                      if self.cfg.rules.other_clauses else None,
-                                                     headers=[(a - offset, b - offset) for a, b in headers])
+                                                     headers=[(a - offset, b - offset) for a, b in headers],
+                                                     function=name)
                 route, written = info.routes, False
                 if args is not None and info.beyond:   # a list longer than the array's item places
                     longer = with_beyond(args, info.beyond)
@@ -445,8 +446,9 @@ class Pipeline:
             if args is not None and self.cfg.rules.percent_fractions:
                 fractions = percent_fractions(args, schema, request_text)   # kept only where it fits the schema
                 args = fractions if fractions == args or schema_violation(fractions, schema) is None else args
-            if args is not None and self.cfg.rules.named_members and not written:
-                args = with_named_members(args, schema, request_text)
+            if args is not None and (self.cfg.rules.named_members or self.cfg.rules.named_choices) and not written:
+                args = with_named_members(args, schema, request_text, left_out=self.cfg.rules.named_members,
+                                          chosen=self.cfg.rules.named_choices)
             if args is not None and self.cfg.rules.list_split and not written and not listed:
                 # "Sonoma and Marshall" for one city: the first element; list_goes_on calls the others
                 args = first_of_lists(args, schema)
@@ -511,26 +513,44 @@ def _listed(tools: list) -> list[tuple[str, str, dict]]:
 _NO_NAME = frozenset(("true", "false", "dontcare", "none", "null", "any", "all", "other"))
 
 
-def with_named_members(args: dict, schema: dict, request: str) -> dict:
+def named_in(request: str, members: list) -> list[tuple[int, str]]:
+    """(where, member) of each string member the request names in so many words (any case, whole
+    words), in the request's order; members of under three letters and flags ("True", "dontcare")
+    name nothing."""
+    said = []
+    for m in members:
+        if isinstance(m, str) and len(m) >= 3 and m.lower() not in _NO_NAME:
+            at = re.search(r"(?<!\w)" + re.escape(m) + r"(?!\w)", request, re.IGNORECASE)
+            if at:
+                said.append((at.start(), m))
+    return sorted(said)
+
+
+def with_named_members(args: dict, schema: dict, request: str, left_out: bool = True,
+                       chosen: bool = False) -> dict:
     """SpanRules.named_members: ``args`` with each optional property they leave out set to the member
     of its string enum that the request names in so many words ("some Reggae songs" -> genre
     "Reggae"): the one member it names, or the first of several it names in one list ("Pop and
     Country": Pop, and list_goes_on gives Country its call). Members of under three letters and
-    flags ("True", "dontcare") name nothing. ``args`` unchanged where the result breaks the schema."""
+    flags ("True", "dontcare") name nothing. ``chosen`` (SpanRules.named_choices): a string value the
+    call holds takes the member too, where the request names that one member only ("compounded
+    monthly" -> "monthly", not the head's "quarterly"). ``args`` unchanged where the result breaks
+    the schema."""
     out = dict(args)
     for key, prop in ((schema or {}).get("properties") or {}).items():
-        if key in args or not isinstance(prop, dict) or not isinstance(prop.get("enum"), list):
+        if not isinstance(prop, dict) or not isinstance(prop.get("enum"), list):
             continue
-        said = []
-        for m in prop["enum"]:
-            if isinstance(m, str) and len(m) >= 3 and m.lower() not in _NO_NAME:
-                at = re.search(r"(?<!\w)" + re.escape(m) + r"(?!\w)", request, re.IGNORECASE)
-                if at:
-                    said.append((at.start(), m))
-        said.sort()
+        held = key in args
+        if (held and not (chosen and isinstance(args[key], str))) or (not held and not left_out):
+            continue
+        said = named_in(request, prop["enum"])
         if not said:
             continue
         at, first = said[0]
+        if held:
+            if len(said) == 1:
+                out[key] = first
+            continue
         written = request[at:at + len(first)]
         nxt = next_in_list(request, written, [written], closed=True) if len(said) > 1 else None
         if len(said) == 1 or (isinstance(nxt, str) and nxt.lower() in {m.lower() for _, m in said[1:]}):

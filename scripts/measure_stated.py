@@ -1,5 +1,5 @@
 """How often the latest date, time or head count a conversation states agrees with the reference call's value,
-on the SGD training split (runtime/stated.py; its docstring quotes this script's numbers).
+on the SGD training split (and the dates on glaive's and Seal-Tools', which state years) (runtime/stated.py; its docstring quotes this script's numbers).
 
 Reads every assistant turn that calls a tool, and each call with exactly one ISO date value (or one
 "HH:MM" value, or one head count), as SpanRules.stated_values does; the texts are the user's and the assistant's prose
@@ -49,8 +49,11 @@ def _date(args, texts, c):
     dates = [d for t in texts for d in stated_dates(t)]
     if not dates or dates[-1] == RELATIVE:
         return
-    month, day = dates[-1]
+    month, day, year = dates[-1]
     c["date stated"] += 1
+    if year is not None:
+        c["year stated"] += 1
+        c["year agrees"] += year == int(value[:4])
     c["day agrees"] += day == int(value[8:10])
     if month is not None:
         c["month stated"] += 1
@@ -91,11 +94,17 @@ def main():
     share = lambda k, n: f"{c[k]}/{c[n]} = {100 * c[k] / max(c[n], 1):.2f}%"
     print(f"SGD train split, {len(train)} records")
     print(f"dates (calls with one): {c['dates']}; stated, not relative: {c['date stated']}; "
-          f"day agrees {share('day agrees', 'date stated')}; month agrees {share('month agrees', 'month stated')}")
+          f"day agrees {share('day agrees', 'date stated')}; month agrees {share('month agrees', 'month stated')}; "
+          f"year agrees {share('year agrees', 'year stated')}")
     print(f"times (calls with one): {c['times']}; stated: {c['time stated']}; "
           f"agrees {share('time agrees', 'time stated')} (a statement that leaves am/pm open agrees on either)")
     print(f"head counts (calls with one): {c['counts']}; stated: {c['count stated']}; "
           f"agrees {share('count agrees', 'count stated')}")
+    train, _ = split_records(load(a.data, datasets=["glaive_en", "sealtools"]).all())
+    c = measure(train)
+    print(f"glaive en and Seal-Tools train split, {len(train)} records: dates (calls with one): {c['dates']}; "
+          f"stated: {c['date stated']}; day agrees {share('day agrees', 'date stated')}; "
+          f"year agrees {share('year agrees', 'year stated')}")
 
 
 if __name__ == "__main__":

@@ -312,6 +312,8 @@ def test_copied_strings_are_whole_chunks_without_edge_punctuation():
         ["stress, social support", "a", "(a) and (b)", "a", "a"]
     assert [trim_edges(x) for x in ("Washington D.C.", "Acme Inc.", "U.S.,", "in May.", "plan A.", "BAD.C.")] == \
         ["Washington D.C.", "Acme Inc.", "U.S.", "in May", "plan A", "BAD.C"]   # an abbreviation keeps its period
+    assert [trim_edges(x) for x in ('Paris?"', '"Paris', '"Paris"', 'say "hi."', "\u201cHello")] == \
+        ["Paris", "Paris", '"Paris"', 'say "hi."', "Hello"]    # a double quote held once goes
 
 
 def test_next_in_list_moves_a_repeated_value_to_the_next_listed_one():
@@ -761,6 +763,29 @@ def test_name_echoes_drop_the_name_word_only_when_on_and_not_quoted():
     first, last = token(text.index('"')), token(text.index('food"') + 3)
     assert span_value(text_of, ids, first, last, "string", name_words=["food"]) == "thai food"   # as quoted
     assert SpanRules.off().name_echoes is False and SpanRules().name_echoes is True
+
+
+def test_function_echoes_drop_the_functions_name_words_from_a_copied_string():
+    from edgeagent.runtime.fill import SpanRules, function_words
+
+    assert function_words("ml.predict_house_price") == ["ml", "predict", "house", "price"]
+    assert function_words("getNews") == ["get", "news"] and function_words("") == []
+    text = "user\nget the latest news on Bitcoin and Samsung today"
+    tok, ctx, text_of, tokenize, words = _words(text)
+    at = np.cumsum([0] + [len(w) for w in words])
+    token = lambda c: int(np.searchsorted(at, c, side="right")) - 1
+    sc = compile_schema({"type": "object", "properties": {"topic": {"type": "string"}}, "required": ["topic"]}, tok)
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(token(text.index("news")), token(text.index("Bitcoin") + 6)),
+                         T=len(ctx))
+    run = lambda on, function: fill_and_decode(sc, step, ctx, tokenize, text_of, function=function,
+                                               rules=SpanRules(function_echoes=on))[0]
+    assert run(True, "get_news") == {"topic": "Bitcoin"}           # the name word, then "on", dropped
+    assert run(False, "get_news") == {"topic": "news on Bitcoin"}
+    assert run(True, "search") == {"topic": "news on Bitcoin"}
+    step = scripted_step(sc, {}, ACTION_SPAN, span=(token(text.index("and")), token(text.index("Samsung") + 6)),
+                         T=len(ctx))
+    assert fill_and_decode(sc, step, ctx, tokenize, text_of)[0] == {"topic": "Samsung"}   # a leading "and"
+    assert SpanRules.off().function_echoes is False
 
 
 def test_disjoint_numbers_give_two_number_properties_two_numbers():

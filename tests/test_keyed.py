@@ -112,3 +112,39 @@ def test_a_number_slot_takes_the_number_stated_under_its_name():
     run = lambda k: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(keyed_numbers=k))[0]
     assert run(0.0) == {"width": 10}
     assert run(100.0) == {"width": 7}
+
+
+def test_keyed_order_takes_the_earliest_keyed_number_no_earlier_call_copied():
+    """SpanRules.keyed_order: "weighs 80 kg, also ... weighs 60 kg": the first call takes 80 where the
+    head points at 60, a further call (80 taken) takes 60; off, the head chooses among them."""
+    from edgeagent.runtime.fill import first_untaken
+
+    assert first_untaken(np.array([0, 1, 0, 1, 1], bool), ()).tolist() == [0, 1, 0, 0, 0]
+    assert first_untaken(np.array([0, 1, 0, 1, 1], bool), {1}).tolist() == [0, 0, 0, 1, 0]
+    assert first_untaken(np.array([0, 1, 0, 1], bool), {1, 3}).tolist() == [0, 1, 0, 1]   # all taken: all
+    latest = np.array([0, 0, 1, 1, 1], bool)                                              # the latest request
+    assert first_untaken(np.array([0, 1, 0, 1, 1], bool), (), latest).tolist() == [0, 0, 0, 1, 0]
+    assert first_untaken(np.array([0, 1, 0, 0, 0], bool), (), latest).tolist() == [0, 1, 0, 0, 0]  # none there
+    tok = tiny_tokenizer()
+    text = "<|im_start|>user\nbmi for one who weighs 80 kg, also for one who weighs 60 kg<|im_end|>"
+    ctx = np.asarray(tok.encode(text, add_special_tokens=False).ids)
+    text_of = lambda ids: tok.decode([int(i) for i in ids])
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids
+    words = [text_of([i]) for i in ctx]
+    eighty, sixty = (next(i for i, w in enumerate(words) if w.strip().startswith(d)) for d in ("8", "6"))
+    sc = compile_schema({"type": "object", "properties": {"weight": {"type": "integer"}}, "required": ["weight"]}, tok)
+
+    def step(ids, kinds, spos, rows=None):
+        L, T = len(ids), len(ctx)
+        tok_logits = np.zeros((L, sc.null_id + 1), np.float32)
+        act = np.zeros((L, 3), np.float32)
+        act[:, ACTION_SPAN] = 5.0
+        start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+        start[:, sixty] = 9.0                                            # the head points at "60"
+        return tok_logits if rows is None else tok_logits[np.asarray(rows, np.int64)], act, start, end
+
+    run = lambda on, taken=None: fill_and_decode(sc, step, ctx, tokenize, text_of, taken=taken,
+                                                 rules=SpanRules(keyed_order=on))[0]
+    assert run(False) == {"weight": 60}
+    assert run(True) == {"weight": 80}
+    assert run(True, {"/weight": {eighty}}) == {"weight": 60}

@@ -402,6 +402,26 @@ def test_an_enum_member_the_request_names_fills_the_property_left_out():
                                    "additionalProperties": False, "maxProperties": 0}, "Pop") == {}  # breaks the schema
 
 
+def test_an_enum_member_the_request_names_replaces_the_heads_choice():
+    """SpanRules.named_choices: a held value takes the one member the request names; two named, a
+    flag or a property without an enum leave the call as it is."""
+    from edgeagent.runtime.pipeline import with_named_members
+
+    schema = {"type": "object", "properties": {
+        "freq": {"type": "string", "enum": ["monthly", "quarterly", "annually"]},
+        "live": {"type": "string", "enum": ["True", "False"]}, "city": {"type": "string"}}}
+    said = "Compound interest on $10000 at 5%, compounded monthly, in Paris"
+    assert with_named_members({"freq": "quarterly"}, schema, said, chosen=True) == {"freq": "monthly"}
+    assert with_named_members({"freq": "quarterly"}, schema, said) == {"freq": "quarterly"}   # the rule off
+    assert with_named_members({"freq": "annually"}, schema, "monthly or quarterly?", chosen=True) \
+        == {"freq": "annually"}                                                                   # two named
+    assert with_named_members({"live": "False"}, schema, "a true story", chosen=True) == {"live": "False"}
+    assert with_named_members({"city": "Rome"}, schema, "monthly in Paris", chosen=True) \
+        == {"city": "Rome", "freq": "monthly"}                    # no enum: stays; the optional one left out: filled
+    assert with_named_members({"city": "Rome"}, schema, "monthly in Paris", left_out=False, chosen=True) \
+        == {"city": "Rome"}
+
+
 def test_the_pipeline_hands_the_filler_the_other_tools_sentences_and_rewrites_percentages(pipeline, monkeypatch):
     """SpanRules.other_clauses: the filler gets the character spans of the other tool's sentence
     (None while the rule is off, its default); SpanRules.percent_fractions: a "5%" copied as 5 for a

@@ -8,13 +8,17 @@ from edgeagent.runtime.stated import (RELATIVE, prose_of, restate, restate_count
 
 
 @pytest.mark.parametrize("text, dates", [
-    ("How about March 8th?", [(3, 8)]),
-    ("the 4th of March, then Sept. 12", [(3, 4), (9, 12)]),
-    ("I need it till the 9th of this month", [(None, 9)]),       # "this month" names no month
-    ("from March 1st until the 6th", [(3, 1), (None, 6)]),       # the 1st is not read twice
+    ("How about March 8th?", [(3, 8, None)]),
+    ("the 4th of March, then Sept. 12", [(3, 4, None), (9, 12, None)]),
+    ("I need it till the 9th of this month", [(None, 9, None)]),       # "this month" names no month
+    ("from March 1st until the 6th", [(3, 1, None), (None, 6, None)]),  # the 1st is not read twice
     ("next Friday, or tomorrow", [RELATIVE, RELATIVE]),
-    ("You may 2nd it", [(None, 2)]),                             # "may" the verb is no month
+    ("You may 2nd it", [(None, 2, None)]),                              # "may" the verb is no month
     ("for 2 people at 7", []),
+    ("at closing March.11, 2022", [(3, 11, 2022)]),                     # the year, where stated
+    ("starting from 10th December 2022", [(12, 10, 2022)]),
+    ("on 5 May, or June 3rd, 2019", [(5, 5, None), (6, 3, 2019)]),
+    ("for 2 nights in 2022", []),                                        # a year alone is no date
 ])
 def test_stated_dates(text, dates):
     assert stated_dates(text) == dates
@@ -66,6 +70,7 @@ def test_a_generated_date_takes_the_parts_the_conversation_states():
     assert restate_date("2019-02-01", ["the 30th"]) == "2019-02-01"                       # no such day: kept
     assert restate_date("March 8th", ["March 9th"]) == "March 8th"                        # not an ISO date
     assert restate_date("2019-03-01", ["the 4th of March", "No, the 5th of April"]) == "2019-04-05"  # the latest
+    assert restate_date("2010-00-01", ["the stock price at closing March.11, 2022"]) == "2022-03-11"  # the year too
 
 
 def test_a_generated_time_takes_the_latest_stated_time():
