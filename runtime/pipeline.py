@@ -31,14 +31,14 @@ from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_
 from edgeagent.runtime.canonical import canonical_case, tool_texts
 from edgeagent.runtime.clauses import away
 from edgeagent.runtime.fill import (SpanRules, fill_and_decode, first_of_lists, next_in_list, top_property,
-                                    with_beyond)
+                                    widen_generated, with_beyond)
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.owed import held_numbers, numbers_owed
 from edgeagent.runtime.percent import percent_fractions
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
-from edgeagent.runtime.stated import prose_of, restate
+from edgeagent.runtime.stated import iso_dates, prose_of, restate
 from edgeagent.scaffold import SchemaError, compile_schema
 from edgeagent.scaffold.reference import esc_ptr
 
@@ -428,6 +428,9 @@ class Pipeline:
                                                      headers=[(a - offset, b - offset) for a, b in headers],
                                                      function=name)
                 route, written = info.routes, False
+                if args is not None and self.cfg.rules.generated_names:
+                    widened = widen_generated(args, route, request_text)   # "San" -> "San Diego"
+                    args = widened if schema_violation(widened, schema) is None else args
                 if args is not None and info.beyond:   # a list longer than the array's item places
                     longer = with_beyond(args, info.beyond)
                     args = longer if schema_violation(longer, schema) is None else args
@@ -439,6 +442,9 @@ class Pipeline:
                 restated = restate(args, prose)
                 if restated != args and schema_violation(restated, schema) is None:
                     args = restated
+            if args is not None and self.cfg.rules.iso_dates:
+                written_iso = iso_dates(args, schema)   # "20th May 2021" for a date: 2021-05-20
+                args = written_iso if schema_violation(written_iso, schema) is None else args
             if args is not None and self.cfg.rules.canonical_case and tool_said:
                 respelled = canonical_case(args, schema, tool_said)   # a name as the tool results spell it
                 if respelled != args and schema_violation(respelled, schema) is None:

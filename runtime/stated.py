@@ -187,3 +187,50 @@ def prose_of(messages: list) -> list[str]:
             except ValueError:                      # content the prompt refuses has failed the request already
                 pass
     return out
+
+
+_OTHER_FORMAT = re.compile(r"\b(?:mm|dd)[-/.](?:dd|mm)\b", re.IGNORECASE)   # "MM/DD/YYYY", "DD-MM-YYYY"
+_ISO_FORMAT = re.compile(r"yyyy-mm-dd", re.IGNORECASE)
+
+
+_ISO_THEN_WORDS = re.compile(r"(\d{4}-\d{2}-\d{2})\s+[^\d]+")   # "2022-01-01 in the morning"
+
+
+def iso_date(value: str) -> str | None:
+    """The ISO form of a value that is one full date written out ("20th May 2021", "March 11,
+    2022", "December 10th, 2022") or an ISO date with words after it and no other number
+    ("2022-01-01 in the morning"); None for anything else (no year, a range)."""
+    text = value.strip()
+    if (m := _ISO_THEN_WORDS.fullmatch(text)) is not None:
+        return m.group(1)
+    for pattern, month_first in ((_MONTH_DAY, True), (_DAY_MONTH, False)):
+        m = pattern.fullmatch(text)
+        if m is None or not m.group(3):
+            continue
+        month, day = m.groups()[:2] if month_first else m.groups()[1::-1]
+        try:
+            return datetime.date(int(m.group(3)), _MONTHS[month.lower()[:3]], int(day)).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def iso_dates(args: dict, schema: dict | None) -> dict:
+    """SpanRules.iso_dates: ``args`` with each top-level string value of a property named a date
+    ("date", "start_date", "birthDate") that is one full date written out, written YYYY-MM-DD; not
+    where the property has an enum, or its description asks for another format ("MM/DD/YYYY")."""
+    from edgeagent.runtime.keyed import key_words
+
+    props = (schema or {}).get("properties") or {}
+    out = dict(args)
+    for key, value in args.items():
+        prop = props.get(key) if isinstance(props.get(key), dict) else {}
+        if not isinstance(value, str) or "date" not in key_words("/" + key) or prop.get("enum"):
+            continue
+        said = str(prop.get("description") or "")
+        if _OTHER_FORMAT.search(said) and not _ISO_FORMAT.search(said):
+            continue
+        iso = iso_date(value)
+        if iso is not None:
+            out[key] = iso
+    return out

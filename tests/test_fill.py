@@ -852,3 +852,19 @@ def test_own_headers_keep_a_value_off_the_call_header():
                                      headers=headers)[0]
     assert run(False) == {"hotel": "ReserveHotel"}
     assert run(True) == {"hotel": "Tokyo"}
+
+
+def test_a_generated_name_takes_the_run_of_capitalized_words_the_request_writes_it_in():
+    """SpanRules.generated_names (widen_generated): only generated values, only a value the request
+    writes once as whole words, and only into a name run."""
+    from edgeagent.runtime.fill import SpanRules, widen_generated
+
+    said = "Get concert details for the artist Beyonce performing in San Diego next month."
+    gen = {"/location": "gen", "/artist": "gen", "/city": "span"}
+    assert widen_generated({"location": "San"}, gen, said) == {"location": "San Diego"}
+    assert widen_generated({"location": "Diego"}, gen, said) == {"location": "San Diego"}
+    assert widen_generated({"city": "San"}, gen, said) == {"city": "San"}               # copied: name_runs' job
+    assert widen_generated({"location": "Sa"}, gen, said) == {"location": "Sa"}         # not whole words
+    assert widen_generated({"artist": "Beyonce"}, gen, said) == {"artist": "Beyonce"}   # a name alone stays
+    assert widen_generated({"location": "Get"}, gen, said) == {"location": "Get"}       # opens the sentence
+    assert SpanRules.off().generated_names is False

@@ -126,3 +126,34 @@ def test_the_pipeline_restates_a_filled_date_unless_the_rule_is_off_or_the_schem
     date["pattern"] = "^2019-03-0[1-5]$"                   # the restated call would break it: the filled one stays
     assert args(Pipeline(tiny_backend, dataclasses.replace(PipelineConfig(max_calls=1)))) == \
         {"date": "2019-03-01", "time": "11:00"}
+
+
+@pytest.mark.parametrize("value, iso", [
+    ("20th May 2021", "2021-05-20"),
+    ("March 11, 2022", "2022-03-11"),
+    ("December 10th, 2022", "2022-12-10"),
+    ("the 8th of March 2019", "2019-03-08"),
+    ("May 5", None),                                   # no year
+    ("2021", None),
+    ("July 1st, 2021 - July 5th", None),               # a range
+    ("February 30, 2021", None),                       # no such day
+    ("2022-01-01 in the morning", "2022-01-01"),       # the words after an ISO date go
+    ("2022-01-01 to 2022-01-05", None),
+])
+def test_iso_date(value, iso):
+    from edgeagent.runtime.stated import iso_date
+
+    assert iso_date(value) == iso
+
+
+def test_iso_dates_rewrite_only_a_date_property_that_asks_for_no_other_format():
+    from edgeagent.runtime.stated import iso_dates
+
+    schema = {"properties": {"start_date": {"type": "string"}, "note": {"type": "string"},
+                             "due_date": {"type": "string", "description": "Due date, MM/DD/YYYY."},
+                             "end_date": {"type": "string", "description": "In the format YYYY-MM-DD, not MM/DD."}}}
+    args = {"start_date": "10th December 2022", "note": "March 11, 2022", "due_date": "March 11, 2022",
+            "end_date": "March 12, 2022"}
+    assert iso_dates(args, schema) == {"start_date": "2022-12-10", "note": "March 11, 2022",
+                                       "due_date": "March 11, 2022", "end_date": "2022-03-12"}
+    assert iso_dates({"date": "today"}, None) == {"date": "today"}
