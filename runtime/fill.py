@@ -968,10 +968,10 @@ class SpanRules:
         first call of the function takes the earliest and each further call the earliest no earlier
         call copied ("weighs 80 kg, also ... weighs 60 kg": 80, then 60; first_untaken), where the
         head chose among them before; those of the latest user message first, where it writes one
-        ("What if I weigh 80 kilograms instead?" after "I weigh 70"). The request's order is the calls' order: of the training
-        split's 229 number values keyed so, 228 are the first keyed number (scripts/measure_keyed.py);
-        only 3 calls there have two keyed numbers to choose from, so the dev split's merged repeats
-        decide.
+        ("What if I weigh 80 kilograms instead?" after "I weigh 70"). The request's order is the
+        calls' order: of the training split's 229 number values keyed so, 228 are the first keyed
+        number (scripts/measure_keyed.py); only 3 calls there have two keyed numbers to choose
+        from, so the dev split's merged repeats decide.
     iso_dates: a string value of a property named a date ("date", "start_date") that is one full
         date written out ("20th May 2021", "March 11, 2022") is written YYYY-MM-DD, and one that is an
         ISO date with words after it loses the words ("2022-01-01 in the morning"; runtime/stated.py

@@ -26,6 +26,7 @@ import datetime
 import re
 
 from edgeagent.formats.hermes import text_of
+from edgeagent.runtime.keyed import key_words
 
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")            # "15:45": a time as the generator writes it
@@ -219,8 +220,6 @@ def iso_dates(args: dict, schema: dict | None) -> dict:
     """SpanRules.iso_dates: ``args`` with each top-level string value of a property named a date
     ("date", "start_date", "birthDate") that is one full date written out, written YYYY-MM-DD; not
     where the property has an enum, or its description asks for another format ("MM/DD/YYYY")."""
-    from edgeagent.runtime.keyed import key_words
-
     props = (schema or {}).get("properties") or {}
     out = dict(args)
     for key, value in args.items():

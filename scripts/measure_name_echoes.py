@@ -29,7 +29,8 @@ def measure(records, show: bool = False) -> Counter:
         if not isinstance(value, str) or not value.strip() or value not in said:
             continue
         source = rec["meta"]["dataset"]
-        for whose, words in (("property", key_words("/" + key)), ("function", function_words(call["function"]["name"]))):
+        for whose, words in (("property", key_words("/" + key)),
+                             ("function", function_words(call["function"]["name"]))):
             words = [w for w in words if len(w) >= 3]
             if not words:
                 continue

@@ -1,10 +1,12 @@
-"""Paired latency of the nineteenth session's decoding rules: the same BFCL items, each answered with
-the rules on and off in turn (alternating which goes first), on the ONNX Runtime artifact. Reports
+"""Paired latency of a set of decoding rules (SpanRules switches; by default the twentieth session's):
+the same BFCL items, each answered with the rules on and off in turn (alternating which goes first),
+on the ONNX Runtime artifact. Reports
 the time from the end of prefill to the validated calls, median and mean, over the items called.
 Prose answers are cut to one token: only calls are timed. It reads BFCL's requests to time them,
 never to choose anything.
 
-Run: python scripts/time_rules.py [--artifacts DIR] [--per-category 30]
+Run: python scripts/time_rules.py [--artifacts DIR] [--per-category 30] [--rules a,b,...]
+(the nineteenth session's: --rules whole_quotes,name_echoes,disjoint_numbers,canonical_case,own_headers)
 """
 
 from __future__ import annotations
@@ -18,16 +20,21 @@ from edgeagent.evals.bfcl import load_category
 from edgeagent.evals.pipeline_predictors import _build
 from edgeagent.runtime.pipeline import PipelineConfig
 
-RULES = ("whole_quotes", "name_echoes", "disjoint_numbers", "canonical_case", "own_headers")
+RULES = ("named_choices", "function_echoes", "keyed_order", "iso_dates", "generated_names")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--artifacts", type=Path, default=Path.home() / ".cache/edgeagent/artifacts/smollm2-135m")
     ap.add_argument("--per-category", type=int, default=30, help="the first N items of each category")
+    ap.add_argument("--rules", default=",".join(RULES), help="the SpanRules switches turned off for the 'off' runs")
     a = ap.parse_args()
     on = PipelineConfig(max_new_tokens=1)
-    off = dataclasses.replace(on, rules=dataclasses.replace(on.rules, **{r: False for r in RULES}))
+    rules = [r.strip() for r in a.rules.split(",") if r.strip()]
+    unknown = [r for r in rules if not isinstance(getattr(on.rules, r, None), bool)]
+    if unknown:
+        ap.error(f"--rules: not a SpanRules switch: {', '.join(unknown)}")
+    off = dataclasses.replace(on, rules=dataclasses.replace(on.rules, **{r: False for r in rules}))
     pipeline = _build("diffusion", None, str(a.artifacts), None, on).pipeline
     items = [it for cat in ("live_simple", "live_multiple", "simple_python")
              for it in load_category(cat)[:a.per_category]]

@@ -90,6 +90,19 @@ def test_keyed_numbers_only_count_where_allowed():
     assert not keyed_starts(list(text), "/width", where).any()
 
 
+def _pointing_at(sc, T, at):
+    """A slot-filler step that copies every value from context token ``at`` (start scores only)."""
+    def step(ids, kinds, spos, rows=None):
+        L = len(ids)
+        tok_logits = np.zeros((L, sc.null_id + 1), np.float32)
+        act = np.zeros((L, 3), np.float32)
+        act[:, ACTION_SPAN] = 5.0
+        start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+        start[:, at] = 9.0
+        return tok_logits if rows is None else tok_logits[np.asarray(rows, np.int64)], act, start, end
+    return step
+
+
 def test_a_number_slot_takes_the_number_stated_under_its_name():
     tok = tiny_tokenizer()
     text = "<|im_start|>user\nrectangle with length of 10 and width of 7<|im_end|>"
@@ -99,16 +112,7 @@ def test_a_number_slot_takes_the_number_stated_under_its_name():
     words = [text_of([i]) for i in ctx]
     ten = next(i for i, w in enumerate(words) if w.strip().startswith("1"))
     sc = compile_schema({"type": "object", "properties": {"width": {"type": "integer"}}, "required": ["width"]}, tok)
-
-    def step(ids, kinds, spos, rows=None):
-        L, T = len(ids), len(ctx)
-        tok_logits = np.zeros((L, sc.null_id + 1), np.float32)
-        act = np.zeros((L, 3), np.float32)
-        act[:, ACTION_SPAN] = 5.0
-        start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
-        start[:, ten] = 9.0                                              # the head points at "10"
-        return tok_logits if rows is None else tok_logits[np.asarray(rows, np.int64)], act, start, end
-
+    step = _pointing_at(sc, len(ctx), ten)                              # the head points at "10"
     run = lambda k: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(keyed_numbers=k))[0]
     assert run(0.0) == {"width": 10}
     assert run(100.0) == {"width": 7}
@@ -133,16 +137,7 @@ def test_keyed_order_takes_the_earliest_keyed_number_no_earlier_call_copied():
     words = [text_of([i]) for i in ctx]
     eighty, sixty = (next(i for i, w in enumerate(words) if w.strip().startswith(d)) for d in ("8", "6"))
     sc = compile_schema({"type": "object", "properties": {"weight": {"type": "integer"}}, "required": ["weight"]}, tok)
-
-    def step(ids, kinds, spos, rows=None):
-        L, T = len(ids), len(ctx)
-        tok_logits = np.zeros((L, sc.null_id + 1), np.float32)
-        act = np.zeros((L, 3), np.float32)
-        act[:, ACTION_SPAN] = 5.0
-        start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
-        start[:, sixty] = 9.0                                            # the head points at "60"
-        return tok_logits if rows is None else tok_logits[np.asarray(rows, np.int64)], act, start, end
-
+    step = _pointing_at(sc, len(ctx), sixty)                            # the head points at "60"
     run = lambda on, taken=None: fill_and_decode(sc, step, ctx, tokenize, text_of, taken=taken,
                                                  rules=SpanRules(keyed_order=on))[0]
     assert run(False) == {"weight": 60}
