@@ -605,7 +605,9 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     gen = []                                           # (position, slot) left to diffusion
     logp_all = None
     source = None                                      # (sentence stops, tool listing mask), made once
-    keyed_where = None                                 # where SpanRules.keyed_numbers looks, made once
+    keyed_where = latest = None                        # where SpanRules.keyed_numbers looks; the latest
+                                                       # user message (keyed_order); each made once
+    echo_words = function_words(function) if rules.function_echoes else []
     copied = {}                                        # slot index -> (first, last) context tokens copied
     # an optional property (not an array item) the request does not name: leaving it out gets absent_bias
     leans_absent = lambda s: not s.required and not _is_item(s) and s.pointer not in (named or ())
@@ -668,9 +670,10 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                 if rules.keyed_numbers:
                     if keyed_where is None:
                         keyed_where = written(texts) & (numeric >= 0)
+                        latest = latest_request(texts) if rules.keyed_order else None
                     keyed = keyed_starts(texts, s.pointer, keyed_where)
                     if rules.keyed_order:
-                        keyed = first_untaken(keyed, (taken or {}).get(s.pointer, ()), latest_request(texts))
+                        keyed = first_untaken(keyed, (taken or {}).get(s.pointer, ()), latest)
                     starts = starts + rules.keyed_numbers * keyed
             if listing is not None:
                 starts = np.where(listing, -np.inf, starts)
@@ -734,8 +737,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                     last = extend_number(text_of, ctx_ids, first, last)
             text = span_value(text_of, ctx_ids, first, last, s.kind, trim=chunky, articles=rules.drop_articles,
                               bare=rules.bare_words, free=free[s.index],
-                              name_words=(key_words(s.pointer) if rules.name_echoes else [])
-                              + (function_words(function) if rules.function_echoes else []))
+                              name_words=(key_words(s.pointer) if rules.name_echoes else []) + echo_words)
             if rules.clock_24h and s.kind == "string" and text is not None:
                 text = clock_24h(text) or text
             toks = list(tokenize(text)) if text is not None else []

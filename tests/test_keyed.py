@@ -90,6 +90,15 @@ def test_keyed_numbers_only_count_where_allowed():
     assert not keyed_starts(list(text), "/width", where).any()
 
 
+def _tokens(text):
+    """(tokenizer, context ids, text_of, tokenize, token texts) of ``text`` under the tiny tokenizer."""
+    tok = tiny_tokenizer()
+    ctx = np.asarray(tok.encode(text, add_special_tokens=False).ids)
+    text_of = lambda ids: tok.decode([int(i) for i in ids])  # noqa: E731
+    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids  # noqa: E731
+    return tok, ctx, text_of, tokenize, [text_of([i]) for i in ctx]
+
+
 def _pointing_at(sc, T, at):
     """A slot-filler step that copies every value from context token ``at`` (start scores only)."""
     def step(ids, kinds, spos, rows=None):
@@ -104,12 +113,8 @@ def _pointing_at(sc, T, at):
 
 
 def test_a_number_slot_takes_the_number_stated_under_its_name():
-    tok = tiny_tokenizer()
-    text = "<|im_start|>user\nrectangle with length of 10 and width of 7<|im_end|>"
-    ctx = np.asarray(tok.encode(text, add_special_tokens=False).ids)
-    text_of = lambda ids: tok.decode([int(i) for i in ids])
-    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids
-    words = [text_of([i]) for i in ctx]
+    tok, ctx, text_of, tokenize, words = _tokens(
+        "<|im_start|>user\nrectangle with length of 10 and width of 7<|im_end|>")
     ten = next(i for i, w in enumerate(words) if w.strip().startswith("1"))
     sc = compile_schema({"type": "object", "properties": {"width": {"type": "integer"}}, "required": ["width"]}, tok)
     step = _pointing_at(sc, len(ctx), ten)                              # the head points at "10"
@@ -129,12 +134,8 @@ def test_keyed_order_takes_the_earliest_keyed_number_no_earlier_call_copied():
     latest = np.array([0, 0, 1, 1, 1], bool)                                              # the latest request
     assert first_untaken(np.array([0, 1, 0, 1, 1], bool), (), latest).tolist() == [0, 0, 0, 1, 0]
     assert first_untaken(np.array([0, 1, 0, 0, 0], bool), (), latest).tolist() == [0, 1, 0, 0, 0]  # none there
-    tok = tiny_tokenizer()
-    text = "<|im_start|>user\nbmi for one who weighs 80 kg, also for one who weighs 60 kg<|im_end|>"
-    ctx = np.asarray(tok.encode(text, add_special_tokens=False).ids)
-    text_of = lambda ids: tok.decode([int(i) for i in ids])
-    tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids
-    words = [text_of([i]) for i in ctx]
+    tok, ctx, text_of, tokenize, words = _tokens(
+        "<|im_start|>user\nbmi for one who weighs 80 kg, also for one who weighs 60 kg<|im_end|>")
     eighty, sixty = (next(i for i, w in enumerate(words) if w.strip().startswith(d)) for d in ("8", "6"))
     sc = compile_schema({"type": "object", "properties": {"weight": {"type": "integer"}}, "required": ["weight"]}, tok)
     step = _pointing_at(sc, len(ctx), sixty)                            # the head points at "60"
