@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN, KIND_IDS, position_kind
-from edgeagent.runtime.keyed import key_words, keyed_pattern
+from edgeagent.runtime.keyed import key_words, keyed_pattern, trailing_numbers
 from edgeagent.runtime.literal import free_type, literal_ends, literal_value, repair_free
 from edgeagent.scaffold.reference import esc_ptr
 
@@ -144,13 +144,18 @@ def _matched(texts: list[str], pattern, group: int = 0) -> np.ndarray:
     return _covering(texts, [(m.start(group), m.end(group)) for m in pattern.finditer("".join(texts))])
 
 
-def keyed_starts(texts: list[str], pointer: str, where: np.ndarray) -> np.ndarray:
+def keyed_starts(texts: list[str], pointer: str, where: np.ndarray, trailing: bool = False) -> np.ndarray:
     """[T] bool: the context tokens (``texts``, token_texts) where a number the conversation states
-    under the property's name starts (runtime/keyed.py keyed_pattern), among those ``where`` allows."""
+    under the property's name starts (runtime/keyed.py keyed_pattern), among those ``where`` allows;
+    with ``trailing`` (SpanRules.trailing_keys), where none is, those the latest user message writing
+    one states right before the name's last word (trailing_numbers)."""
     pattern = keyed_pattern(pointer)
-    if pattern is None:
-        return np.zeros(len(texts), bool)
-    return _covering(texts, [(m.start(1), m.start(1) + 1) for m in pattern.finditer("".join(texts))]) & where
+    text = "".join(texts)
+    out = _covering(texts, [(m.start(1), m.start(1) + 1) for m in pattern.finditer(text)]) & where \
+        if pattern is not None else np.zeros(len(texts), bool)
+    if trailing and not out.any():
+        out = _covering(texts, trailing_numbers(text, [m.span(1) for m in _REQUEST.finditer(text)], pointer)) & where
+    return out
 
 
 def first_untaken(keyed: np.ndarray, taken, latest: np.ndarray | None = None) -> np.ndarray:
@@ -488,6 +493,21 @@ def bare_words(raw: str) -> str:
     return _TAIL_WORD.sub("", raw)
 
 
+_NAME_RUN = r"[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*"
+_LEGS = re.compile(rf"({_NAME_RUN}),? to ({_NAME_RUN})")
+_TO_WORDS = frozenset(("destination", "to", "arrival", "arrive", "arriving", "end", "target", "dest"))
+
+
+def one_leg(raw: str, words) -> str:
+    """SpanRules.route_legs: a string of two capitalized names joined by "to" ("San Francisco to
+    Tokyo") as one of them: the second for a property whose name words (``words``) say where to
+    ("destination", "to_city", "end"), else the first; ``raw`` otherwise."""
+    m = _LEGS.fullmatch(raw)
+    if m is None:
+        return raw
+    return m.group(2) if _TO_WORDS.intersection(words) else m.group(1)
+
+
 def drop_name_words(raw: str, words) -> str:
     """A copied string without the property's own name word at its edges, where it is lower-case
     (``words``: key_words of the property; a plural "s" counts): "Chinese cuisine" for `cuisine` ->
@@ -511,11 +531,12 @@ def function_words(function: str) -> list[str]:
 
 
 def span_value(text_of, ctx_ids, first, last, kind, trim: bool = False, articles: bool = False,
-               bare: bool = False, free: str | None = None, name_words=()):
+               bare: bool = False, free: str | None = None, name_words=(), legs=None):
     """The slot text for a copied span, or None when the span cannot fill a slot of this kind.
     ``trim``: trim_edges a string; ``articles``: drop_article a string; ``bare``: bare_words it.
     ``free``: the slot holds free-form JSON of this type ("object", "array"; literal_value).
-    ``name_words``: drop_name_words a string that is not quoted."""
+    ``name_words``: drop_name_words a string that is not quoted. ``legs``: the property's name
+    words, where a string that is not quoted is one_leg."""
     try:
         raw = text_of(ctx_ids[first:last + 1]).strip()
         if free is not None:
@@ -535,6 +556,8 @@ def span_value(text_of, ctx_ids, first, last, kind, trim: bool = False, articles
             if dropped != raw and bare:                # "news on Bitcoin" -> "on Bitcoin" -> "Bitcoin"
                 dropped = trim_edges(bare_words(dropped)) if trim else bare_words(dropped)
             raw = dropped
+        if legs is not None and kind == "string" and not quoted:
+            raw = one_leg(raw, legs)
     except UnicodeDecodeError:
         return None
     if not raw:
@@ -671,7 +694,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                     if keyed_where is None:
                         keyed_where = written(texts) & (numeric >= 0)
                         latest = latest_request(texts) if rules.keyed_order else None
-                    keyed = keyed_starts(texts, s.pointer, keyed_where)
+                    keyed = keyed_starts(texts, s.pointer, keyed_where, rules.trailing_keys)
                     if rules.keyed_order:
                         keyed = first_untaken(keyed, (taken or {}).get(s.pointer, ()), latest)
                     starts = starts + rules.keyed_numbers * keyed
@@ -737,7 +760,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                     last = extend_number(text_of, ctx_ids, first, last)
             text = span_value(text_of, ctx_ids, first, last, s.kind, trim=chunky, articles=rules.drop_articles,
                               bare=rules.bare_words, free=free[s.index],
-                              name_words=(key_words(s.pointer) if rules.name_echoes else []) + echo_words)
+                              name_words=(key_words(s.pointer) if rules.name_echoes else []) + echo_words,
+                              legs=key_words(s.pointer) if rules.route_legs else None)
             if rules.clock_24h and s.kind == "string" and text is not None:
                 text = clock_24h(text) or text
             toks = list(tokenize(text)) if text is not None else []
@@ -990,6 +1014,37 @@ class SpanRules:
         the lone quote, 38.2 / 65.5 / 67.2%; with iso_dates (one value) and generated_names (no
         change), 38.2 / 65.7 / 67.4%. No answer lost; the splits and the listed requests kept
         theirs.
+    trailing_keys: keyed_numbers for a number written right before the last word of the property's
+        name ("a 7 days trip" for `days`, "book 2 rooms" for `number_of_rooms`), where none is
+        written after the name; the latest user message writing one decides, and a number word
+        there ("I just want one room") leaves the choice to the head (runtime/keyed.py
+        trailing_numbers). Of the training split's values so written, 1,377 are the number the rule
+        picks and 19 another (scripts/measure_trailing_keys.py).
+    count_words: where that latest message's number is a word ("I just want one room", "a six-sided
+        die"), the call's number value is that number, whatever wrote it (runtime/keyed.py
+        count_words; the pipeline applies it to the finished call; the eval's AR baselines run with
+        it off). Of the training split's values so written, 1,377 are that number and 21 another.
+    owed_repeats: where the call numbers_owed asked for repeats the function of the turn's latest
+        call, holds none of the owed numbers, and the request writes as many of them as that call
+        holds numbers, a number value that repeats that call's takes the owed number written in its
+        place ("filed in 2019, also ... in the year 2018": the first call took 2018 and the second
+        2018 again, so it takes 2019; runtime/owed.py pay_owed), instead of the call being dropped.
+        numbers_owed's measure is its ground: a number the user writes is nearly always some call's
+        value.
+    echo_repeats: a further call of a function the turn already called, one of whose values is
+        copied from words an earlier call of the turn copied for another property (another name, or
+        the same name in another function), ends the turn instead of being made ("between New York
+        City and Washington D.C." answered twice, the second call's origin "Washington D" inside the
+        first's destination; runtime/pipeline.py). Of the training split's 1,545 values of later
+        calls in a turn that the request writes once, 12 overlap another property's value of an
+        earlier call, 10 of them the same name in another function (patient_id;
+        scripts/measure_cross_calls.py). Scoring such words down instead (a value moved elsewhere)
+        lost six values on the default dev set: the head's next choice is as often wrong.
+    route_legs: a copied string that is two capitalized names joined by "to" ("San Francisco to
+        Tokyo") is one of them: the second for a property whose name says where to (destination,
+        to_city, end), else the first (one_leg). None of the training split's 80,991 string values
+        is so written; where the request writes "X to Y", 322 of 338 values of where-to properties
+        are Y and 223 of 299 values of other properties X (scripts/measure_route_legs.py).
     """
 
     length_penalty: float = 0.25
@@ -1028,6 +1083,11 @@ class SpanRules:
     keyed_order: bool = True
     iso_dates: bool = True
     generated_names: bool = True
+    trailing_keys: bool = True
+    count_words: bool = True
+    owed_repeats: bool = True
+    echo_repeats: bool = True
+    route_legs: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):
@@ -1047,7 +1107,9 @@ class SpanRules:
                    disjoint_numbers=False, canonical_case=False,
                    own_headers=False, named_choices=False,
                    function_echoes=False, keyed_order=False,
-                   iso_dates=False, generated_names=False)
+                   iso_dates=False, generated_names=False, trailing_keys=False,
+                   count_words=False, owed_repeats=False, echo_repeats=False,
+                   route_legs=False)
 
 
 def top_property(pointer: str) -> str:

@@ -50,3 +50,29 @@ def numbers_owed(request: str, calls: list[dict]) -> set[float]:
     """The numbers ``request`` writes that none of ``calls`` (argument dicts) holds."""
     held = held_numbers(list(calls))
     return {n for n in written_numbers(request) if n not in held}
+
+
+def pay_owed(args: dict, earlier: list[dict], owed: set[float], request: str) -> dict:
+    """SpanRules.owed_repeats: the arguments of the call that the ``owed`` numbers asked for, where it
+    holds none of them. Where the request writes as many owed numbers as the function's latest
+    earlier call (``earlier``, argument dicts) holds number values, the two are read as parallel
+    clauses ("1.8 m and 80 kg, also for 1.6 m and 60 kg"): each top-level number value that repeats
+    the earlier call's value of the same property takes the owed number written in its place, the
+    k-th owed number for the k-th of the earlier call's numbers, both in the order the request
+    writes them ("filed in 2019, also ... in the year 2018": the first call took 2018, the second
+    2018 again, so it takes 2019). Anything else is left as it is."""
+    if not earlier or not isinstance(args, dict):
+        return args
+    mentions = number_mentions(request)
+    order = list(dict.fromkeys(n for n in mentions if n in owed))
+    before = {k: v for k, v in earlier[-1].items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+              and float(v) in mentions}
+    if len(before) != len(order):
+        return args
+    ranks = sorted(before, key=lambda k: mentions.index(float(before[k])))
+    out = dict(args)
+    for key in ranks:
+        if args.get(key) == before[key] and not isinstance(args.get(key), bool):
+            n = order[ranks.index(key)]
+            out[key] = int(n) if n.is_integer() else n
+    return out

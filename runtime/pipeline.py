@@ -33,8 +33,9 @@ from edgeagent.runtime.clauses import away
 from edgeagent.runtime.fill import (SpanRules, fill_and_decode, first_of_lists, next_in_list, top_property,
                                     widen_generated, with_beyond)
 from edgeagent.runtime.gate import first_request
+from edgeagent.runtime.keyed import count_words
 from edgeagent.runtime.names import NameTrie
-from edgeagent.runtime.owed import held_numbers, numbers_owed
+from edgeagent.runtime.owed import held_numbers, numbers_owed, pay_owed
 from edgeagent.runtime.percent import percent_fractions
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
@@ -257,7 +258,7 @@ class Pipeline:
             and getattr(self.b, "has_select", False) else None
         calls, errors, routes = self._calls(ids, hidden, cache, tools, forced_name, select,
                                             last_user_text(messages), prose_of(messages), first,
-                                            tool_texts(messages))
+                                            tool_texts(messages), prose_of(messages, ("user",)))
         timings.update(call_s=time.perf_counter() - t0, total_s=time.perf_counter() - t0)
         out = {"id": request.get("id"), "mode": "tool", "content": "", "tool_calls": calls, "timings": timings,
                "routes": routes}
@@ -342,7 +343,8 @@ class Pipeline:
         return match_features(last_user_text(messages), listed), dialog_features(turns, listed)
 
     def _calls(self, ids, hidden, cache, tools, forced_name, match=None, request_text: str = "",
-               prose: list[str] | None = None, first: bool = False, tool_said: list[str] | None = None):
+               prose: list[str] | None = None, first: bool = False, tool_said: list[str] | None = None,
+               said: list[str] | None = None):
         by_name = {t["function"]["name"]: (i, t["function"]["parameters"]) for i, t in enumerate(tools)}
         listed_tools = _listed(tools)
         seq = list(ids)
@@ -368,6 +370,7 @@ class Pipeline:
         taken: dict[str, dict[str, set[int]]] = {}  # function -> pointer -> where its values were copied from
         claimed: dict[str, set[int]] = {}      # top-level property -> positions inside values copied for it
         held: dict[str, set[int]] = {}         # function -> positions inside the values its calls copied
+        copies: list[tuple[str, str, set[int]]] = []  # (function, top property, positions) of each value copied
         due: set[float] | None = None          # SpanRules.numbers_owed: the next call must hold one of these
         headers: list[tuple[int, int]] = []  # [start, end) sequence positions of each call's header and name
         for k in range(self.cfg.max_calls):
@@ -442,6 +445,9 @@ class Pipeline:
                 restated = restate(args, prose)
                 if restated != args and schema_violation(restated, schema) is None:
                     args = restated
+            if args is not None and self.cfg.rules.count_words and said:
+                worded = count_words(args, schema, said)   # "I just want one room": number_of_rooms 1
+                args = worded if worded == args or schema_violation(worded, schema) is None else args
             if args is not None and self.cfg.rules.iso_dates:
                 written_iso = iso_dates(args, schema)   # "20th May 2021" for a date: 2021-05-20
                 args = written_iso if schema_violation(written_iso, schema) is None else args
@@ -464,9 +470,22 @@ class Pipeline:
                 errors.append({"call": k, "function": name, "error": err})
                 break
             same = [json.loads(c["function"]["arguments"]) for c in calls if c["function"]["name"] == name]
+            if due is not None and self.cfg.rules.owed_repeats and not written and calls \
+                    and calls[-1]["function"]["name"] == name and held_numbers(args).isdisjoint(due):
+                paid = pay_owed(args, same, due, request_text)   # the repeated 2018 becomes the owed 2019
+                if paid != args and schema_violation(paid, schema) is None:
+                    spans = {ptr: at for ptr, at in spans.items() if paid.get(top_property(ptr)) == args.get(
+                        top_property(ptr))}               # a paid value was not copied where its span says
+                    args = paid
             # a call the list kept going takes its elements, where they fit; any other must bring news
             stale = bool(same) and not listed and not written and self.cfg.rules.fresh_calls \
                 and not _brings_news(args, spans, same, held.get(name, set()) | set(range(len(ids), len(seq))))
+            # SpanRules.echo_repeats: a further call that copies words an earlier call of the turn copied
+            # for another property ("between New York and Washington D.C." twice, the second call's
+            # origin "Washington D" inside the first's destination) is no call of its own
+            echoed = bool(same) and not listed and not written and self.cfg.rules.echo_repeats and any(
+                (fn, key) != (name, top_property(ptr)) and not at.isdisjoint(where)
+                for ptr, where in spans.items() for fn, key, at in copies)
             if listed:
                 args = _with_values(args, listed, sc, schema)
                 listed = {}
@@ -479,6 +498,8 @@ class Pipeline:
             if args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
                                    for c in calls) or (stale and route.get("") != "next-in-list"):
                 break  # the same call again: parallel calls are never repeats, so the turn is over
+            if echoed and route.get("") != "next-in-list":
+                break  # its values are another call's: the turn is over
             if due is not None and held_numbers(args).isdisjoint(due):
                 break  # the call the owed numbers asked for holds none of them
             due = None
@@ -487,6 +508,7 @@ class Pipeline:
                     taken.setdefault(name, {}).setdefault(ptr, set()).add(at.start)
                     claimed.setdefault(top_property(ptr), set()).update(at)
                     held.setdefault(name, set()).update(at)
+                    copies.append((name, top_property(ptr), set(at)))
             calls.append({"id": f"call_{k}", "type": "function", "function": {"name": name, "arguments": text}})
             routes.append(route)
             # the filled arguments go into the trunk's cache in one pass

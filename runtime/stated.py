@@ -177,12 +177,12 @@ def restate(args: dict, texts: list[str]) -> dict:
     return out
 
 
-def prose_of(messages: list) -> list[str]:
-    """The user's and the assistant's prose, in order: where a conversation states its dates and
-    times (tool results and the system prompt are not read)."""
+def prose_of(messages: list, roles: tuple[str, ...] = ("user", "assistant")) -> list[str]:
+    """The user's and the assistant's prose (the messages of ``roles``), in order: where a
+    conversation states its dates and times (tool results and the system prompt are not read)."""
     out = []
     for m in messages:
-        if isinstance(m, dict) and m.get("role") in ("user", "assistant"):
+        if isinstance(m, dict) and m.get("role") in roles:
             try:
                 out.append(text_of(m, "message"))    # as the prompt renders it
             except ValueError:                      # content the prompt refuses has failed the request already

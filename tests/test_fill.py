@@ -6,7 +6,7 @@ import jsonschema
 import numpy as np
 
 from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN
-from edgeagent.runtime.fill import best_span, fill_and_decode, repair_string
+from edgeagent.runtime.fill import best_span, fill_and_decode, repair_string, span_value
 from edgeagent.scaffold import compile_schema
 from edgeagent.scaffold.testing import tiny_tokenizer
 
@@ -489,6 +489,37 @@ def test_a_repeated_call_moves_off_the_positions_earlier_calls_copied():
     assert fill(1.0, taken={"/height": {at[0]}}, rules=SpanRules(fresh_repeats=0.0))[0] == {"height": 1.75}
     assert fill(1.0, taken={"/weight": {at[0]}})[0] == {"height": 1.75}   # another property's positions
 
+
+
+def test_a_copied_route_keeps_the_leg_its_property_names():
+    """SpanRules.route_legs (one_leg): "San Francisco to Tokyo" is the first name for an origin, the
+    second for a destination; other strings, and a quoted route, stay as they are."""
+    from edgeagent.runtime.fill import one_leg
+
+    assert one_leg("San Francisco to Tokyo", ["departure", "city"]) == "San Francisco"
+    assert one_leg("San Francisco to Tokyo", ["destination", "city"]) == "Tokyo"
+    assert one_leg("New York, to Los Angeles", ["to"]) == "Los Angeles"
+    assert one_leg("Pay to play", ["title"]) == "Pay to play"          # "play" is no name
+    assert one_leg("Bed and Breakfast", ["name"]) == "Bed and Breakfast"
+    tok, ctx, text_of, tokenize, words = _words('fly "Paris to Rome" from Paris to Rome')
+    text = "".join(words)
+    quoted = text.index('"Paris') + 1
+    at = lambda a, b: (_tok_at(words, a), _tok_at(words, b - 1))
+    assert span_value(text_of, ctx, *at(quoted, quoted + len("Paris to Rome")), "string",
+                      legs=["origin"]) == "Paris to Rome"
+    plain = text.rindex("Paris")
+    assert span_value(text_of, ctx, *at(plain, len(text)), "string", legs=["origin"]) == "Paris"
+    assert span_value(text_of, ctx, *at(plain, len(text)), "string") == "Paris to Rome"
+
+
+def _tok_at(words, char):
+    """The index of the token (``words``: token texts) that holds character ``char`` of their text."""
+    end = 0
+    for i, w in enumerate(words):
+        end += len(w)
+        if char < end:
+            return i
+    raise IndexError(char)
 
 
 def test_a_union_value_that_fits_none_of_its_types_becomes_its_scalar_or_null():

@@ -5,7 +5,7 @@ import numpy as np
 from edgeagent.heads.spec import ACTION_SPAN
 from edgeagent.runtime.fill import (SpanRules, extend_number, fill_and_decode, keyed_starts, number_starts,
                                     signed_starts, span_value)
-from edgeagent.runtime.keyed import key_words, keyed_pattern
+from edgeagent.runtime.keyed import count_words, key_words, keyed_pattern
 from edgeagent.scaffold import compile_schema
 from edgeagent.scaffold.testing import tiny_tokenizer
 
@@ -82,6 +82,45 @@ def test_a_name_of_one_letter_needs_an_equals_sign():
     assert _keyed("coefficients a=1, b = -3, c: 2", "/c") == ["2"]
     assert _keyed("find a 3 bedroom villa", "/a") == []                # an article, not the property
     assert keyed_pattern("/0") is None
+
+
+def _trailing(text, pointer, trailing=True):
+    texts = list(text)
+    hits = keyed_starts(texts, pointer, np.ones(len(texts), bool), trailing)
+    return [text[i:i + 4] for i in np.flatnonzero(hits)]
+
+
+def test_a_number_right_before_the_last_name_word_counts_where_none_follows_the_name():
+    """SpanRules.trailing_keys: "a 7 days trip" for `days`, "2 rooms" for `number_of_rooms`, read in
+    the latest user message that writes one; a number word there leaves the choice to the head, and
+    a number written after the name comes first."""
+    user = lambda *texts: "".join(f"<|im_start|>user\n{t}<|im_end|>\n" for t in texts)
+    assert _trailing(user("Plan a 7 days trip for 2 people"), "/days") == ["7 da"]
+    assert _trailing(user("Plan a 7 days trip for 2 people"), "/days", trailing=False) == []
+    assert _trailing(user("book 2 rooms for 3 nights"), "/number_of_rooms") == ["2 ro"]
+    assert _trailing(user("a 5-year term"), "/term_years") == ["5-ye"]
+    assert _trailing(user("book 2 rooms", "no, 3 rooms please"), "/number_of_rooms") == ["3 ro"]
+    assert _trailing(user("book 2 rooms", "I just want one room"), "/number_of_rooms") == []
+    assert _trailing(user("book 2 rooms", "that is right"), "/number_of_rooms") == ["2 ro"]
+    assert _trailing(user("days: 5, not the 7 days trip"), "/days") == ["5, n"]       # after the name first
+    assert _trailing(user("the A380 seats"), "/seats") == []                         # inside a word
+    assert _trailing(user("within 5 seconds"), "/id") == []                          # a name word too short
+    assert _trailing("7 days in the listing", "/days") == []                         # a user message only
+
+
+def test_a_number_word_before_the_last_name_word_is_the_value():
+    """SpanRules.count_words: "I just want one room" after "2 rooms" makes number_of_rooms 1; a
+    number in digits there, one written after the name, a string value, "5 years ago" and a
+    property the call does not hold are left as they are."""
+    schema = {"type": "object", "properties": {"number_of_rooms": {"type": "integer"}, "days": {"type": "integer"},
+                                               "city": {"type": "string"}, "year": {"type": "integer"}}}
+    args = {"number_of_rooms": 2, "city": "three rooms", "year": 2020}
+    assert count_words(args, schema, ["book 2 rooms", "I just want one room"]) == {**args, "number_of_rooms": 1}
+    assert count_words(args, schema, ["one room", "no, 2 rooms"]) == args
+    assert count_words(args, schema, ["number of rooms: 2", "one room"]) == args        # keyed after its name
+    assert count_words(args, schema, ["a six-sided die", "from five years ago"]) == args
+    assert count_words({"days": 3}, schema, ["a trip of four days"]) == {"days": 4}
+    assert count_words(args, schema, []) == args
 
 
 def test_keyed_numbers_only_count_where_allowed():

@@ -1,6 +1,6 @@
 """Numbers the request writes that no call holds (runtime/owed.py)."""
 
-from edgeagent.runtime.owed import held_numbers, numbers_owed, written_numbers
+from edgeagent.runtime.owed import held_numbers, numbers_owed, pay_owed, written_numbers
 
 
 def test_numbers_written_on_their_own():
@@ -17,3 +17,17 @@ def test_owed_numbers_are_the_written_ones_no_call_holds():
     request = "BMI for 1.8 m and 80 kg, also for 1.6 m and 60 kg, at a 5% margin."
     assert numbers_owed(request, [{"height": 1.8, "weight": 80, "margin": 0.05}]) == {1.6, 60.0}
     assert numbers_owed(request, [{"height": 1.8, "weight": 80, "margin": 5}, {"height": 1.6, "weight": 60}]) == set()
+
+
+def test_a_repeated_number_takes_the_owed_number_written_in_its_place():
+    """SpanRules.owed_repeats: the k-th owed number for the value that repeats the earlier call's k-th
+    number; nothing where the counts differ or nothing repeats."""
+    bmi = "BMI for 1.8 m and 80 kg, also for 1.6 m and 60 kg."
+    first = {"weight": 80, "height": 1.8}
+    assert pay_owed({"weight": 80, "height": 2}, [first], {1.6, 60.0}, bmi) == {"weight": 60, "height": 2}
+    assert pay_owed({"weight": 80, "height": 1.8}, [first], {1.6, 60.0}, bmi) == {"weight": 60, "height": 1.6}
+    assert pay_owed({"weight": 80, "height": 1.8}, [first], {60.0}, bmi) == first        # 2 numbers, 1 owed
+    assert pay_owed({"weight": 7, "height": 2}, [first], {1.6, 60.0}, bmi) == {"weight": 7, "height": 2}
+    cases = "cases filed in 2019, also list cases filed in the year 2018"
+    assert pay_owed({"year": 2018}, [{"year": 2018}], {2019.0}, cases) == {"year": 2019}
+    assert pay_owed({"year": 2018}, [], {2019.0}, cases) == {"year": 2018}

@@ -268,7 +268,8 @@ def test_a_listed_element_gets_its_call_before_the_calls_the_head_asks_for(pipel
 def test_a_further_call_that_copies_nothing_new_ends_the_turn(pipeline, monkeypatch):
     """SpanRules.fresh_calls: the another-call head always says "another". A second call of the
     function that copies for "city" the words the first call copied for "lat", and keeps the rest,
-    is not made; one that copies a new city is, and its repeat ends the turn. With the rule off the
+    is not made; one that copies a new city is, and its repeat ends the turn. With the rule off
+    SpanRules.echo_repeats still ends the turn (the city is the first call's lat); with both off the
     stale call is made."""
     import dataclasses
 
@@ -301,7 +302,49 @@ def test_a_further_call_that_copies_nothing_new_ends_the_turn(pipeline, monkeypa
     monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
         pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, fresh_calls=False)))
     monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(stale))
+    assert cities() == ["Oslo"]           # SpanRules.echo_repeats: its city is the first call's lat
+    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, echo_repeats=False)))
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(stale))
     assert cities() == ["Oslo", "1.5"]
+
+
+def test_a_further_call_that_copies_another_propertys_words_ends_the_turn(pipeline, monkeypatch):
+    """SpanRules.echo_repeats: a second call of the function brings a new city, but copies its days
+    from the words the first call copied for lat: the turn ends before it. The same property's words
+    again (lat) are not an echo."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    def scripted(second):
+        fills = [({"city": "Oslo", "days": 2, "lat": 1.5}, {"/city": (3, 4), "/days": (12, 12), "/lat": (8, 8)}),
+                 second, second]
+
+        def fill(sc, *a, **kw):
+            args, spans = fills.pop(0)
+            return dict(args), None, FillInfo(routes={p: "span" for p in spans}, spans=spans), None
+        return fill
+
+    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, lists_first=False)))
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([0.0, 3.0]))
+    request = {"messages": [{"role": "user", "content": "Weather in Oslo and Bergen at latitude 1.5 for 2 days."}],
+               "tools": TOOLS[:1], "tool_choice": "required"}
+    cities = lambda: [json.loads(c["function"]["arguments"])["city"] for c in pipeline.respond(request)["tool_calls"]]
+    echo = ({"city": "Bergen", "days": 1, "lat": 1.5}, {"/city": (10, 11), "/days": (8, 8), "/lat": (8, 8)})
+    fresh = ({"city": "Bergen", "days": 2, "lat": 1.5}, {"/city": (10, 11), "/days": (12, 12), "/lat": (8, 8)})
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(echo))
+    assert cities() == ["Oslo"]
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(fresh))
+    assert cities() == ["Oslo", "Bergen"]
+    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, echo_repeats=False)))
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(echo))
+    assert cities() == ["Oslo", "Bergen"]
 
 
 def test_a_call_that_breaks_a_validation_keyword_is_reported_not_returned(pipeline, monkeypatch):
@@ -493,8 +536,14 @@ def test_a_number_no_call_holds_asks_for_one_more_call(pipeline, monkeypatch):
     assert run(fills(), numbers_owed=False) == [{"weight": 80, "height": 1.8}]
     assert run(fills(), numbers_owed=True) == [{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}]
     # the further call holds none of the owed numbers: it is dropped and the turn ends
-    assert run([{"weight": 80, "height": 1.8}, {"weight": 80, "height": 2}], numbers_owed=True) == \
-        [{"weight": 80, "height": 1.8}]
+    assert run([{"weight": 80, "height": 1.8}, {"weight": 80, "height": 2}], numbers_owed=True,
+               owed_repeats=False) == [{"weight": 80, "height": 1.8}]
+    # SpanRules.owed_repeats: its weight repeats the first call's 80, the second of its numbers as the
+    # request writes them, so it takes the second owed number, 60, and the call stays
+    assert run([{"weight": 80, "height": 1.8}, {"weight": 80, "height": 2}], numbers_owed=True,
+               owed_repeats=True) == [{"weight": 80, "height": 1.8}, {"weight": 60, "height": 2}]
+    assert run([{"weight": 80, "height": 1.8}, {"weight": 7, "height": 2}], numbers_owed=True) == \
+        [{"weight": 80, "height": 1.8}]                # nothing repeated: nothing to pay, dropped
     # every number held: no further call
     assert run([{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}, {"weight": 9, "height": 9}],
                numbers_owed=True)[1:] == [{"weight": 60, "height": 1.6}]

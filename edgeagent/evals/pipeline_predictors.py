@@ -94,11 +94,12 @@ def _build(name, model, artifacts, heads, config, backend=None, extra=None) -> P
 
 def _ar_rules():
     """The baselines decode as the issue defines them: constrained AR, no value rewritten afterwards
-    (SpanRules.stated_values, percent_fractions, canonical_case and iso_dates, the rules that rewrite
-    a written call, are off; --set turns them on)."""
+    (SpanRules.stated_values, percent_fractions, canonical_case, iso_dates and count_words, the rules
+    that rewrite a written call, are off; --set turns them on)."""
     from edgeagent.runtime.fill import SpanRules
 
-    return SpanRules(stated_values=False, percent_fractions=False, canonical_case=False, iso_dates=False)
+    return SpanRules(stated_values=False, percent_fractions=False, canonical_case=False, iso_dates=False,
+                     count_words=False)
 
 
 def _config(**kw):
