@@ -265,86 +265,62 @@ def test_a_listed_element_gets_its_call_before_the_calls_the_head_asks_for(pipel
     assert run(lists_first=False)[:2] == [{"weight": 70, "height": 1.75}, {"weight": 1.93, "height": 1.93}]
 
 
+def _two_city_calls(pipeline, monkeypatch, first_spans):
+    """cities(second, **rules): the cities of the calls made for "Weather in Oslo and Bergen at
+    latitude 1.5 for 2 days." where the another-call head always says "another", the first fill is
+    Oslo's, copied from ``first_spans``, and every further fill is ``second`` ((arguments, spans));
+    ``rules`` change SpanRules, with lists_first off ("Oslo and Bergen" is a list: lists_first would
+    make Bergen's call from Oslo's without a fill)."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([0.0, 3.0]))
+    request = {"messages": [{"role": "user", "content": "Weather in Oslo and Bergen at latitude 1.5 for 2 days."}],
+               "tools": TOOLS[:1], "tool_choice": "required"}
+    base = pipeline.cfg
+
+    def cities(second, **rules):
+        fills = [({"city": "Oslo", "days": 2, "lat": 1.5}, first_spans), second, second]
+
+        def fill(sc, *a, **kw):
+            args, spans = fills.pop(0)
+            return dict(args), None, FillInfo(routes={p: "span" for p in spans}, spans=spans), None
+        monkeypatch.setattr(pipeline_mod, "fill_and_decode", fill)
+        monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+            base, rules=dataclasses.replace(base.rules, lists_first=False, **rules)))
+        return [json.loads(c["function"]["arguments"])["city"] for c in pipeline.respond(request)["tool_calls"]]
+    return cities
+
+
 def test_a_further_call_that_copies_nothing_new_ends_the_turn(pipeline, monkeypatch):
     """SpanRules.fresh_calls: the another-call head always says "another". A second call of the
     function that copies for "city" the words the first call copied for "lat", and keeps the rest,
     is not made; one that copies a new city is, and its repeat ends the turn. With the rule off
     SpanRules.echo_repeats still ends the turn (the city is the first call's lat); with both off the
     stale call is made."""
-    import dataclasses
-
-    import numpy as np
-
-    from edgeagent.runtime import pipeline as pipeline_mod
-    from edgeagent.runtime.fill import FillInfo
-
-    def scripted(second):
-        fills = [({"city": "Oslo", "days": 2, "lat": 1.5}, {"/city": (3, 4), "/lat": (8, 8)}), second, second]
-
-        def fill(sc, *a, **kw):
-            args, spans = fills.pop(0)
-            return dict(args), None, FillInfo(routes={p: "span" for p in spans}, spans=spans), None
-        return fill
-
-    # "Oslo and Bergen" is a list: lists_first would make Bergen's call from Oslo's without a fill
-    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
-        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, lists_first=False)))
+    cities = _two_city_calls(pipeline, monkeypatch, {"/city": (3, 4), "/lat": (8, 8)})
     stale = ({"city": "1.5", "days": 2, "lat": 1.5}, {"/city": (8, 8), "/lat": (8, 8)})
     fresh = ({"city": "Bergen", "days": 2, "lat": 1.5}, {"/city": (10, 11), "/lat": (8, 8)})
-    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([0.0, 3.0]))
-    request = {"messages": [{"role": "user", "content": "Weather in Oslo and Bergen at latitude 1.5 for 2 days."}],
-               "tools": TOOLS[:1], "tool_choice": "required"}
-    cities = lambda: [json.loads(c["function"]["arguments"])["city"] for c in pipeline.respond(request)["tool_calls"]]
-    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(stale))
-    assert cities() == ["Oslo"]
-    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(fresh))
-    assert cities() == ["Oslo", "Bergen"]
-    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
-        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, fresh_calls=False)))
-    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(stale))
-    assert cities() == ["Oslo"]           # SpanRules.echo_repeats: its city is the first call's lat
-    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
-        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, echo_repeats=False)))
-    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(stale))
-    assert cities() == ["Oslo", "1.5"]
+    assert cities(stale) == ["Oslo"]
+    assert cities(fresh) == ["Oslo", "Bergen"]
+    assert cities(stale, fresh_calls=False) == ["Oslo"]
+    assert cities(stale, fresh_calls=False, echo_repeats=False) == ["Oslo", "1.5"]
 
 
 def test_a_further_call_that_copies_another_propertys_words_ends_the_turn(pipeline, monkeypatch):
     """SpanRules.echo_repeats: a second call of the function brings a new city, but copies its days
     from the words the first call copied for lat: the turn ends before it. The same property's words
     again (lat) are not an echo."""
-    import dataclasses
-
-    import numpy as np
-
-    from edgeagent.runtime import pipeline as pipeline_mod
-    from edgeagent.runtime.fill import FillInfo
-
-    def scripted(second):
-        fills = [({"city": "Oslo", "days": 2, "lat": 1.5}, {"/city": (3, 4), "/days": (12, 12), "/lat": (8, 8)}),
-                 second, second]
-
-        def fill(sc, *a, **kw):
-            args, spans = fills.pop(0)
-            return dict(args), None, FillInfo(routes={p: "span" for p in spans}, spans=spans), None
-        return fill
-
-    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
-        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, lists_first=False)))
-    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([0.0, 3.0]))
-    request = {"messages": [{"role": "user", "content": "Weather in Oslo and Bergen at latitude 1.5 for 2 days."}],
-               "tools": TOOLS[:1], "tool_choice": "required"}
-    cities = lambda: [json.loads(c["function"]["arguments"])["city"] for c in pipeline.respond(request)["tool_calls"]]
+    cities = _two_city_calls(pipeline, monkeypatch, {"/city": (3, 4), "/days": (12, 12), "/lat": (8, 8)})
     echo = ({"city": "Bergen", "days": 1, "lat": 1.5}, {"/city": (10, 11), "/days": (8, 8), "/lat": (8, 8)})
     fresh = ({"city": "Bergen", "days": 2, "lat": 1.5}, {"/city": (10, 11), "/days": (12, 12), "/lat": (8, 8)})
-    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(echo))
-    assert cities() == ["Oslo"]
-    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(fresh))
-    assert cities() == ["Oslo", "Bergen"]
-    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
-        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, echo_repeats=False)))
-    monkeypatch.setattr(pipeline_mod, "fill_and_decode", scripted(echo))
-    assert cities() == ["Oslo", "Bergen"]
+    assert cities(echo) == ["Oslo"]
+    assert cities(fresh) == ["Oslo", "Bergen"]
+    assert cities(echo, echo_repeats=False) == ["Oslo", "Bergen"]
 
 
 def test_a_call_that_breaks_a_validation_keyword_is_reported_not_returned(pipeline, monkeypatch):
