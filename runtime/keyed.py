@@ -84,8 +84,9 @@ def trailing_pattern(pointer: str) -> re.Pattern | None:
     if not words or len(words[-1]) < 3:
         return None
     last = words[-1][:-1] if words[-1].endswith("s") and len(words[-1]) > 3 else words[-1]   # "5-year" for years
+    # the word itself or its plural, not a stem: "two charged bodies" counts no `charge1`
     return re.compile(r"(?:(?<![\w.])" + NUMBER + r"|\b(" + "|".join(_COUNT_WORDS) + r"))\s*-?\s*"
-                      + _word_forms(last) + r"\b(?!\s+(?:ago|back|before|earlier|from\s+now)\b)", re.IGNORECASE)
+                      + re.escape(last) + r"s?\b(?!\s+(?:ago|back|before|earlier|from\s+now)\b)", re.IGNORECASE)
 
 
 def _latest_trailing(text: str, messages: list[tuple[int, int]], pointer: str) -> list[re.Match]:

@@ -481,11 +481,11 @@ class Pipeline:
             stale = bool(same) and not listed and not written and self.cfg.rules.fresh_calls \
                 and not _brings_news(args, spans, same, held.get(name, set()) | set(range(len(ids), len(seq))))
             # SpanRules.echo_repeats: a further call that copies words an earlier call of the turn copied
-            # for another property ("between New York and Washington D.C." twice, the second call's
-            # origin "Washington D" inside the first's destination) is no call of its own
+            # for a property of another name ("between New York and Washington D.C." twice, the second
+            # call's origin "Washington D" inside the first's destination) is no call of its own
             echoed = bool(same) and not listed and not written and self.cfg.rules.echo_repeats and any(
-                (fn, key) != (name, top_property(ptr)) and not at.isdisjoint(where)
-                for ptr, where in spans.items() for fn, key, at in copies)
+                key != top_property(ptr) and not at.isdisjoint(where)
+                for ptr, where in spans.items() for _, key, at in copies)
             if listed:
                 args = _with_values(args, listed, sc, schema)
                 listed = {}

@@ -5,9 +5,9 @@ so ends the turn.
 Reads every turn of the training split (glaive en, Seal-Tools, SGD) with two or more calls. A value
 of a later call (a string, or a number as the request writes it) that the turn's user message
 writes exactly once has a known place. It is "fresh" where no earlier call's value of the turn
-holds that place; else it overlaps one of another property (another function's or another name:
-where the rule would be wrong) or of the same function's same property (not the rule's business;
-the same name in another function counts as another property).
+holds that place; else it overlaps one of a property of another name (where the rule would be
+wrong), of the same name in another function ("patient_id" for two tools: not the rule's
+business), or of the same function's same property.
 Run: python scripts/measure_cross_calls.py [--data ../shared/data] [-v]
 """
 
@@ -51,10 +51,12 @@ def measure(records, show: bool = False) -> Counter:
                     hit = [(f, p) for f, p, where in earlier if where & at]
                     kind = "number" if isinstance(value, (int, float)) else "string"
                     source = rec["meta"]["dataset"]
-                    if any(h != (name, key) for h in hit):
-                        c[source, kind, "overlaps another property's (the rule would be wrong)"] += 1
+                    if any(p != key for _, p in hit):
+                        c[source, kind, "overlaps a property of another name's (the rule would be wrong)"] += 1
                         if show:
                             print(f"  {rec['id']} {name}.{key}={value!r} over {hit}")
+                    elif any(f != name for f, _ in hit):
+                        c[source, kind, "overlaps the same name's in another function"] += 1
                     elif hit:
                         c[source, kind, "overlaps the same function's same property"] += 1
                     else:
