@@ -1,4 +1,4 @@
-"""Paired latency of a set of decoding rules (SpanRules switches; by default the twentieth session's):
+"""Paired latency of a set of decoding rules (SpanRules switches; by default the twenty-first session's):
 the same BFCL items, each answered with the rules on and off in turn (alternating which goes first),
 on the ONNX Runtime artifact. Reports
 the time from the end of prefill to the validated calls, median and mean, over the items called.
@@ -6,7 +6,8 @@ Prose answers are cut to one token: only calls are timed. It reads BFCL's reques
 never to choose anything.
 
 Run: python scripts/time_rules.py [--artifacts DIR] [--per-category 30] [--rules a,b,...]
-(the nineteenth session's: --rules whole_quotes,name_echoes,disjoint_numbers,canonical_case,own_headers)
+(the nineteenth session's: --rules whole_quotes,name_echoes,disjoint_numbers,canonical_case,own_headers;
+the twentieth's: --rules named_choices,function_echoes,keyed_order,iso_dates,generated_names)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from edgeagent.evals.bfcl import load_category
 from edgeagent.evals.pipeline_predictors import _build
 from edgeagent.runtime.pipeline import PipelineConfig
 
-RULES = ("named_choices", "function_echoes", "keyed_order", "iso_dates", "generated_names")
+RULES = ("trailing_keys", "count_words", "owed_repeats", "echo_repeats", "route_legs")
 
 
 def main():
