@@ -370,7 +370,6 @@ class Pipeline:
         taken: dict[str, dict[str, set[int]]] = {}  # function -> pointer -> where its values were copied from
         claimed: dict[str, set[int]] = {}      # top-level property -> positions inside values copied for it
         held: dict[str, set[int]] = {}         # function -> positions inside the values its calls copied
-        copies: list[tuple[str, str, set[int]]] = []  # (function, top property, positions) of each value copied
         due: set[float] | None = None          # SpanRules.numbers_owed: the next call must hold one of these
         headers: list[tuple[int, int]] = []  # [start, end) sequence positions of each call's header and name
         for k in range(self.cfg.max_calls):
@@ -485,7 +484,7 @@ class Pipeline:
             # call's origin "Washington D" inside the first's destination) is no call of its own
             echoed = bool(same) and not listed and not written and self.cfg.rules.echo_repeats and any(
                 key != top_property(ptr) and not at.isdisjoint(where)
-                for ptr, where in spans.items() for _, key, at in copies)
+                for ptr, where in spans.items() for key, at in claimed.items())
             if listed:
                 args = _with_values(args, listed, sc, schema)
                 listed = {}
@@ -508,7 +507,6 @@ class Pipeline:
                     taken.setdefault(name, {}).setdefault(ptr, set()).add(at.start)
                     claimed.setdefault(top_property(ptr), set()).update(at)
                     held.setdefault(name, set()).update(at)
-                    copies.append((name, top_property(ptr), set(at)))
             calls.append({"id": f"call_{k}", "type": "function", "function": {"name": name, "arguments": text}})
             routes.append(route)
             # the filled arguments go into the trunk's cache in one pass
