@@ -147,6 +147,38 @@ def test_gate_data_reads_the_first_requests_that_list_tools():
     assert data["x"][0, name_cover] > data["x"][2, name_cover]     # "weather" is in the request, not the joke
 
 
+def test_gate_items_are_capped_per_kind_before_any_trunk_pass():
+    pytest.importorskip("torch")
+    from test_train import WEATHER, examples
+
+    from edgeagent.data.examples import Example
+    from edgeagent.scaffold.testing import tiny_tokenizer
+    from edgeagent.train.gate import gate_data, gate_group, pick_gate_items
+    from edgeagent.train.prepare import Preparer
+
+    def negative(i, source):
+        ex = Example(f"n{i}", "sgd", 1, "chat", [{"role": "user", "content": f"Tell me joke {i}"}], [WEATHER],
+                     {"role": "assistant", "content": "No tool for that."}, [f"n{i}"])
+        item = prep(ex)
+        item.source = source                            # as train/run.py prepare names it
+        return item
+
+    tok = tiny_tokenizer()
+    prep = Preparer(tok, "smollm2", max_len=2048)
+    calls = [prep(ex) for ex in examples(2)]
+    shuffled = [negative(i, "sgd/negative+shuffle") for i in range(5)]
+    plain = [negative(9, "sgd/negative")]
+    items = calls + shuffled + plain
+    assert {gate_group(it) for it in shuffled + plain} == {"sgd/negative:chat"}   # shuffles are no kind of their own
+    everything = pick_gate_items(items, tok)
+    assert everything == [0, 2] + list(range(4, 10))        # the two chats without tools are no gate items
+    capped = pick_gate_items(items, tok, per_group=2, seed=3)
+    assert capped == sorted(capped) and len([i for i in capped if i >= 4]) == 2
+    assert capped == pick_gate_items(items, tok, per_group=2, seed=3)              # seeded
+    data = gate_data([items[i] for i in capped], np.zeros((len(capped), 3)), tok)
+    assert data["source"].count("sgd/negative") == 2 and set(data["group"]) >= {"sgd/negative:chat"}
+
+
 def test_a_threshold_set_in_the_config_replaces_the_gates_own():
     n = len(GATE_FEATURES)
     gate = ToolGate(weights=[1.0] + [0.0] * (n - 1), bias=0.0, mean=[0.0] * n, scale=[1.0] * n, threshold=0.5)

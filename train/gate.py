@@ -10,6 +10,7 @@ the listed tools, read back from the prompt's text as the selection head's train
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 
 import numpy as np
@@ -22,11 +23,41 @@ from edgeagent.train.select import listed_tools, prompt_turns, prompt_user_text
 TOOL = MODES.index("tool")
 
 
+def is_gate_item(it, tokenizer, family: str = "smollm2") -> bool:
+    """Whether a prepared item's prompt is a first request (one user message) that lists tools."""
+    prompt = tokenizer.decode([int(i) for i in it.ids[: it.mode_at + 1]], skip_special_tokens=False)
+    return bool(listed_tools(prompt)) and first_request(prompt_turns(prompt, family))
+
+
+def gate_group(it) -> str:
+    """The group an item counts in for ``pick_gate_items``: its dataset and augmentation, without the
+    distractors and shuffles every kind gets ("sgd/listed", "sealtools/split+negative"), and its mode."""
+    kinds = [k for k in it.source.split("/", 1)[1].split("+") if k not in ("distractors", "shuffle")] \
+        if "/" in it.source else []
+    return "/".join([it.source.split("/")[0]] + (["+".join(kinds)] if kinds else [])) + f":{MODES[it.mode]}"
+
+
+def pick_gate_items(items, tokenizer, family: str = "smollm2", per_group: int | None = None,
+                    seed: int = 0) -> list[int]:
+    """Indices of the gate's items (``is_gate_item``), in order; ``per_group``: at most that many of
+    each ``gate_group``, drawn at random (seeded), so that a mix whose augmentations are thousands of
+    one kind (Seal-Tools counterfactuals, SGD listed requests) costs a bounded trunk pass."""
+    picked = [i for i, it in enumerate(items) if is_gate_item(it, tokenizer, family)]
+    if per_group is None:
+        return picked
+    groups: dict[str, list[int]] = {}
+    for i in picked:
+        groups.setdefault(gate_group(items[i]), []).append(i)
+    rng = random.Random(seed)
+    return sorted(i for members in groups.values()
+                  for i in (members if len(members) <= per_group else rng.sample(members, per_group)))
+
+
 def gate_data(items, mode_logits: np.ndarray, tokenizer, family: str = "smollm2") -> dict:
-    """{"x": [n, F], "y": [n] (1: the turn calls), "mode": [n] the mode head's argmax, "source": [n]}
-    over the items whose prompt is a first request that lists tools; ``mode_logits`` [len(items), 3]
-    are the mode head's."""
-    xs, ys, modes, sources = [], [], [], []
+    """{"x": [n, F], "y": [n] (1: the turn calls), "mode": [n] the mode head's argmax, "source": [n],
+    "group": [n] (gate_group)} over the items whose prompt is a first request that lists tools;
+    ``mode_logits`` [len(items), 3] are the mode head's."""
+    xs, ys, modes, sources, groups = [], [], [], [], []
     for it, logits in zip(items, mode_logits):
         prompt = tokenizer.decode([int(i) for i in it.ids[: it.mode_at + 1]], skip_special_tokens=False)
         tools = listed_tools(prompt)
@@ -35,9 +66,11 @@ def gate_data(items, mode_logits: np.ndarray, tokenizer, family: str = "smollm2"
         xs.append(gate_features(logits, match_features(prompt_user_text(prompt), tools)))
         ys.append(int(it.mode == TOOL))
         modes.append(int(np.argmax(logits)))
-        sources.append(it.source.split("/")[0] + ("/negative" if it.source.endswith("negative") else ""))
+        negative = "negative" in it.source.split("/", 1)[-1].split("+") if "/" in it.source else False
+        sources.append(it.source.split("/")[0] + ("/negative" if negative else ""))
+        groups.append(gate_group(it))
     return {"x": np.asarray(xs, np.float64).reshape(-1, len(GATE_FEATURES)), "y": np.asarray(ys, np.int64),
-            "mode": np.asarray(modes, np.int64), "source": sources}
+            "mode": np.asarray(modes, np.int64), "source": sources, "group": groups}
 
 
 def train_gate(data: dict, l2: float = 1.0, balanced: bool = False, iters: int = 50,

@@ -265,22 +265,30 @@ def fit_select(cfg: RunConfig, work: Path, out_dir: Path, progress=True, epochs:
 
 
 def fit_gate(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, l2: float = 1.0,
-             states: dict | None = None) -> dict:
+             states: dict | None = None, per_group: int | None = None) -> dict:
     """Train the tool gate (runtime/gate.py) for the mode head in ``out_dir`` on WORK's prepared
     items and save it there; returns its report.
 
     ``states``: side -> [items, H] trunk states of each item's last prompt token (the fit stage
     passes its own); else they are read from a finished fit's cache in WORK, or computed once, the
-    prompts only, into WORK/prompt-states-SIDE."""
+    gate's prompts only, into WORK/prompt-states-SIDE. ``per_group``: the training side keeps at most
+    that many items of each kind (train/gate.py pick_gate_items); the dev side keeps all."""
     import torch
 
     from edgeagent.heads.io import heads_dir, load_router
     from edgeagent.models.registry import describe, resolve
-    from edgeagent.train.gate import gate_data, gate_report, train_gate
+    from edgeagent.train.gate import gate_data, gate_report, pick_gate_items, train_gate
 
     items = load_prepared(work)["items"]
+    tok = _tokenizer(cfg.model)
+    family = describe(resolve(cfg.model)).family
+    picked = {side: pick_gate_items(items[side], tok, family, per_group if side == "train" else None, cfg.seed)
+              for side in ("train", "dev")}
     if states is None:
         states = _fit_states_at_prompts(work, items)
+    if states is not None:
+        states = {side: states[side][picked[side]] for side in picked}
+    items = {side: [items[side][i] for i in picked[side]] for side in picked}
     if states is None:
         from edgeagent.train.features import cache_states
 
@@ -296,15 +304,13 @@ def fit_gate(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=Tru
             states[side] = np.asarray(cached[: len(prompts)], np.float32)   # one row per item, in order
     folder = heads_dir(cfg.model, out_dir)
     mode_head = load_router(folder, "mode")
-    tok = _tokenizer(cfg.model)
-    family = describe(resolve(cfg.model)).family
     data = {}
     with torch.inference_mode():
         for side in ("train", "dev"):
             logits = mode_head(torch.as_tensor(np.asarray(states[side], np.float32))).numpy()
             data[side] = gate_data(items[side], logits, tok, family)
     gate = train_gate(data["train"], l2=l2)
-    gate.report = {"work": _portable(work), "l2": l2, "balanced": False,
+    gate.report = {"work": _portable(work), "l2": l2, "balanced": False, "per_group": per_group,
                    "train": gate_report(gate, data["train"]), "dev": gate_report(gate, data["dev"]),
                    "dev_mode_head_alone": gate_report(None, data["dev"])}
     gate.save(folder)

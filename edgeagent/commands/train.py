@@ -46,6 +46,10 @@ STAGES = ("prepare", "fit", "all", "select", "gate", "lora", "dev")
 @click.option("--lora", is_flag=True, help="Also train the LoRA AR baseline on the same examples.")
 @click.option("--lora-tokens", type=click.IntRange(min=1), default=3_000_000, show_default=True,
               help="LoRA baseline budget: tokens of training sequences seen (one pass at most).")
+@click.option("--gate-per-group", type=click.IntRange(min=1), default=None,
+              help="With --stage gate: fit the gate on at most this many training items of each kind (dataset, "
+                   "augmentation and mode, e.g. sgd/listed:tool), drawn with --seed: a mix with thousands of "
+                   "first requests then costs a bounded trunk pass [default: all of them].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--heads", type=click.Path(path_type=Path), default=None, help="Heads to score with --stage dev.")
 @click.option("--dev-sample", default="tool=100,chat=60,think=20", show_default=True,
@@ -65,7 +69,7 @@ STAGES = ("prepare", "fit", "all", "select", "gate", "lora", "dev")
                    "weights, e.g. 1,2 (the trunk's chance of closing the value at each end; a trunk pass "
                    "per dev call, not cached).")
 def train(model, stage, recipe, init, work, out, data_dir, no_sgd, listing, device, epochs, lora, lora_tokens, seed,
-          heads, dev_sample, report, anchor_weights, anchor_routes, end_weights):
+          heads, dev_sample, report, anchor_weights, anchor_routes, end_weights, gate_per_group):
     """Train the mode head, the another-call head and the slot filler on a frozen trunk.
 
     The trunk's states are computed once and cached in WORK; the heads train on the cache.
@@ -126,7 +130,7 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, listing, devi
 
         if not (work / "prepared.pkl.gz").exists():
             raise click.ClickException(f"{work}/prepared.pkl.gz is missing: run --stage prepare first")
-        rep = fit_gate(cfg, work, out)
+        rep = fit_gate(cfg, work, out, per_group=gate_per_group)
         click.echo(f"tool gate written to {out}; dev, calls right / prose right: "
                    f"{rep['dev']['calls_right']} / {rep['dev']['prose_right']} (the mode head alone: "
                    f"{rep['dev_mode_head_alone']['calls_right']} / {rep['dev_mode_head_alone']['prose_right']})")
