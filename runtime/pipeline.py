@@ -491,7 +491,7 @@ class Pipeline:
             stale = stale or args in same
             text = json.dumps(args, ensure_ascii=False)
             if stale and self.cfg.rules.list_items and not written:
-                args = _next_call(args, same, request_text, sc, schema)
+                args = _next_call(args, same, request_text, sc, schema, self.cfg.rules.caseless_lists)
                 text = json.dumps(args, ensure_ascii=False) if args is not None else text
                 route = {**route, "": "next-in-list"} if args is not None else route
             if args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
@@ -514,7 +514,7 @@ class Pipeline:
             another = int(np.argmax(self.b.another_logits(states[-1][-1]))) == 1
             rules = self.cfg.rules
             if rules.list_goes_on and not written and (rules.lists_first or not another):
-                listed = _list_next(args, same, request_text)
+                listed = _list_next(args, same, request_text, rules.caseless_lists)
             if listed:
                 pin = name             # "Taylor Swift and Maroon 5": Maroon 5 still wants its call
                 if rules.lists_first:
@@ -598,15 +598,15 @@ def _brings_news(args: dict, spans: dict, earlier: list[dict], held: set[int]) -
     return False
 
 
-def _list_next(args: dict, earlier: list[dict], request: str) -> dict:
+def _list_next(args: dict, earlier: list[dict], request: str, caseless: bool = False) -> dict:
     """SpanRules.list_goes_on: {key: element} for each top-level value of this call that sits in a
     list the request closes with "and" / "or", where the list has an element that no call of this
     function used for that key and no other value of this call holds ("GCD of 36 and 48" is one
-    call with both); {} where there is none."""
+    call with both); {} where there is none. ``caseless``: SpanRules.caseless_lists."""
     done, held = earlier + [args], list(args.values())
     out = {}
     for key, value in args.items():
-        nxt = next_in_list(request, value, [c.get(key) for c in done] + held, closed=True)
+        nxt = next_in_list(request, value, [c.get(key) for c in done] + held, closed=True, caseless=caseless)
         if nxt is not None:
             out[key] = nxt
     return out
@@ -645,14 +645,15 @@ def _enum_member(value, prop) -> object:
     return value
 
 
-def _next_call(args: dict, earlier: list[dict], request: str, sc, schema: dict | None = None) -> dict | None:
+def _next_call(args: dict, earlier: list[dict], request: str, sc, schema: dict | None = None,
+               caseless: bool = False) -> dict | None:
     """A call that repeats an earlier one of the same function, moved on where the request lists
     more values ("Play Taylor Swift and Maroon 5": the second call takes "Maroon 5"): each top-level
     value the request writes in a list takes the next element no earlier call used. None where no
-    value moves, or the result does not fit the schema."""
+    value moves, or the result does not fit the schema. ``caseless``: SpanRules.caseless_lists."""
     out, props = dict(args), (schema or {}).get("properties") or {}
     for key, value in args.items():
-        nxt = next_in_list(request, value, [e.get(key) for e in earlier])
+        nxt = next_in_list(request, value, [e.get(key) for e in earlier], caseless=caseless)
         if nxt is not None:
             out[key] = _enum_member(nxt, props.get(key))
     return out if out != args and _fits(out, sc) else None

@@ -333,6 +333,25 @@ def test_next_in_list_moves_a_repeated_value_to_the_next_listed_one():
     assert next_in_list("Parisian cafes first, then Paris and Rome.", "Paris", ["Paris"]) == "Rome"
 
 
+def test_caseless_lists_find_a_value_the_request_writes_in_another_case():
+    """SpanRules.caseless_lists: "Music" (an enum member, or the tool results' spelling) where the
+    request says "music and Sports"; the element keeps the value's capitals."""
+    from edgeagent.runtime.fill import SpanRules, next_in_list
+    from edgeagent.runtime.pipeline import _list_next
+
+    request = "Can you find an international music and Sports event around Berkeley?"
+    assert next_in_list(request, "Music", ["Music"], closed=True) is None             # as it was
+    assert next_in_list(request, "Music", ["Music"], closed=True, caseless=True) == "Sports"
+    assert next_in_list("Find museums in paris and Rome", "Paris", ["Paris"], caseless=True) == "Rome"
+    # written as the call holds it: the place where it is so written ("Rock" is the band, not "rock")
+    assert next_in_list("Rock bands; rock, jazz and blues", "rock", ["rock"], caseless=True) == "jazz"
+    assert next_in_list(request, "music", ["music"], closed=True, caseless=True) == "Sports event around Berkeley"
+    assert next_in_list(request, "Musical", ["Musical"], caseless=True) is None        # a whole word only
+    assert _list_next({"category": "Music"}, [], request, caseless=True) == {"category": "Sports"}
+    assert _list_next({"category": "Music"}, [], request) == {}
+    assert SpanRules().caseless_lists and not SpanRules.off().caseless_lists
+
+
 def test_values_are_copied_from_the_conversation_not_the_tool_listing():
     from edgeagent.runtime.fill import SpanRules, token_texts, tool_listing
 
