@@ -29,11 +29,15 @@ def is_gate_item(it, tokenizer, family: str = "smollm2") -> bool:
     return bool(listed_tools(prompt)) and first_request(prompt_turns(prompt, family))
 
 
+def _augments(it) -> list[str]:
+    """The augmentations train/run.py prepare names in an item's source ("sgd/listed+shuffle")."""
+    return it.source.split("/", 1)[1].split("+") if "/" in it.source else []
+
+
 def gate_group(it) -> str:
     """The group an item counts in for ``pick_gate_items``: its dataset and augmentation, without the
     distractors and shuffles every kind gets ("sgd/listed", "sealtools/split+negative"), and its mode."""
-    kinds = [k for k in it.source.split("/", 1)[1].split("+") if k not in ("distractors", "shuffle")] \
-        if "/" in it.source else []
+    kinds = [k for k in _augments(it) if k not in ("distractors", "shuffle")]
     return "/".join([it.source.split("/")[0]] + (["+".join(kinds)] if kinds else [])) + f":{MODES[it.mode]}"
 
 
@@ -66,8 +70,7 @@ def gate_data(items, mode_logits: np.ndarray, tokenizer, family: str = "smollm2"
         xs.append(gate_features(logits, match_features(prompt_user_text(prompt), tools)))
         ys.append(int(it.mode == TOOL))
         modes.append(int(np.argmax(logits)))
-        negative = "negative" in it.source.split("/", 1)[-1].split("+") if "/" in it.source else False
-        sources.append(it.source.split("/")[0] + ("/negative" if negative else ""))
+        sources.append(it.source.split("/")[0] + ("/negative" if "negative" in _augments(it) else ""))
         groups.append(gate_group(it))
     return {"x": np.asarray(xs, np.float64).reshape(-1, len(GATE_FEATURES)), "y": np.asarray(ys, np.int64),
             "mode": np.asarray(modes, np.int64), "source": sources, "group": groups}
