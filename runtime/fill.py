@@ -1017,8 +1017,9 @@ class SpanRules:
     trailing_keys: keyed_numbers for a number written right before the last word of the property's
         name ("a 7 days trip" for `days`, "book 2 rooms" for `number_of_rooms`), where none is
         written after the name; the latest user message writing one decides, and a number word
-        there ("I just want one room") is count_words' case (runtime/keyed.py trailing_numbers). Of the training split's values so written, 1,377 are the number the rule
-        picks and 19 another (scripts/measure_trailing_keys.py).
+        there ("I just want one room") is count_words' case (runtime/keyed.py trailing_numbers).
+        Of the training split's values so written, 1,377 are the number the rule picks and 19
+        another (scripts/measure_trailing_keys.py).
     count_words: where that latest message's number is a word ("I just want one room", "with four
         chords"), the call's number value is that number, whatever wrote it (runtime/keyed.py
         count_words; the pipeline applies it to the finished call; the eval's AR baselines run with

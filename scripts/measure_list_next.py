@@ -56,15 +56,14 @@ def measure(records, verbose: bool = False) -> Counter:
                     if want == value or isinstance(value, (bool, dict, list)) or value is None:
                         continue
                     used = [a.get(key) for a in same] + list(prev["arguments"].values())
-                    for mode, caseless in (("as now", False), ("caseless", True)):
-                        got = next_in_list(request, value, used, closed=True, caseless=caseless)
-                        what = "none" if got is None else "right" if got == want else "wrong"
+                    got = {mode: next_in_list(request, value, used, closed=True, caseless=caseless)
+                           for mode, caseless in (("as now", False), ("caseless", True))}
+                    for mode, element in got.items():
+                        what = "none" if element is None else "right" if element == want else "wrong"
                         counts[(name, mode, what)] += 1
-                    if verbose:
-                        a = next_in_list(request, value, used, closed=True)
-                        b = next_in_list(request, value, used, closed=True, caseless=True)
-                        if a != b:
-                            print(f"{name}: {request[:140]!r}\n   {key}: {value!r} -> {a!r} / {b!r} (want {want!r})")
+                    if verbose and got["as now"] != got["caseless"]:
+                        print(f"{name}: {request[:140]!r}\n   {key}: {value!r} -> {got['as now']!r} / "
+                              f"{got['caseless']!r} (want {want!r})")
     return counts
 
 

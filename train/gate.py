@@ -23,10 +23,12 @@ from edgeagent.train.select import listed_tools, prompt_turns, prompt_user_text
 TOOL = MODES.index("tool")
 
 
-def is_gate_item(it, tokenizer, family: str = "smollm2") -> bool:
-    """Whether a prepared item's prompt is a first request (one user message) that lists tools."""
+def _gate_prompt(it, tokenizer, family: str) -> tuple[str, list] | None:
+    """(prompt text, listed tools) of a prepared item whose prompt is a first request (one user
+    message) that lists tools: a gate item; None for any other."""
     prompt = tokenizer.decode([int(i) for i in it.ids[: it.mode_at + 1]], skip_special_tokens=False)
-    return bool(listed_tools(prompt)) and first_request(prompt_turns(prompt, family))
+    tools = listed_tools(prompt)
+    return (prompt, tools) if tools and first_request(prompt_turns(prompt, family)) else None
 
 
 def _augments(it) -> list[str]:
@@ -43,10 +45,10 @@ def gate_group(it) -> str:
 
 def pick_gate_items(items, tokenizer, family: str = "smollm2", per_group: int | None = None,
                     seed: int = 0) -> list[int]:
-    """Indices of the gate's items (``is_gate_item``), in order; ``per_group``: at most that many of
+    """Indices of the gate's items (first requests that list tools), in order; ``per_group``: at most that many of
     each ``gate_group``, drawn at random (seeded), so that a mix whose augmentations are thousands of
     one kind (Seal-Tools counterfactuals, SGD listed requests) costs a bounded trunk pass."""
-    picked = [i for i, it in enumerate(items) if is_gate_item(it, tokenizer, family)]
+    picked = [i for i, it in enumerate(items) if _gate_prompt(it, tokenizer, family) is not None]
     if per_group is None:
         return picked
     groups: dict[str, list[int]] = {}
@@ -63,10 +65,10 @@ def gate_data(items, mode_logits: np.ndarray, tokenizer, family: str = "smollm2"
     ``mode_logits`` [len(items), 3] are the mode head's."""
     xs, ys, modes, sources, groups = [], [], [], [], []
     for it, logits in zip(items, mode_logits):
-        prompt = tokenizer.decode([int(i) for i in it.ids[: it.mode_at + 1]], skip_special_tokens=False)
-        tools = listed_tools(prompt)
-        if not tools or not first_request(prompt_turns(prompt, family)):
+        gate_item = _gate_prompt(it, tokenizer, family)
+        if gate_item is None:
             continue
+        prompt, tools = gate_item
         xs.append(gate_features(logits, match_features(prompt_user_text(prompt), tools)))
         ys.append(int(it.mode == TOOL))
         modes.append(int(np.argmax(logits)))
