@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from edgeagent.runtime.gate import GATE_FILE
+from edgeagent.runtime.span_prior import PRIOR_FILE
 
 SLOT_FILLER_FILE = "slot_filler.onnx"
 MODE_HEAD_FILE = "mode_head.onnx"
@@ -89,7 +90,8 @@ def heads_source_hash(heads_dir: str | Path, opset: int) -> str:
     meta = json.loads((folder / "heads.json").read_text())
     h = hashlib.sha256(json.dumps({"heads_graph_version": HEADS_GRAPH_VERSION, "opset": opset}).encode())
     names = ["heads.json", "slot_filler.json", "mode_head.json", "another_head.json", *meta.get("files", [])]
-    names += [n for n in ("select_head.json", "select_head.safetensors", GATE_FILE) if (folder / n).exists()]
+    names += [n for n in ("select_head.json", "select_head.safetensors", GATE_FILE, PRIOR_FILE)
+              if (folder / n).exists()]
     for name in names:
         h.update(name.encode())
         h.update(hashlib.sha256((folder / name).read_bytes()).hexdigest().encode())

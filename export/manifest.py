@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from edgeagent.runtime.gate import GATE_FILE
+from edgeagent.runtime.span_prior import PRIOR_FILE
 from edgeagent.runtime.manifest import (
     MANIFEST_NAME, ArtifactError, GraphSpec, HeadsSpec, KVLayout, Manifest, TensorSpec, load_manifest, sha256_file,
 )
@@ -184,7 +185,8 @@ def export_artifact(
     graphs = {"trunk": (TRUNK_FILE, info["inputs"], info["outputs"])}
     files = {name: sha256_file(out / name) for name in info["files"]}
     spec = None
-    for stale in ("slot_filler.onnx", "mode_head.onnx", "another_head.onnx", "select_head.onnx", GATE_FILE):
+    for stale in ("slot_filler.onnx", "mode_head.onnx", "another_head.onnx", "select_head.onnx", GATE_FILE,
+                  PRIOR_FILE):
         (out / stale).unlink(missing_ok=True)  # a trunk-only export must not keep old heads around
     if heads is not None:
         from edgeagent.heads.io import heads_listing, load_heads, load_select_head
@@ -202,9 +204,10 @@ def export_artifact(
             sinfo = export_select_head(select, out, opset=options.opset)
             graphs["select_head"] = (sinfo["file"], sinfo["graph"]["inputs"], sinfo["graph"]["outputs"])
             files[sinfo["file"]] = sha256_file(out / sinfo["file"])
-        if (Path(heads) / GATE_FILE).is_file():      # the tool gate: a JSON file the runtime reads as is
-            shutil.copyfile(Path(heads) / GATE_FILE, out / GATE_FILE)
-            files[GATE_FILE] = sha256_file(out / GATE_FILE)
+        for name in (GATE_FILE, PRIOR_FILE):         # the tool gate, the span prior: JSON read as is
+            if (Path(heads) / name).is_file():
+                shutil.copyfile(Path(heads) / name, out / name)
+                files[name] = sha256_file(out / name)
         spec = heads_spec(sf.cfg, heads_digest, heads_listing(Path(heads)))
     if tokenizer_rel:
         files[tokenizer_rel] = sha256_file(out / tokenizer_rel)

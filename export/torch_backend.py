@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from edgeagent.runtime.gate import ToolGate
+from edgeagent.runtime.span_prior import SpanPrior
 
 
 class TorchTrunk:
@@ -75,6 +76,7 @@ class TorchBackend(TorchTrunk):
         self.select_head = load_select_head(folder, device)
         self.has_select = self.select_head is not None
         self.tool_gate = ToolGate.load(folder)     # None: the mode head alone decides whether to call
+        self.span_prior = SpanPrior.load(folder)   # None: SpanRules.word_prior has nothing to add
         self.max_scaffold_len = self.slot_filler.cfg.max_len
         self.listing = heads_listing(folder)   # the prompts' tool listing the heads were trained on
 

@@ -18,6 +18,7 @@ import onnxruntime as ort
 from edgeagent.heads.spec import ACTIONS, CONTINUE, KINDS, MODES
 
 from .gate import GATE_FILE, ToolGate
+from .span_prior import PRIOR_FILE, SpanPrior
 from .manifest import ArtifactError, HeadsSpec, check_graph_io, load_manifest
 from .ort_trunk import _ORT_DTYPES, KVCache, OrtTrunk
 from .select import check_feature_count
@@ -106,6 +107,7 @@ class OrtBackend:
             check_feature_count(self.sessions["select_head"].get_inputs()[0].shape[-1], str(self.dir))
         # an artifact exported before the gate, or from heads without one: the mode head alone
         self.tool_gate = ToolGate.load(self.dir) if GATE_FILE in manifest.files else None
+        self.span_prior = SpanPrior.load(self.dir) if PRIOR_FILE in manifest.files else None
 
     def new_cache(self) -> KVCache:
         return self.trunk.new_cache()

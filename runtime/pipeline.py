@@ -30,11 +30,12 @@ from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
 from edgeagent.runtime.canonical import canonical_case, tool_texts
 from edgeagent.runtime.clauses import away
-from edgeagent.runtime.fill import (SpanRules, fill_and_decode, first_of_lists, next_in_list, top_property,
-                                    widen_generated, with_beyond)
+from edgeagent.runtime.fill import (SpanRules, fill_and_decode, first_of_lists, next_in_list, token_texts,
+                                    top_property, widen_generated, with_beyond)
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.keyed import count_words
 from edgeagent.runtime.names import NameTrie
+from edgeagent.runtime.span_prior import Words, value_kind
 from edgeagent.runtime.owed import held_numbers, numbers_owed, pay_owed
 from edgeagent.runtime.percent import percent_fractions
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
@@ -320,6 +321,28 @@ class Pipeline:
             if self.cfg.end_weight else None
         return starts, ends
 
+    def _prior(self, ctx_ids, schema: dict, listed_tools: list, name: str, calls: list):
+        """SpanRules.word_prior: slot -> [T] the span prior's bonus of each context token as the start
+        of a top-level string value of ``name``, or None (no prior, or another slot); ``calls``: the
+        turn's calls so far, whose string values the prior reads as taken."""
+        span_prior = getattr(self.b, "span_prior", None)
+        props = schema.get("properties") if isinstance(schema, dict) else None
+        if span_prior is None or not self.cfg.rules.word_prior or not isinstance(props, dict):
+            return None
+        texts = token_texts(self.text_of, ctx_ids)
+        words = Words("".join(texts))
+        held = [json.loads(c["function"]["arguments"]) for c in calls]
+        taken = tuple(v for args in held if isinstance(args, dict) for v in args.values() if isinstance(v, str))
+
+        def prior(slot):
+            key = slot.pointer[1:]
+            if slot.kind != "string" or "/" in key or not isinstance(props.get(key), dict) \
+                    or value_kind(key) in ("date", "time"):   # stated_values, iso_dates and clock_24h write those
+                return None
+            return span_prior.token_bonus(texts, words, key, props, listed_tools, name, taken)
+
+        return prior
+
     def _mode(self, mode_logits: np.ndarray, choice: str, features, first: bool) -> str:
         """chat | think | tool: tool_choice first, then the tool gate where the heads have one, tools
         are listed and the conversation is its ``first`` request, else the mode head's argmax
@@ -417,6 +440,7 @@ class Pipeline:
                 if (self.cfg.anchor_weight or self.cfg.anchor_route is not None or self.cfg.end_weight) \
                         and self.cfg.use_span:
                     anchors, end_anchor = self._anchors(sc, cache, len(seq), logits, ctx_ids)
+                prior = self._prior(ctx_ids, schema, listed_tools, name, calls)
                 args, _, info, err = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of,
                                                      steps=self.cfg.steps, use_span=self.cfg.use_span,
                                                      anchors=anchors, anchor_weight=self.cfg.anchor_weight,
@@ -428,7 +452,7 @@ class Pipeline:
                                                          request_text, listed_tools, index))
                                                      if self.cfg.rules.other_clauses else None,
                                                      headers=[(a - offset, b - offset) for a, b in headers],
-                                                     function=name)
+                                                     function=name, prior=prior)
                 route, written = info.routes, False
                 if args is not None and self.cfg.rules.generated_names:
                     widened = widen_generated(args, route, request_text)   # "San" -> "San Diego"

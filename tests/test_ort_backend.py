@@ -296,6 +296,15 @@ def test_reexport_skips_when_unchanged_and_redoes_only_the_heads_when_they_chang
     manifest, skipped = export_artifact(ref.trunk, out, "tiny", heads=heads, **kw)
     assert not skipped and GATE_FILE not in manifest.files and not (out / GATE_FILE).exists()
     assert OrtBackend(out, provider="cpu").tool_gate is None
+    from edgeagent.runtime.span_prior import FEATURES, PRIOR_FILE, SpanPrior
+
+    SpanPrior(weights=[0.5] * len(FEATURES)).save(heads)   # a span prior goes along, as the gate does
+    manifest, skipped = export_artifact(ref.trunk, out, "tiny", heads=heads, **kw)
+    assert not skipped and PRIOR_FILE in manifest.files
+    assert OrtBackend(out, provider="cpu").span_prior.weights == [0.5] * len(FEATURES)
+    (heads / PRIOR_FILE).unlink()
+    manifest, skipped = export_artifact(ref.trunk, out, "tiny", heads=heads, **kw)
+    assert not skipped and PRIOR_FILE not in manifest.files and OrtBackend(out, provider="cpu").span_prior is None
 
 
 @pytest.mark.parametrize("K", [1, 3, 9])

@@ -559,3 +559,52 @@ def test_the_filler_is_told_where_the_call_headers_stand(pipeline, monkeypatch):
     pipeline.respond({"messages": USER, "tools": TOOLS[:1], "tool_choice": "required"})
     name = TOOLS[0]["function"]["name"]
     assert seen and all(name in text and ends for text, ends in seen), seen
+
+
+def test_the_span_prior_reaches_the_filler_for_top_level_strings_only(pipeline, monkeypatch):
+    """SpanRules.word_prior: with a span prior on the backend, the filler gets ``prior``: for a
+    top-level string slot the bonus of each context token (0 at the prior's best word, "Tokyo" for
+    `city` here), None for other slots (a number, a date); with the rule off or no prior, no callable."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+    from edgeagent.runtime.span_prior import FEATURES, SpanPrior
+
+    weights = np.zeros(len(FEATURES))
+    weights[FEATURES.index("x_place_cap")] = 5.0       # a capitalized word for a place
+    weights[FEATURES.index("sh_first")] = -5.0         # not a sentence's first word ("Weather")
+    seen = []
+
+    def fake(sc, step, ctx_ids, tokenize, text_of, **kw):
+        prior = kw.get("prior")
+        if prior is None:
+            seen.append(None)
+        else:
+            slots = {s.pointer: s for s in sc.slots if s.kind in ("string", "integer")}
+            bonus = prior(slots["/city"])
+            best = "".join(text_of(ctx_ids[i:i + 1]) for i in np.flatnonzero(bonus == bonus.max()))
+            others = prior(slots["/days"]), prior(slots["/start_date"])
+            seen.append((best.strip(), *others, bonus.min() < bonus.max()))
+        return {"city": "Tokyo", "days": 3, "lat": 35.6}, None, FillInfo(routes={"/city": "span"}), None
+
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", fake)
+    monkeypatch.setattr(pipeline.b, "span_prior", SpanPrior(weights=weights.tolist()), raising=False)
+    tool = json.loads(json.dumps(TOOLS[0]))
+    tool["function"]["parameters"]["properties"]["start_date"] = {"type": "string"}   # the date rules' to write
+    request = {"messages": USER, "tools": [tool], "tool_choice": "required"}
+    on = dataclasses.replace(pipeline.cfg, max_calls=1)
+    assert on.rules.word_prior == 1.0                   # the default
+    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(on, rules=dataclasses.replace(on.rules, word_prior=0.0)))
+    pipeline.respond(request)
+    assert seen == [None]
+    seen.clear()
+    monkeypatch.setattr(pipeline, "cfg", on)
+    pipeline.respond(request)
+    assert seen == [("Tokyo", None, None, True)]
+    seen.clear()
+    monkeypatch.setattr(pipeline.b, "span_prior", None)
+    pipeline.respond(request)
+    assert seen == [None]

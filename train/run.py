@@ -161,11 +161,12 @@ def _lora_needs_json(listing: str, work: Path) -> None:
                          "the json listing, the one its predictor writes")
 
 
-def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, train_cfg=None, init=None) -> dict:
+def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, train_cfg=None, init=None,
+        data_dir=None) -> dict:
     """Cache states, train the heads, write them to ``out_dir``; returns the dev report.
 
     ``init``: a heads directory to continue from (every head starts from its weights) instead of
-    a fresh start."""
+    a fresh start. ``data_dir``: where the span prior's records are read (fit_span_prior)."""
     import torch
 
     from edgeagent.heads.slot_filler import SlotFillerConfig
@@ -229,6 +230,7 @@ def fit(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=True, tr
 
         (out_dir / GATE_FILE).unlink(missing_ok=True)   # an old one was fitted to another mode head
         report["gate"] = {"skipped": str(e)}
+    report["span_prior"] = fit_span_prior(cfg, out_dir, data_dir)   # the records' text only: seconds
     if cfg.lora:
         from edgeagent.train.lora_train import train_lora_baseline
 
@@ -315,6 +317,24 @@ def fit_gate(cfg: RunConfig, work: Path, out_dir: Path, trunk=None, progress=Tru
                    "dev_mode_head_alone": gate_report(None, data["dev"])}
     gate.save(folder)
     return gate.report
+
+
+def fit_span_prior(cfg: RunConfig, out_dir: Path, data_dir=None, l2: float = 1.0) -> dict:
+    """Train the span prior (runtime/span_prior.py) on the training split of ../shared/data's tool
+    datasets (glaive en, Seal-Tools, and SGD unless ``cfg.include_sgd`` is off) and save it in
+    ``out_dir``; returns its report (top-1 word of the value's start, train and dev). No trunk pass."""
+    from edgeagent.data.records import load
+    from edgeagent.data.split import split_records
+    from edgeagent.train.span_prior import train_prior
+
+    t0 = time.time()
+    datasets = ["glaive_en", "sealtools"] + (["sgd"] if cfg.include_sgd else [])
+    train, dev = split_records(load(data_dir, datasets=datasets).all())
+    prior = train_prior(train, dev, l2=l2, seed=cfg.seed)
+    prior.report.update(seconds=round(time.time() - t0, 1), datasets=datasets)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prior.save(out_dir)
+    return prior.report
 
 
 def _fit_states_at_prompts(work: Path, items: dict) -> dict | None:

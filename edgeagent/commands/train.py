@@ -6,7 +6,7 @@ import click
 
 from edgeagent.formats.hermes import LISTINGS
 
-STAGES = ("prepare", "fit", "all", "select", "gate", "lora", "dev")
+STAGES = ("prepare", "fit", "all", "select", "gate", "span-prior", "lora", "dev")
 
 
 @click.command("train")
@@ -17,6 +17,8 @@ STAGES = ("prepare", "fit", "all", "select", "gate", "lora", "dev")
                    "gate: only the tool gate (fit trains it too) for the mode head in --out, written there "
                    "(it reads the prompt states of a finished fit in WORK, else a trunk pass over the prompts "
                    "caches them there); "
+                   "span-prior: only the span prior (a word model of where a string value starts), "
+                   "from the data's records, no trunk pass, written to --out; "
                    "lora: only the LoRA AR baseline (on the prepared examples); "
                    "dev: dev-split metrics of trained heads (--heads, default the shipped ones).")
 @click.option("--recipe", type=click.Choice(("full", "cpu", "gpu", "gpu-lists")), default="full", show_default=True,
@@ -98,7 +100,7 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, listing, devi
     if stage in ("fit", "all"):
         if not (work / "prepared.pkl.gz").exists():
             raise click.ClickException(f"{work}/prepared.pkl.gz is missing: run --stage prepare first")
-        rep = fit(cfg, work, out, train_cfg=tcfg, init=init)
+        rep = fit(cfg, work, out, train_cfg=tcfg, init=init, data_dir=data_dir)
         click.echo(f"heads written to {out}; dev: {rep['dev']}")
     if stage == "dev":
         import json
@@ -134,6 +136,12 @@ def train(model, stage, recipe, init, work, out, data_dir, no_sgd, listing, devi
         click.echo(f"tool gate written to {out}; dev, calls right / prose right: "
                    f"{rep['dev']['calls_right']} / {rep['dev']['prose_right']} (the mode head alone: "
                    f"{rep['dev_mode_head_alone']['calls_right']} / {rep['dev_mode_head_alone']['prose_right']})")
+    if stage == "span-prior":
+        from edgeagent.train.run import fit_span_prior
+
+        rep = fit_span_prior(cfg, out, data_dir)
+        click.echo(f"span prior written to {out}; dev, start word right: " + ", ".join(
+            f"{k} {v['top1']:.1%} of {v['examples']}" for k, v in rep["dev"].items()))
     if stage == "lora":
         from edgeagent.train.run import fit_lora
 
