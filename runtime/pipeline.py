@@ -35,11 +35,11 @@ from edgeagent.runtime.fill import (SpanRules, fill_and_decode, first_of_lists, 
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.keyed import count_words
 from edgeagent.runtime.names import NameTrie
-from edgeagent.runtime.span_prior import Words, value_kind
 from edgeagent.runtime.owed import held_numbers, numbers_owed, pay_owed
 from edgeagent.runtime.percent import percent_fractions
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
+from edgeagent.runtime.span_prior import Words, value_kind
 from edgeagent.runtime.stated import iso_dates, prose_of, restate
 from edgeagent.scaffold import SchemaError, compile_schema
 from edgeagent.scaffold.reference import esc_ptr

@@ -22,9 +22,12 @@ the called function,
                               date, time, name, place, address, category, other)
 
 trained on the training split of ../shared/data (edgeagent/train/span_prior.py, ``edgeagent train
---stage span-prior``): a softmax over a conversation's words, the words where the value starts as
-the targets. The slot filler's start score of a word's first token gets ``word_prior`` times the
-word's log-probability; tokens that start no candidate word get the lowest.
+--stage span-prior``, 96 s here): a softmax over a conversation's words, the words where the value
+starts as the targets. Alone it picks the first word of 60.4% of the dev split's 96 Seal-Tools string
+values and of 49.4% of its 3,553 SGD ones. The slot filler's start score of every token of a word gets
+``word_prior`` times the word's log-probability (relative to the best word's); tokens in no candidate
+word (the system prompt, markup) get the lowest. On dev end to end (docs/dev-s23) it moved values
+exact 65.9 -> 68.8% on the default set and the splits' exact calls 63.2 -> 68.4%.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ never to choose anything.
 
 Run: python scripts/time_rules.py [--artifacts DIR] [--per-category 30] [--rules a,b,...]
 (the nineteenth session's: --rules whole_quotes,name_echoes,disjoint_numbers,canonical_case,own_headers;
-the twentieth's: --rules named_choices,function_echoes,keyed_order,iso_dates,generated_names)
+the twentieth's: --rules named_choices,function_echoes,keyed_order,iso_dates,generated_names; the
+twenty-third's: --rules word_prior, a weight, set to 0 for the 'off' runs)
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--artifacts", type=Path, default=Path.home() / ".cache/edgeagent/artifacts/smollm2-135m")
     ap.add_argument("--per-category", type=int, default=30, help="the first N items of each category")
-    ap.add_argument("--rules", default=",".join(RULES), help="the SpanRules switches turned off for the 'off' runs")
+    ap.add_argument("--rules", default=",".join(RULES),
+                    help="the SpanRules switches (or weights) turned off (or to 0) for the 'off' runs")
     a = ap.parse_args()
     on = PipelineConfig(max_new_tokens=1)
     rules = [r.strip() for r in a.rules.split(",") if r.strip()]
-    unknown = [r for r in rules if not isinstance(getattr(on.rules, r, None), bool)]
+    unknown = [r for r in rules if not isinstance(getattr(on.rules, r, None), (bool, float))]
     if unknown:
-        ap.error(f"--rules: not a SpanRules switch: {', '.join(unknown)}")
-    off = dataclasses.replace(on, rules=dataclasses.replace(on.rules, **{r: False for r in rules}))
+        ap.error(f"--rules: not a SpanRules switch or weight: {', '.join(unknown)}")
+    off = dataclasses.replace(on, rules=dataclasses.replace(on.rules, **{r: type(getattr(on.rules, r))(0)
+                                                                          for r in rules}))
     pipeline = _build("diffusion", None, str(a.artifacts), None, on).pipeline
     items = [it for cat in ("live_simple", "live_multiple", "simple_python")
              for it in load_category(cat)[:a.per_category]]
