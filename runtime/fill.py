@@ -612,8 +612,9 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     (SpanRules.own_headers: no value is copied from them).
     ``function``: the called function's name (SpanRules.function_echoes drops its words from a copied
     string's edges).
-    ``prior(slot)`` -> [T] or None: the span prior's bonus of each context token as a copied string's
-    start (runtime/span_prior.py); SpanRules.word_prior times it is added to the start scores.
+    ``prior(slot, texts)`` -> [T] or None: the span prior's bonus of each context token as a copied
+    string's start (runtime/span_prior.py; ``texts``: the context's token_texts, read here once);
+    SpanRules.word_prior times it is added to the start scores.
     """
     rules = rules or SpanRules()
     ids = np.array(sc.masked(), dtype=np.int64)
@@ -690,7 +691,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
             if anchor is not None and anchor_weight:
                 starts = starts + anchor_weight * anchor
             starts = starts - elsewhere
-            bonus = prior(s) if prior is not None and rules.word_prior and not number else None
+            bonus = prior(s, texts) if prior is not None and rules.word_prior and not number else None
             if bonus is not None:
                 starts = starts + rules.word_prior * bonus
             if number:                                 # a signed number starts where its sign or digits do

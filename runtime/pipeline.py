@@ -322,24 +322,30 @@ class Pipeline:
         return starts, ends
 
     def _prior(self, ctx_ids, schema: dict, listed_tools: list, name: str, calls: list):
-        """SpanRules.word_prior: slot -> [T] the span prior's bonus of each context token as the start
-        of a top-level string value of ``name``, or None (no prior, or another slot); ``calls``: the
-        turn's calls so far, whose string values the prior reads as taken."""
+        """SpanRules.word_prior: ``prior(slot, texts=None)`` -> [T] the span prior's bonus of each
+        context token as the start of a top-level string value of ``name``, or None (no prior, or
+        another slot); ``texts``: the context's token_texts where the filler has them already.
+        ``calls``: the turn's calls so far, whose string values the prior reads as taken. The
+        context's words are read once, where the first string slot asks."""
         span_prior = getattr(self.b, "span_prior", None)
         props = schema.get("properties") if isinstance(schema, dict) else None
         if span_prior is None or not self.cfg.rules.word_prior or not isinstance(props, dict):
             return None
-        texts = token_texts(self.text_of, ctx_ids)
-        words = Words("".join(texts))
-        held = [json.loads(c["function"]["arguments"]) for c in calls]
-        taken = tuple(v for args in held if isinstance(args, dict) for v in args.values() if isinstance(v, str))
+        read: dict = {}                                  # "texts", "words", "taken": made once, on first use
 
-        def prior(slot):
+        def prior(slot, texts=None):
             key = slot.pointer[1:]
             if slot.kind != "string" or "/" in key or not isinstance(props.get(key), dict) \
                     or value_kind(key) in ("date", "time"):   # stated_values, iso_dates and clock_24h write those
                 return None
-            return span_prior.token_bonus(texts, words, key, props, listed_tools, name, taken)
+            if not read:
+                read["texts"] = texts if texts is not None else token_texts(self.text_of, ctx_ids)
+                read["words"] = Words("".join(read["texts"]))
+                held = [json.loads(c["function"]["arguments"]) for c in calls]
+                read["taken"] = tuple(v for args in held if isinstance(args, dict) for v in args.values()
+                                      if isinstance(v, str))
+            return span_prior.token_bonus(read["texts"], read["words"], key, props, listed_tools, name,
+                                          read["taken"])
 
         return prior
 

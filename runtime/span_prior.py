@@ -102,11 +102,13 @@ class Words:
         n = len(found)
         self.shape = np.zeros((n, len(SHAPES)), bool)
         for i, (w, a) in enumerate(found):
-            before = text[:a].rstrip(" \t")
+            j = a - 1
+            while j >= 0 and text[j] in " \t":           # the character before the word, blanks skipped
+                j -= 1
             self.shape[i] = (w[0].isupper() and not w.isupper(), w.isupper() and len(w) > 1 and w.isalpha(),
                              w[0].isdigit(), bool(re.search(r"\d", w)) and bool(re.search(r"[A-Za-z]", w)),
                              w[0].islower() and w.lower() not in STOP, a > 0 and text[a - 1] in _QUOTES,
-                             w.lower() in STOP, before.endswith((".", "?", "!", "\n")) or not before)
+                             w.lower() in STOP, j < 0 or text[j] in ".?!\n")
 
     def features(self, key: str, props: dict, tools: list[tuple[str, str, dict]], function: str,
                  taken: tuple[str, ...] = ()) -> np.ndarray:
