@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN, KIND_IDS, position_kind
-from edgeagent.runtime.keyed import key_words, keyed_pattern, trailing_numbers
+from edgeagent.runtime.keyed import key_words, keyed_pattern, partial_pattern, quoted_pattern, trailing_numbers
 from edgeagent.runtime.literal import free_type, literal_ends, literal_value, repair_free
 from edgeagent.scaffold.reference import esc_ptr
 
@@ -43,6 +43,8 @@ class FillInfo:
     repaired: list = field(default_factory=list)  # pointers whose first fill did not assemble
     spans: dict = field(default_factory=dict)     # slot pointer -> (first, last) context tokens copied
     beyond: dict = field(default_factory=dict)    # array pointer -> the list's values past its item places
+    news: dict = field(default_factory=dict)      # slot pointer -> start score given up to copy words no
+                                                  # earlier call of the function copied for it (<= 0)
 
 
 def layout(sc):
@@ -144,17 +146,25 @@ def _matched(texts: list[str], pattern, group: int = 0) -> np.ndarray:
     return _covering(texts, [(m.start(group), m.end(group)) for m in pattern.finditer("".join(texts))])
 
 
-def keyed_starts(texts: list[str], pointer: str, where: np.ndarray, trailing: bool = False) -> np.ndarray:
+def keyed_starts(texts: list[str], pointer: str, where: np.ndarray, trailing: bool = False,
+                 siblings=None) -> np.ndarray:
     """[T] bool: the context tokens (``texts``, token_texts) where a number the conversation states
     under the property's name starts (runtime/keyed.py keyed_pattern), among those ``where`` allows;
     with ``trailing`` (SpanRules.trailing_keys), where none is, those the latest user message writing
-    one states right before the name's last word (trailing_numbers)."""
-    pattern = keyed_pattern(pointer)
+    one states right before the name's last word (trailing_numbers); with ``siblings`` (the other
+    property pointers of the function; SpanRules.partial_keys), where still none is, those written
+    right after a word of the name that is its own (partial_pattern: "a gain of $500", gain_loss)."""
     text = "".join(texts)
-    out = _covering(texts, [(m.start(1), m.start(1) + 1) for m in pattern.finditer(text)]) & where \
-        if pattern is not None else np.zeros(len(texts), bool)
+
+    def after(pattern):
+        return _covering(texts, [(m.start(1), m.start(1) + 1) for m in pattern.finditer(text)]) & where \
+            if pattern is not None else np.zeros(len(texts), bool)
+
+    out = after(keyed_pattern(pointer))
     if trailing and not out.any():
         out = _covering(texts, trailing_numbers(text, [m.span(1) for m in _REQUEST.finditer(text)], pointer)) & where
+    if siblings is not None and not out.any():
+        out = after(partial_pattern(pointer, siblings))
     return out
 
 
@@ -589,7 +599,7 @@ def span_value(text_of, ctx_ids, first, last, kind, trim: bool = False, articles
 def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 48, use_span: bool = True,
          anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None,
          end_anchor=None, end_weight: float = 0.0, rules: SpanRules | None = None, named=None, taken=None,
-         claimed=None, away=None, headers=None, function: str = "", prior=None):
+         claimed=None, away=None, headers=None, function: str = "", prior=None, fresh=None, turn=()):
     """Fill every slot of scaffold ``sc``. Returns (ids [L], FillInfo).
 
     tokenize(text) -> token ids of a slot's text; text_of(ids) -> the text of context tokens.
@@ -615,6 +625,10 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     ``prior(slot, texts)`` -> [T] or None: the span prior's bonus of each context token as a copied
     string's start (runtime/span_prior.py; ``texts``: the context's token_texts, read here once);
     SpanRules.word_prior times it is added to the start scores.
+    ``fresh``: pointers of copied top-level values that may not start where ``taken`` says an
+    earlier call's did, nor inside a value ``claimed`` holds for the property, nor in ``turn`` (the
+    context positions of the turn's calls as written) (SpanRules.news_refill). FillInfo.news says,
+    for each copied top-level value with such earlier copies, what that costs.
     """
     rules = rules or SpanRules()
     ids = np.array(sc.masked(), dtype=np.int64)
@@ -631,6 +645,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     gen = []                                           # (position, slot) left to diffusion
     logp_all = None
     source = None                                      # (sentence stops, tool listing mask), made once
+    said = None                                        # the user and tool messages' tokens, made once
     keyed_where = latest = None                        # where SpanRules.keyed_numbers looks; the latest
                                                        # user message (keyed_order); each made once
     echo_words = function_words(function) if rules.function_echoes else []
@@ -660,6 +675,15 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                       number_starts(texts) if rules.copy_numbers else None,
                       rules.other_clauses * away_tokens(texts, *away) if away and rules.other_clauses else 0.0)
         stops, listing, numeric, elsewhere = source or (None, None, None, 0.0)  # listing: None: all may be copied
+        quoted = None                                  # SpanRules.keyed_quotes: where a quoted value of it starts
+        if rules.keyed_quotes and use_span and s.kind == "string" and free[s.index] is None:
+            if said is None:
+                said = written(texts)
+            quoted = quoted_starts(texts, s.pointer, said)
+            if quoted.any():
+                route = ACTION_SPAN                    # "relationship type 'DJZaRcI60Ps'": copied, never left out
+            else:
+                quoted = None
         anchor = anchors.get(s.index) if anchors is not None else None
         if anchor is not None and listing is not None:
             anchor = np.where(listing, -np.inf, anchor)
@@ -688,27 +712,42 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                 route = ACTION_NULL                    # nothing written to copy: left out
         elif route == ACTION_SPAN and (listing is None or not listing.all()):
             starts = start[s.start]
+            keyed_bonus = 0.0
             if anchor is not None and anchor_weight:
                 starts = starts + anchor_weight * anchor
             starts = starts - elsewhere
             bonus = prior(s, texts) if prior is not None and rules.word_prior and not number else None
             if bonus is not None:
                 starts = starts + rules.word_prior * bonus
+            if quoted is not None:
+                starts = starts + rules.keyed_quotes * quoted
             if number:                                 # a signed number starts where its sign or digits do
                 starts = signed_starts(starts, texts, numeric)
                 if rules.keyed_numbers:
                     if keyed_where is None:
                         keyed_where = written(texts) & (numeric >= 0)
                         latest = latest_request(texts) if rules.keyed_order else None
-                    keyed = keyed_starts(texts, s.pointer, keyed_where, rules.trailing_keys)
+                    keyed = keyed_starts(texts, s.pointer, keyed_where, rules.trailing_keys,
+                                         _siblings(sc, s.pointer) if rules.partial_keys else None)
                     if rules.keyed_order:
                         keyed = first_untaken(keyed, (taken or {}).get(s.pointer, ()), latest)
-                    starts = starts + rules.keyed_numbers * keyed
+                    keyed_bonus = rules.keyed_numbers * keyed
+                    starts = starts + keyed_bonus
             if listing is not None:
                 starts = np.where(listing, -np.inf, starts)
             if rules.fresh_repeats and taken and taken.get(s.pointer):
                 starts = starts.copy()
                 starts[sorted(taken[s.pointer])] -= rules.fresh_repeats
+            used = _used(s, taken, claimed)
+            if used and not _is_item(s):
+                used = sorted(set(used) | set(turn))
+                rest = starts.copy()
+                rest[used] = -np.inf
+                plain, other = starts - keyed_bonus, rest - keyed_bonus   # the head's own scores decide
+                if np.isfinite(other.max()) and np.isfinite(plain.max()):
+                    info.news[s.pointer] = float(other.max() - plain.max())
+                if fresh and s.pointer in fresh:
+                    starts = rest
             if number:                                 # the best-started number that reads as this kind
                 first, last = _number_span(starts, numeric, s.kind, text_of, ctx_ids)
                 counted[s.index] = starts
@@ -1065,6 +1104,28 @@ class SpanRules:
         / values exact at 0 and 1: the default set 39.0 / 65.9% -> 39.0 / 68.8%, the splits 63.2 /
         69.1% -> 68.4 / 73.5%, the listed requests the same answers (33.3 / 44.9%); with dates and
         times too, the listed requests lost three calls ("2nd" copied for GetWeather's date).
+    news_refill: a further call of a function the turn called already, that copies the words an
+        earlier call copied and otherwise chooses as it did (no news: the turn would end there), is
+        filled again with one copied top-level value kept off those words (and off the turn's
+        written calls, which are context too): the value whose other words cost the head least
+        first (FillInfo.news, the start score given up, without the keyed-number bonus), up to three,
+        taking the first fill that brings news and, where the request writes numbers no call holds,
+        holds one of them ("... change in time of 4 seconds, then repeat with a change in time of 10
+        seconds": the second call was the first again; runtime/pipeline.py _news). Found on BFCL's
+        parallel items; on dev (docs/dev-s24) it changed no exact call of the three sets.
+    named_flags: an optional flag the call leaves out (a boolean, or a string enum with "True") is
+        set true where the request names the property (runtime/select.py named_properties: "with
+        details", "no entry fee" for free_entry; runtime/pipeline.py named_flags). Of the training
+        split's optional flags of called functions that the request so names, 158 are true, 34
+        absent and 1 false (SGD 154 / 15 / 1, glaive 4 / 0 / 0, Seal-Tools 0 / 19 / 0). On dev
+        (docs/dev-s24): the listed requests gain one exact call (is_unisex) and three values, the
+        default set one value, the splits nothing.
+    partial_keys: where neither the property's whole name nor trailing_keys keys a number, one
+        written right after a word of the name that is its own (four letters or more, in no other
+        property name of the function) gets the keyed_numbers bonus ("an initial investment of $2000
+        with a gain of $500": gain_loss 500, where the head took 5000; runtime/keyed.py
+        partial_pattern). Of the training split's 275 number values their whole name keys none of,
+        36 are written so, and 33 are the first number so written (scripts/measure_partial_keys.py).
     """
 
     length_penalty: float = 0.25
@@ -1110,6 +1171,10 @@ class SpanRules:
     route_legs: bool = True
     caseless_lists: bool = True
     word_prior: float = 1.0
+    news_refill: bool = True
+    named_flags: bool = True
+    partial_keys: bool = True
+    keyed_quotes: float = 0.0
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):
@@ -1131,7 +1196,8 @@ class SpanRules:
                    function_echoes=False, keyed_order=False,
                    iso_dates=False, generated_names=False, trailing_keys=False, word_prior=0.0,
                    count_words=False, owed_repeats=False, echo_repeats=False,
-                   route_legs=False, caseless_lists=False)
+                   route_legs=False, caseless_lists=False, news_refill=False,
+                   named_flags=False, partial_keys=False, keyed_quotes=0.0)
 
 
 def top_property(pointer: str) -> str:
@@ -1223,6 +1289,33 @@ def _part_numbers(sc, plans: dict, counted: dict, numeric, text_of, ctx_ids) -> 
                 first, last = other, other_last
                 plans[i] = (route, first, last, number)
         held.append((first, last))
+
+
+def quoted_starts(texts: list[str], pointer: str, where: np.ndarray) -> np.ndarray:
+    """[T] bool: the context tokens (``texts``, token_texts) where a quoted text written right after the
+    property's name starts (runtime/keyed.py quoted_pattern: "relationship type 'DJZaRcI60Ps'"), among
+    those ``where`` allows (SpanRules.keyed_quotes)."""
+    pattern = quoted_pattern(pointer)
+    if pattern is None:
+        return np.zeros(len(texts), bool)
+    text = "".join(texts)
+    return _covering(texts, [(m.start(1), m.start(1) + 1) for m in pattern.finditer(text)]) & where
+
+
+def _siblings(sc, pointer: str) -> list[str] | None:
+    """The pointers of the other top-level properties of ``sc``'s schema, for a top-level ``pointer``
+    (SpanRules.partial_keys); None for a nested one."""
+    props = (sc.schema or {}).get("properties") if isinstance(sc.schema, dict) else None
+    if pointer.count("/") != 1 or not isinstance(props, dict):
+        return None
+    return ["/" + esc_ptr(k) for k in props if "/" + esc_ptr(k) != pointer]
+
+
+def _used(slot, taken, claimed) -> list[int]:
+    """The context positions where earlier calls of the turn copied ``slot``'s value: the starts
+    ``taken`` holds for its pointer and the words ``claimed`` holds for its top-level property."""
+    at = set((taken or {}).get(slot.pointer, ())) | set((claimed or {}).get(top_property(slot.pointer), ()))
+    return sorted(at)
 
 
 def _is_item(slot) -> bool:
@@ -1616,7 +1709,8 @@ def repair_union(text: str, budget: int, tokenize, null_id: int) -> list[int]:
 def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_span: bool = True,
                     anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None,
                     end_anchor=None, end_weight: float = 0.0, rules: SpanRules | None = None, named=None,
-                    taken=None, claimed=None, away=None, headers=None, function: str = "", prior=None):
+                    taken=None, claimed=None, away=None, headers=None, function: str = "", prior=None,
+                    fresh=None, turn=()):
     """``fill`` then assemble: (arguments dict or None, ids, FillInfo, error message or None).
 
     A fill that does not assemble is repaired slot by slot, as the compiler names them: a string
@@ -1628,7 +1722,7 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
     ids, info = fill(sc, step, ctx_ids, tokenize, text_of, steps, use_span=use_span, anchors=anchors,
                      anchor_weight=anchor_weight, anchor_route=anchor_route, end_anchor=end_anchor,
                      end_weight=end_weight, rules=rules, named=named, taken=taken,
-                     claimed=claimed, away=away, headers=headers, function=function, prior=prior)
+                     claimed=claimed, away=away, headers=headers, function=function, prior=prior, fresh=fresh, turn=turn)
     for _ in range(len(sc.slots) + 1):
         try:
             return sc.decode(ids), ids, info, None

@@ -72,6 +72,37 @@ def keyed_pattern(pointer: str) -> re.Pattern | None:
 
 
 
+def partial_pattern(pointer: str, siblings) -> re.Pattern | None:
+    """SpanRules.partial_keys: the pattern of a number written right after one word of the property's
+    name that is its own: of four letters or more, in no other property name of the function
+    (``siblings``: their pointers) ("a gain of $500" for `gain_loss`, "an investment of $2000" not
+    for `initial_investment` where `investment_return` is a sibling); group 1 is the number. None
+    where the name has one word, or no word of its own."""
+    words = key_words(pointer)
+    if len(words) < 2:
+        return None
+    others = {w for p in siblings for w in key_words(p)}
+    own = [w for w in words if len(w) >= 4 and w not in others]
+    if not own:
+        return None
+    return re.compile(r"\b(?:" + "|".join(_word_forms(w) for w in own) + r")\b" + LINK + NUMBER, re.IGNORECASE)
+
+
+QUOTED = r"""(?<!\w)["'\u201c\u2018]([^"'\u201c\u201d\u2018\u2019\n]{1,80})["'\u201d\u2019](?!\w)"""
+_QUOTE_LINK = r"(?:\s*(?:of|is|was|=|:|as|named|called|titled|to)?\s*){0,2}"
+
+
+def quoted_pattern(pointer: str) -> re.Pattern | None:
+    """SpanRules.keyed_quotes: the pattern of a quoted text written right after the property's name
+    ("relationship type 'DJZaRcI60Ps'", "the title is "Dune""): group 1 is the text inside the
+    quotes; None where the pointer ends in an array item or a name of single letters."""
+    words = key_words(pointer)
+    if not words or all(len(w) < 2 for w in words):
+        return None
+    return re.compile(r"\b" + r"[\s_-]+".join(_word_forms(w) for w in words) + r"\b" + _QUOTE_LINK + QUOTED,
+                      re.IGNORECASE)
+
+
 _COUNT_WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
 
 

@@ -447,18 +447,29 @@ class Pipeline:
                         and self.cfg.use_span:
                     anchors, end_anchor = self._anchors(sc, cache, len(seq), logits, ctx_ids)
                 prior = self._prior(ctx_ids, schema, listed_tools, name, calls)
-                args, _, info, err = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of,
-                                                     steps=self.cfg.steps, use_span=self.cfg.use_span,
-                                                     anchors=anchors, anchor_weight=self.cfg.anchor_weight,
-                                                     anchor_route=self.cfg.anchor_route, end_anchor=end_anchor,
-                                                     end_weight=self.cfg.end_weight, rules=self.cfg.rules,
-                                                     named=named_properties([s.pointer for s in sc.slots],
-                                                                            request_text), taken=before,
-                                                     claimed=elsewhere, away=(request_text, away(
-                                                         request_text, listed_tools, index))
-                                                     if self.cfg.rules.other_clauses else None,
-                                                     headers=[(a - offset, b - offset) for a, b in headers],
-                                                     function=name, prior=prior)
+                named = named_properties([s.pointer for s in sc.slots], request_text)
+                where_not = (request_text, away(request_text, listed_tools, index)) \
+                    if self.cfg.rules.other_clauses else None
+
+                def fill_call(fresh=None):
+                    got = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of, steps=self.cfg.steps,
+                                          use_span=self.cfg.use_span, anchors=anchors,
+                                          anchor_weight=self.cfg.anchor_weight, anchor_route=self.cfg.anchor_route,
+                                          end_anchor=end_anchor, end_weight=self.cfg.end_weight,
+                                          rules=self.cfg.rules, named=named, taken=before, claimed=elsewhere,
+                                          away=where_not, headers=[(a - offset, b - offset) for a, b in headers],
+                                          function=name, prior=prior, fresh=fresh,
+                                          turn=range(max(len(ids) - offset, 0), len(ctx_ids)))
+                    return got[0], got[2], got[3], {ptr: range(offset + first, offset + last + 1)
+                                                    for ptr, (first, last) in got[2].spans.items()}
+
+                args, info, err, spans = fill_call()
+                earlier = [json.loads(c["function"]["arguments"]) for c in calls if c["function"]["name"] == name]
+                if args is not None and self.cfg.rules.news_refill and earlier and due is None and not listed:
+                    redone = _news(fill_call, args, info, spans, earlier, held.get(name, set()) | set(
+                        range(len(ids), len(seq))), numbers_owed(request_text, earlier))
+                    if redone is not None:
+                        args, info, err, spans = redone
                 route, written = info.routes, False
                 if args is not None and self.cfg.rules.generated_names:
                     widened = widen_generated(args, route, request_text)   # "San" -> "San Diego"
@@ -466,8 +477,6 @@ class Pipeline:
                 if args is not None and info.beyond:   # a list longer than the array's item places
                     longer = with_beyond(args, info.beyond)
                     args = longer if schema_violation(longer, schema) is None else args
-                spans = {ptr: range(offset + first, offset + last + 1)   # sequence positions it copied
-                         for ptr, (first, last) in info.spans.items()}
             if args is not None and self.cfg.rules.stated_values and prose:
                 # a generated date, time or head count, as the conversation states it (where the trunk
                 # wrote the call, its cache keeps the written text; only the next another-call read sees it)
@@ -490,6 +499,8 @@ class Pipeline:
             if args is not None and (self.cfg.rules.named_members or self.cfg.rules.named_choices) and not written:
                 args = with_named_members(args, schema, request_text, left_out=self.cfg.rules.named_members,
                                           chosen=self.cfg.rules.named_choices)
+            if args is not None and self.cfg.rules.named_flags and not written:
+                args = named_flags(args, schema, request_text)   # "with details": details true
             if args is not None and self.cfg.rules.list_split and not written and not listed:
                 # "Sonoma and Marshall" for one city: the first element; list_goes_on calls the others
                 args = first_of_lists(args, schema)
@@ -614,6 +625,25 @@ def with_named_members(args: dict, schema: dict, request: str, left_out: bool = 
     return out if schema_violation(out, schema) is None else args
 
 
+def named_flags(args: dict, schema: dict, request: str) -> dict:
+    """SpanRules.named_flags: ``args`` with each optional flag they leave out (a boolean, or a string
+    enum with "True", SGD's flags) set true where the request names the property
+    (runtime/select.py named_properties: "with details" names ``details``, "no entry fee"
+    ``free_entry``). ``args`` unchanged where the result breaks the schema."""
+    props = (schema or {}).get("properties") or {}
+    required = set((schema or {}).get("required") or [])
+    named = named_properties(["/" + esc_ptr(k) for k in props], request)
+    out = dict(args)
+    for key, prop in props.items():
+        if key in args or key in required or "/" + esc_ptr(key) not in named or not isinstance(prop, dict):
+            continue
+        if prop.get("type") == "boolean" and "enum" not in prop:
+            out[key] = True
+        elif isinstance(prop.get("enum"), list) and "True" in prop["enum"]:
+            out[key] = "True"
+    return out if schema_violation(out, schema) is None else args
+
+
 def _brings_news(args: dict, spans: dict, earlier: list[dict], held: set[int]) -> bool:
     """SpanRules.fresh_calls: whether a further call of a function says something its ``earlier``
     calls did not: a top-level value that differs from each of theirs and, where it is copied, is
@@ -626,6 +656,28 @@ def _brings_news(args: dict, spans: dict, earlier: list[dict], held: set[int]) -
         if all(e.get(key) != value for e in earlier) and held.isdisjoint(at):
             return True
     return False
+
+
+def _news(fill_call, args: dict, info, spans: dict, earlier: list[dict], held: set[int], owed: set[float],
+          tries: int = 3):
+    """SpanRules.news_refill: a further call of a function that brings nothing its ``earlier`` calls
+    did not (_brings_news; ``held``: the positions theirs copied and the turn's calls as written) is
+    filled again with one copied value kept off the words earlier calls copied: the value whose
+    other words cost the head least first (FillInfo.news), up to ``tries`` of them ("then repeat
+    with a change in time of 10 seconds": d_time). The first fill that brings news, and holds one
+    of the ``owed`` numbers where the request has some no call holds, is the call
+    (``fill_call(fresh)`` -> (args, info, err, spans)); None where none does."""
+    if _brings_news(args, spans, earlier, held):
+        return None
+    for ptr in sorted(info.news, key=info.news.get, reverse=True)[:tries]:
+        redone = fill_call({ptr})
+        new = redone[0]
+        if new is None or new == args or not _brings_news(new, redone[3], earlier, held):
+            continue
+        if owed and held_numbers(new).isdisjoint(owed):
+            continue
+        return redone
+    return None
 
 
 def _list_next(args: dict, earlier: list[dict], request: str, caseless: bool = False) -> dict:

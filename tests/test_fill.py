@@ -4,6 +4,7 @@ import json
 
 import jsonschema
 import numpy as np
+import pytest
 
 from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN
 from edgeagent.runtime.fill import best_span, fill_and_decode, repair_string, span_value
@@ -507,6 +508,33 @@ def test_a_repeated_call_moves_off_the_positions_earlier_calls_copied():
     assert fill(5.0, taken={"/height": {at[0]}})[0] == {"height": 1.75}   # a lead of 5 beats it
     assert fill(1.0, taken={"/height": {at[0]}}, rules=SpanRules(fresh_repeats=0.0))[0] == {"height": 1.75}
     assert fill(1.0, taken={"/weight": {at[0]}})[0] == {"height": 1.75}   # another property's positions
+
+
+def test_a_fresh_value_never_starts_where_an_earlier_call_copied_and_news_says_what_that_costs():
+    """fill's ``fresh``: the pointers whose value may not start where an earlier call of the function
+    copied one (``taken``), inside a value ``claimed`` holds for the property, or in the turn's written
+    calls (``turn``), whatever its lead; FillInfo.news is the start score given up for that, measured
+    without the keyed-number bonus."""
+    tok, ctx, text_of, tokenize, words = _words("weight 70 height 1.75, also weight 40 height 0.59")
+    sc = compile_schema({"type": "object", "properties": {"height": {"type": "number"}}, "required": ["height"]}, tok)
+    at = [words.index(" 1"), max(i for i, w in enumerate(words) if w == "0")]
+
+    def step(lead):
+        def scores(start, end):
+            start[:, at[0]], start[:, at[1]] = 5.0 + lead, 5.0
+        return span_head(sc, len(ctx), scores)
+
+    fill = lambda lead, **kw: fill_and_decode(sc, step(lead), ctx, tokenize, text_of, **kw)
+    args, _, info, _ = fill(9.0)
+    assert args == {"height": 1.75} and info.news == {}          # no earlier call: nothing to say
+    args, _, info, _ = fill(9.0, taken={"/height": {at[0]}})
+    assert args == {"height": 1.75}                               # fresh_repeats' 4 is less than the lead
+    assert info.news["/height"] == pytest.approx(-5.0)            # 9 - 4 ahead of 0.59
+    assert fill(9.0, taken={"/height": {at[0]}}, fresh={"/height"})[0] == {"height": 0.59}
+    assert fill(9.0, claimed={"height": {at[0]}}, fresh={"/height"})[0] == {"height": 0.59}
+    assert fill(9.0, turn=range(at[0], at[0] + 1), taken={"/height": {0}},
+                fresh={"/height"})[0] == {"height": 0.59}
+    assert fill(9.0, taken={"/height": {at[0]}}, fresh={"/weight"})[0] == {"height": 1.75}
 
 
 

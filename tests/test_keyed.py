@@ -5,7 +5,7 @@ import numpy as np
 from edgeagent.heads.spec import ACTION_SPAN
 from edgeagent.runtime.fill import (SpanRules, extend_number, fill_and_decode, keyed_starts, number_starts,
                                     signed_starts, span_value)
-from edgeagent.runtime.keyed import count_words, key_words, keyed_pattern
+from edgeagent.runtime.keyed import count_words, key_words, keyed_pattern, partial_pattern
 from edgeagent.scaffold import compile_schema
 from edgeagent.scaffold.testing import tiny_tokenizer
 
@@ -108,6 +108,22 @@ def test_a_number_right_before_the_last_name_word_counts_where_none_follows_the_
     assert _trailing("7 days in the listing", "/days") == []                         # a user message only
 
 
+def test_a_number_after_a_word_of_the_name_of_its_own_counts_where_the_name_keys_none():
+    """SpanRules.partial_keys: "a gain of $500" for `gain_loss`, where nothing follows the whole name;
+    a word another property shares, a short word or a one-word name keys nothing, and a number after
+    the whole name comes first."""
+    hits = lambda text, pointer, siblings: [text[i:i + 4] for i in np.flatnonzero(
+        keyed_starts(list(text), pointer, np.ones(len(text), bool), False, siblings))]
+    text = "an initial investment of $2000 with a gain of $500"
+    assert hits(text, "/gain_loss", ["/initial_investment"]) == ["500"]
+    assert hits(text, "/gain_loss", None) == []                                  # the rule off
+    assert hits(text, "/gain_loss", ["/gain_rate"]) == []                        # "gain" is not its own
+    assert hits("a net of 5", "/net_loss", []) == []                             # "net": under four letters
+    assert partial_pattern("/gain", []) is None                                  # a one-word name: keyed_pattern's
+    assert hits("gain of 5, gain loss of 7", "/gain_loss", []) == ["7"]          # the whole name first
+    assert partial_pattern("/gain_loss", ["/initial_investment"]).search("a loss of 9").group(1) == "9"
+
+
 def test_a_number_word_before_the_last_name_word_is_the_value():
     """SpanRules.count_words: "I just want one room" after "2 rooms" makes number_of_rooms 1; a
     number in digits there, one written after the name, a string value, "5 years ago" and a
@@ -183,3 +199,37 @@ def test_keyed_order_takes_the_earliest_keyed_number_no_earlier_call_copied():
     assert run(False) == {"weight": 60}
     assert run(True) == {"weight": 80}
     assert run(True, {"/weight": {eighty}}) == {"weight": 60}
+
+
+def test_a_quoted_text_right_after_the_name_is_copied_whole_and_never_left_out():
+    """SpanRules.keyed_quotes: "the relationship type 'DJZ Rc'" makes relationship_type that text where
+    the head points elsewhere, and keeps an optional property the head would leave out; off, the head
+    decides; a quoted text after no name of the property changes nothing."""
+    from edgeagent.heads.spec import ACTION_NULL
+
+    tok, ctx, text_of, tokenize, words = _tokens(
+        "<|im_start|>user\nkinship data for 'LZX' of the relationship type 'DJZ Rc' today<|im_end|>")
+    bounds = np.cumsum([0] + [len(w) for w in words])
+    lzx = int(np.searchsorted(bounds, "".join(words).index("LZX"), side="right")) - 1   # the token LZX starts in
+    schema = {"type": "object", "properties": {"name": {"type": "string"}, "relationship_type": {"type": "string"}},
+              "required": ["name"]}
+    sc = compile_schema(schema, tok)
+    step = _pointing_at(sc, len(ctx), lzx)                              # the head points at "LZX" for both
+    run = lambda w: fill_and_decode(sc, step, ctx, tokenize, text_of, rules=SpanRules(keyed_quotes=w))[0]
+    assert run(0.0) == {"name": "LZX"}           # the same words again: dropped as an echo (optional_echoes)
+    assert run(100.0) == {"name": "LZX", "relationship_type": "DJZ Rc"}
+
+    def leaving_out(ids, kinds, spos, rows=None):                       # the head leaves the optional one out
+        tok_logits, act, start, end = step(ids, kinds, spos, rows)
+        for s in sc.slots:
+            if s.pointer == "/relationship_type":
+                act[s.start:s.start + s.budget] = 0.0
+                act[s.start:s.start + s.budget, ACTION_NULL] = 9.0
+        return tok_logits, act, start, end
+
+    run = lambda w: fill_and_decode(sc, leaving_out, ctx, tokenize, text_of, rules=SpanRules(keyed_quotes=w))[0]
+    assert run(0.0) == {"name": "LZX"}
+    assert run(100.0) == {"name": "LZX", "relationship_type": "DJZ Rc"}
+    other = compile_schema({"type": "object", "properties": {"city": {"type": "string"}}}, tok)
+    assert fill_and_decode(other, _pointing_at(other, len(ctx), lzx), ctx, tokenize, text_of,
+                           rules=SpanRules(keyed_quotes=100.0))[0] == {"city": "LZX"}

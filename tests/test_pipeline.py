@@ -153,6 +153,62 @@ def test_a_repeated_parallel_call_moves_on_to_the_next_listed_value():
     assert _next_call(last, [first, second, last], request, sc) is None   # the list is used up: the turn ends
 
 
+def test_an_optional_flag_the_request_names_is_set_true():
+    """SpanRules.named_flags: a boolean (or SGD's "True" / "False" string flag) the call leaves out is
+    set true where the request names the property; one the request does not name, a required one,
+    one the call holds already and a result that breaks the schema are left alone."""
+    from edgeagent.runtime.pipeline import named_flags
+
+    schema = {"type": "object", "required": ["city", "verbose"], "properties": {
+        "city": {"type": "string"}, "details": {"type": "boolean"}, "include_precipitation": {"type": "boolean"},
+        "is_unisex": {"type": "string", "enum": ["True", "False", "dontcare"]}, "verbose": {"type": "boolean"}}}
+    request = "Weather in Oslo with details and a unisex salon, verbose please"
+    assert named_flags({"city": "Oslo", "verbose": False}, schema, request) == {
+        "city": "Oslo", "verbose": False, "details": True, "is_unisex": "True"}
+    assert named_flags({"city": "Oslo", "verbose": False, "details": False}, schema, request)["details"] is False
+    assert named_flags({"city": "Oslo", "verbose": False}, schema, "Weather in Oslo") == {
+        "city": "Oslo", "verbose": False}
+    assert named_flags({"city": "Oslo", "verbose": False}, schema, "Oslo, including the precipitation")[
+        "include_precipitation"] is True
+    strict = {**schema, "additionalProperties": False, "maxProperties": 2}
+    assert named_flags({"city": "Oslo", "verbose": False}, strict, request) == {"city": "Oslo", "verbose": False}
+
+
+def test_a_further_call_with_no_news_is_filled_again_with_one_value_moved():
+    """SpanRules.news_refill (_news): a call that repeats an earlier one is filled again with one value
+    kept off the earlier call's words, the cheapest first (FillInfo.news); a fill that brings nothing,
+    or holds none of the numbers the request still owes, is passed over; a call with news stays."""
+    from edgeagent.runtime.fill import FillInfo
+    from edgeagent.runtime.pipeline import _news
+
+    earlier = [{"field": 5, "area": 2, "time": 10}]
+    args = {"field": 5, "area": 2, "time": 10}
+    info = FillInfo(news={"/field": -8.0, "/area": -2.0, "/time": -7.0})
+    refills = {"/area": {"field": 5, "area": 10, "time": 10},       # 10 is no owed number
+               "/time": {"field": 5, "area": 2, "time": 4},
+               "/field": {"field": 4, "area": 2, "time": 10}}
+    asked = []
+
+    def fill_call(fresh):
+        (ptr,) = fresh
+        asked.append(ptr)
+        return refills[ptr], FillInfo(), None, {}
+
+    got = _news(fill_call, args, info, {}, earlier, set(), owed={4.0})
+    assert got[0] == {"field": 5, "area": 2, "time": 4} and asked == ["/area", "/time"]
+    asked.clear()
+    assert _news(fill_call, args, info, {}, earlier, set(), owed=set())[0] == refills["/area"]
+    assert _news(fill_call, args, info, {}, earlier, set(), owed={4.0}, tries=1) is None
+    # a call that says something new already is left alone, with no fill
+    asked.clear()
+    assert _news(fill_call, {"field": 5, "area": 2, "time": 4}, info, {}, earlier, set(), owed=set()) is None
+    assert asked == []
+    # a refill that copies the words the earlier call copied brings nothing either
+    held = {40}
+    assert _news(lambda fresh: ({"field": 5, "area": 2, "time": 11}, FillInfo(), None, {"/time": range(40, 41)}),
+                 args, FillInfo(news={"/time": -1.0}), {}, earlier, held, owed=set()) is None
+
+
 def test_a_repeated_call_is_told_where_earlier_calls_copied_from(pipeline, monkeypatch):
     """The fill of a second call of the same function gets, per property, the context positions the
     first call's copied values started at (SpanRules.fresh_repeats scores them down); the first call
