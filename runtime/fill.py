@@ -735,6 +735,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                     starts = starts + keyed_bonus
             if listing is not None:
                 starts = np.where(listing, -np.inf, starts)
+            if rules.cross_echoes and claimed and not _is_item(s):
+                starts = _off_others(starts, s.pointer, claimed)
             if rules.fresh_repeats and taken and taken.get(s.pointer):
                 starts = starts.copy()
                 starts[sorted(taken[s.pointer])] -= rules.fresh_repeats
@@ -1109,10 +1111,12 @@ class SpanRules:
         filled again with one copied top-level value kept off those words (and off the turn's
         written calls, which are context too): the value whose other words cost the head least
         first (FillInfo.news, the start score given up, without the keyed-number bonus), up to three,
-        taking the first fill that brings news and, where the request writes numbers no call holds,
-        holds one of them ("... change in time of 4 seconds, then repeat with a change in time of 10
-        seconds": the second call was the first again; runtime/pipeline.py _news). Found on BFCL's
-        parallel items; on dev (docs/dev-s24) it changed no exact call of the three sets.
+        taking the first fill that brings news and holds a number the request writes and no call
+        holds; only where there is such a number (runtime/owed.py: a number the user writes is nearly
+        always some call's value) ("... change in time of 4 seconds, then repeat with a change in time
+        of 10 seconds": the second call was the first again; runtime/pipeline.py _news). Found on
+        BFCL's parallel items; on dev (docs/dev-s24), without the owed-number condition, it changed no
+        exact call of the three sets (two negatives that made a wrong call made one more).
     named_flags: an optional flag the call leaves out (a boolean, or a string enum with "True") is
         set true where the request names the property (runtime/select.py named_properties: "with
         details", "no entry fee" for free_entry; runtime/pipeline.py named_flags). Of the training
@@ -1126,6 +1130,15 @@ class SpanRules:
         with a gain of $500": gain_loss 500, where the head took 5000; runtime/keyed.py
         partial_pattern). Of the training split's 275 number values their whole name keys none of,
         36 are written so, and 33 are the first number so written (scripts/measure_partial_keys.py).
+    keyed_quotes: added to a copied string's start score where a quoted text written right after the
+        property's name starts ("the relationship type 'DJZaRcI60Ps'"; runtime/keyed.py
+        quoted_pattern), and such a property, optional or not, is copied, never left out or
+        generated; whole_quotes then ends it at the closing quote. Of the training split's string
+        properties of called functions so written, 216 of 230 required values are the first quoted
+        text (3 a later one) and 22 of 25 optional ones (3 left out; scripts/measure_keyed_quotes.py).
+        On dev (docs/dev-s24), at 100: the default set gains an exact call (getKinshipData's
+        relationship_type, which the head left out) and two values; the splits and listed requests
+        keep their answers.
     """
 
     length_penalty: float = 0.25
@@ -1174,7 +1187,8 @@ class SpanRules:
     news_refill: bool = True
     named_flags: bool = True
     partial_keys: bool = True
-    keyed_quotes: float = 0.0
+    keyed_quotes: float = 100.0
+    cross_echoes: bool = False
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):
@@ -1197,7 +1211,7 @@ class SpanRules:
                    iso_dates=False, generated_names=False, trailing_keys=False, word_prior=0.0,
                    count_words=False, owed_repeats=False, echo_repeats=False,
                    route_legs=False, caseless_lists=False, news_refill=False,
-                   named_flags=False, partial_keys=False, keyed_quotes=0.0)
+                   named_flags=False, partial_keys=False, keyed_quotes=0.0, cross_echoes=False)
 
 
 def top_property(pointer: str) -> str:
@@ -1309,6 +1323,18 @@ def _siblings(sc, pointer: str) -> list[str] | None:
     if pointer.count("/") != 1 or not isinstance(props, dict):
         return None
     return ["/" + esc_ptr(k) for k in props if "/" + esc_ptr(k) != pointer]
+
+
+def _off_others(starts: np.ndarray, pointer: str, claimed: dict) -> np.ndarray:
+    """SpanRules.cross_echoes: ``starts`` with the context positions inside values earlier calls of the
+    turn copied for a property of another name (``claimed``) ruled out, where some start is left."""
+    key = top_property(pointer)
+    other = sorted({p for name, at in claimed.items() if name != key for p in at if 0 <= p < len(starts)})
+    if not other:
+        return starts
+    kept = starts.copy()
+    kept[other] = -np.inf
+    return kept if np.isfinite(kept).any() else starts
 
 
 def _used(slot, taken, claimed) -> list[int]:

@@ -664,17 +664,18 @@ def _news(fill_call, args: dict, info, spans: dict, earlier: list[dict], held: s
     did not (_brings_news; ``held``: the positions theirs copied and the turn's calls as written) is
     filled again with one copied value kept off the words earlier calls copied: the value whose
     other words cost the head least first (FillInfo.news), up to ``tries`` of them ("then repeat
-    with a change in time of 10 seconds": d_time). The first fill that brings news, and holds one
-    of the ``owed`` numbers where the request has some no call holds, is the call
-    (``fill_call(fresh)`` -> (args, info, err, spans)); None where none does."""
-    if _brings_news(args, spans, earlier, held):
+    with a change in time of 10 seconds": d_time). Only where the request writes numbers no call
+    holds (``owed``; runtime/owed.py: a number the user writes is nearly always some call's value):
+    the first fill that brings news and holds one of them is the call (``fill_call(fresh)`` ->
+    (args, info, err, spans)); None where none does."""
+    if not owed or _brings_news(args, spans, earlier, held):
         return None
     for ptr in sorted(info.news, key=info.news.get, reverse=True)[:tries]:
         redone = fill_call({ptr})
         new = redone[0]
         if new is None or new == args or not _brings_news(new, redone[3], earlier, held):
             continue
-        if owed and held_numbers(new).isdisjoint(owed):
+        if held_numbers(new).isdisjoint(owed):
             continue
         return redone
     return None

@@ -946,3 +946,28 @@ def test_a_generated_name_takes_the_run_of_capitalized_words_the_request_writes_
     assert widen_generated({"artist": "Beyonce"}, gen, said) == {"artist": "Beyonce"}   # a name alone stays
     assert widen_generated({"location": "Get"}, gen, said) == {"location": "Get"}       # opens the sentence
     assert SpanRules.off().generated_names is False
+
+
+def test_a_value_never_copies_the_words_an_earlier_call_copied_for_another_property():
+    """SpanRules.cross_echoes: the words an earlier call of the turn copied for a property of another
+    name (``claimed``) are ruled out; those copied for the same name are not, nor anything where they
+    are all the value could start at."""
+    from edgeagent.runtime.fill import SpanRules
+
+    tok, ctx, text_of, tokenize, words = _words("patient AB12 and the report on CSV please")
+    sc = compile_schema({"type": "object", "properties": {"data": {"type": "string"}}, "required": ["data"]}, tok)
+    bounds = np.cumsum([0] + [len(w) for w in words])
+    at = [int(np.searchsorted(bounds, "".join(words).index(w), side="right")) - 1 for w in ("AB12", "CSV")]
+
+    def step(start, end):
+        start[:, at[0]], start[:, at[1]] = 9.0, 5.0
+        end[:, at[0]], end[:, at[1]] = 5.0, 5.0
+
+    fill = lambda claimed, on=True: fill_and_decode(sc, span_head(sc, len(ctx), step), ctx, tokenize, text_of,
+                                                    claimed=claimed, rules=SpanRules(cross_echoes=on))[0]
+    held = set(range(at[0], at[1] - 3))                                  # the tokens of "AB12" and a little after
+    assert fill({}) == {"data": "AB12"}
+    assert fill({"patient_id": held}) == {"data": "CSV"}
+    assert fill({"patient_id": held}, on=False) == {"data": "AB12"}
+    assert fill({"data": held}) == {"data": "AB12"}                      # the same name: not an echo
+    assert fill({"patient_id": set(range(len(ctx)))}) == {"data": "AB12"}  # nothing left: as it was

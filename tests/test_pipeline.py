@@ -176,8 +176,9 @@ def test_an_optional_flag_the_request_names_is_set_true():
 
 def test_a_further_call_with_no_news_is_filled_again_with_one_value_moved():
     """SpanRules.news_refill (_news): a call that repeats an earlier one is filled again with one value
-    kept off the earlier call's words, the cheapest first (FillInfo.news); a fill that brings nothing,
-    or holds none of the numbers the request still owes, is passed over; a call with news stays."""
+    kept off the earlier call's words, the cheapest first (FillInfo.news), where the request writes
+    numbers no call holds; a fill that brings nothing, or holds none of those numbers, is passed over;
+    a call with news stays."""
     from edgeagent.runtime.fill import FillInfo
     from edgeagent.runtime.pipeline import _news
 
@@ -197,16 +198,16 @@ def test_a_further_call_with_no_news_is_filled_again_with_one_value_moved():
     got = _news(fill_call, args, info, {}, earlier, set(), owed={4.0})
     assert got[0] == {"field": 5, "area": 2, "time": 4} and asked == ["/area", "/time"]
     asked.clear()
-    assert _news(fill_call, args, info, {}, earlier, set(), owed=set())[0] == refills["/area"]
+    assert _news(fill_call, args, info, {}, earlier, set(), owed=set()) is None and asked == []   # none owed
     assert _news(fill_call, args, info, {}, earlier, set(), owed={4.0}, tries=1) is None
     # a call that says something new already is left alone, with no fill
     asked.clear()
-    assert _news(fill_call, {"field": 5, "area": 2, "time": 4}, info, {}, earlier, set(), owed=set()) is None
+    assert _news(fill_call, {"field": 5, "area": 2, "time": 4}, info, {}, earlier, set(), owed={4.0}) is None
     assert asked == []
     # a refill that copies the words the earlier call copied brings nothing either
     held = {40}
     assert _news(lambda fresh: ({"field": 5, "area": 2, "time": 11}, FillInfo(), None, {"/time": range(40, 41)}),
-                 args, FillInfo(news={"/time": -1.0}), {}, earlier, held, owed=set()) is None
+                 args, FillInfo(news={"/time": -1.0}), {}, earlier, held, owed={11.0}) is None
 
 
 def test_a_repeated_call_is_told_where_earlier_calls_copied_from(pipeline, monkeypatch):
