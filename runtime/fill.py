@@ -1748,7 +1748,8 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
     ids, info = fill(sc, step, ctx_ids, tokenize, text_of, steps, use_span=use_span, anchors=anchors,
                      anchor_weight=anchor_weight, anchor_route=anchor_route, end_anchor=end_anchor,
                      end_weight=end_weight, rules=rules, named=named, taken=taken,
-                     claimed=claimed, away=away, headers=headers, function=function, prior=prior, fresh=fresh, turn=turn)
+                     claimed=claimed, away=away, headers=headers, function=function, prior=prior, fresh=fresh,
+                     turn=turn)
     for _ in range(len(sc.slots) + 1):
         try:
             return sc.decode(ids), ids, info, None

@@ -467,7 +467,8 @@ class Pipeline:
                 earlier = [json.loads(c["function"]["arguments"]) for c in calls if c["function"]["name"] == name]
                 if args is not None and self.cfg.rules.news_refill and earlier and due is None and not listed:
                     redone = _news(fill_call, args, info, spans, earlier, held.get(name, set()) | set(
-                        range(len(ids), len(seq))), numbers_owed(request_text, earlier))
+                        range(len(ids), len(seq))), numbers_owed(request_text, [
+                            json.loads(c["function"]["arguments"]) for c in calls]))
                     if redone is not None:
                         args, info, err, spans = redone
                 route, written = info.routes, False
