@@ -1139,6 +1139,11 @@ class SpanRules:
         On dev (docs/dev-s24), at 100: the default set gains an exact call (getKinshipData's
         relationship_type, which the head left out) and two values; the splits and listed requests
         keep their answers.
+    cross_echoes: a copied top-level value may not start inside words an earlier call of the turn
+        copied for a property of another name (the values of later calls nearly never do:
+        scripts/measure_cross_calls.py, 2 of 1,545). Off: on the default dev set it changed 30
+        items and lost an exact call and three values (docs/dev-s24/echoes-default): the head's
+        next choice is as often wrong, as scoring such words down was in the twenty-first session.
     """
 
     length_penalty: float = 0.25

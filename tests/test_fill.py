@@ -485,22 +485,28 @@ def test_a_copied_12_hour_time_is_written_on_the_24_hour_clock():
     assert run(clock_24h=False) == {"time": "1 pm"}
 
 
-def test_a_repeated_call_moves_off_the_positions_earlier_calls_copied():
-    """SpanRules.fresh_repeats: the start an earlier call of the function copied for the same
-    property loses that much score; a lead larger than it still wins; info.spans says where
-    each copied value started."""
-    from edgeagent.runtime.fill import SpanRules
-
+def _two_heights():
+    """(fill(lead, **kw) -> fill_and_decode's result, [where 1.75 starts, where 0.59 starts]): a head
+    that copies a height of "weight 70 height 1.75, also weight 40 height 0.59", 1.75 by ``lead``."""
     tok, ctx, text_of, tokenize, words = _words("weight 70 height 1.75, also weight 40 height 0.59")
     sc = compile_schema({"type": "object", "properties": {"height": {"type": "number"}}, "required": ["height"]}, tok)
-    at = [words.index(" 1"), max(i for i, w in enumerate(words) if w == "0")]   # where 1.75 and 0.59 start
+    at = [words.index(" 1"), max(i for i, w in enumerate(words) if w == "0")]
 
     def step(lead):
         def scores(start, end):
             start[:, at[0]], start[:, at[1]] = 5.0 + lead, 5.0
         return span_head(sc, len(ctx), scores)
 
-    fill = lambda lead, **kw: fill_and_decode(sc, step(lead), ctx, tokenize, text_of, **kw)
+    return lambda lead, **kw: fill_and_decode(sc, step(lead), ctx, tokenize, text_of, **kw), at
+
+
+def test_a_repeated_call_moves_off_the_positions_earlier_calls_copied():
+    """SpanRules.fresh_repeats: the start an earlier call of the function copied for the same
+    property loses that much score; a lead larger than it still wins; info.spans says where
+    each copied value started."""
+    from edgeagent.runtime.fill import SpanRules
+
+    fill, at = _two_heights()
     args, _, info, _ = fill(1.0)
     assert args == {"height": 1.75} and info.spans["/height"][0] == at[0]
     assert fill(1.0, taken={"/height": {at[0]}})[0] == {"height": 0.59}
@@ -515,16 +521,7 @@ def test_a_fresh_value_never_starts_where_an_earlier_call_copied_and_news_says_w
     copied one (``taken``), inside a value ``claimed`` holds for the property, or in the turn's written
     calls (``turn``), whatever its lead; FillInfo.news is the start score given up for that, measured
     without the keyed-number bonus."""
-    tok, ctx, text_of, tokenize, words = _words("weight 70 height 1.75, also weight 40 height 0.59")
-    sc = compile_schema({"type": "object", "properties": {"height": {"type": "number"}}, "required": ["height"]}, tok)
-    at = [words.index(" 1"), max(i for i, w in enumerate(words) if w == "0")]
-
-    def step(lead):
-        def scores(start, end):
-            start[:, at[0]], start[:, at[1]] = 5.0 + lead, 5.0
-        return span_head(sc, len(ctx), scores)
-
-    fill = lambda lead, **kw: fill_and_decode(sc, step(lead), ctx, tokenize, text_of, **kw)
+    fill, at = _two_heights()
     args, _, info, _ = fill(9.0)
     assert args == {"height": 1.75} and info.news == {}          # no earlier call: nothing to say
     args, _, info, _ = fill(9.0, taken={"/height": {at[0]}})
