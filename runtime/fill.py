@@ -676,7 +676,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                       rules.other_clauses * away_tokens(texts, *away) if away and rules.other_clauses else 0.0)
         stops, listing, numeric, elsewhere = source or (None, None, None, 0.0)  # listing: None: all may be copied
         quoted = None                                  # SpanRules.keyed_quotes: where a quoted value of it starts
-        if rules.keyed_quotes and use_span and s.kind == "string" and free[s.index] is None:
+        if rules.keyed_quotes and use_span and s.kind == "string" and free[s.index] is None \
+                and s.pointer.count("/") == 1:                 # a top-level property, as measured
             if said is None:
                 said = written(texts)
             quoted = quoted_starts(texts, s.pointer, said)
@@ -1133,8 +1134,9 @@ class SpanRules:
     keyed_quotes: added to a copied string's start score where a quoted text written right after the
         property's name starts ("the relationship type 'DJZaRcI60Ps'"; runtime/keyed.py
         quoted_pattern), and such a property, optional or not, is copied, never left out or
-        generated; whole_quotes then ends it at the closing quote. Of the training split's string
-        properties of called functions so written, 216 of 230 required values are the first quoted
+        generated; whole_quotes then ends it at the closing quote. Top-level properties only, as
+        measured (an array's items keyed too took "Hearts" from the call's own suit). Of the
+        training split's top-level string properties of called functions so written, 216 of 230 required values are the first quoted
         text (3 a later one) and 22 of 25 optional ones (3 left out; scripts/measure_keyed_quotes.py).
         On dev (docs/dev-s24), at 100: the default set gains an exact call (getKinshipData's
         relationship_type, which the head left out) and two values; the splits and listed requests

@@ -230,6 +230,11 @@ def test_a_quoted_text_right_after_the_name_is_copied_whole_and_never_left_out()
     run = lambda w: fill_and_decode(sc, leaving_out, ctx, tokenize, text_of, rules=SpanRules(keyed_quotes=w))[0]
     assert run(0.0) == {"name": "LZX"}
     assert run(100.0) == {"name": "LZX", "relationship_type": "DJZ Rc"}
+    nested = compile_schema({"type": "object", "properties": {"people": {"type": "array", "items": {
+        "type": "object", "properties": {"relationship_type": {"type": "string"}}}}}}, tok)
+    items = fill_and_decode(nested, _pointing_at(nested, len(ctx), lzx), ctx, tokenize, text_of,
+                            rules=SpanRules(keyed_quotes=100.0))[0]
+    assert all(p.get("relationship_type") != "DJZ Rc" for p in items.get("people", []))   # top level only
     other = compile_schema({"type": "object", "properties": {"city": {"type": "string"}}}, tok)
     assert fill_and_decode(other, _pointing_at(other, len(ctx), lzx), ctx, tokenize, text_of,
                            rules=SpanRules(keyed_quotes=100.0))[0] == {"city": "LZX"}
