@@ -416,6 +416,7 @@ class Pipeline:
             logits = feed(list(pending) + self.seg(self.syntax.name_end))
             headers.append((at_header, len(seq)))
             index, schema = by_name[name]
+            same = [json.loads(c["function"]["arguments"]) for c in calls if c["function"]["name"] == name]
             called.add(index)
             sc = self.scaffold(schema, f"tools[{index}].function.parameters")
             # A scaffold longer than the slot filler reads (a schema with many or long slots) is
@@ -464,9 +465,8 @@ class Pipeline:
                                                     for ptr, (first, last) in got[2].spans.items()}
 
                 args, info, err, spans = fill_call()
-                earlier = [json.loads(c["function"]["arguments"]) for c in calls if c["function"]["name"] == name]
-                if args is not None and self.cfg.rules.news_refill and earlier and due is None and not listed:
-                    redone = _news(fill_call, args, info, spans, earlier, held.get(name, set()) | set(
+                if args is not None and self.cfg.rules.news_refill and same and due is None and not listed:
+                    redone = _news(fill_call, args, info, spans, same, held.get(name, set()) | set(
                         range(len(ids), len(seq))), numbers_owed(request_text, [
                             json.loads(c["function"]["arguments"]) for c in calls]))
                     if redone is not None:
@@ -510,7 +510,6 @@ class Pipeline:
             if args is None:
                 errors.append({"call": k, "function": name, "error": err})
                 break
-            same = [json.loads(c["function"]["arguments"]) for c in calls if c["function"]["name"] == name]
             if due is not None and self.cfg.rules.owed_repeats and not written and calls \
                     and calls[-1]["function"]["name"] == name and held_numbers(args).isdisjoint(due):
                 paid = pay_owed(args, same, due, request_text)   # the repeated 2018 becomes the owed 2019
