@@ -28,14 +28,14 @@ SGD's calls weigh as much as its prose turns (README, "A gate that has seen SGD'
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from edgeagent.heads.spec import MODES
 
+from . import json_file
 from .select import MATCH_FEATURES, Turn
 
 GATE_FILE = "tool_gate.json"
@@ -91,19 +91,9 @@ class ToolGate:
         return self.prob(gate_features(mode_logits, match)) >= (self.threshold if threshold is None else threshold)
 
     def save(self, folder: str | Path) -> Path:
-        path = Path(folder) / GATE_FILE
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2))
-        tmp.replace(path)
-        return path
+        return json_file.save(self, folder, GATE_FILE, indent=2)
 
     @classmethod
     def load(cls, folder: str | Path) -> ToolGate | None:
         """The gate saved in ``folder``, or None if it has none."""
-        path = Path(folder) / GATE_FILE
-        if not path.exists():
-            return None
-        try:
-            return cls(**json.loads(path.read_text()))
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"{path}: not a tool gate ({e})") from None
+        return json_file.load(cls, folder, GATE_FILE, "a tool gate")

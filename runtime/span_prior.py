@@ -32,12 +32,13 @@ exact 65.9 -> 68.8% on the default set and the splits' exact calls 63.2 -> 68.4%
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from . import json_file
 
 from .clauses import segment_scores
 from .keyed import key_words
@@ -217,18 +218,8 @@ class SpanPrior:
         return out
 
     def save(self, folder: str | Path) -> Path:
-        path = Path(folder) / PRIOR_FILE
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=1))
-        tmp.replace(path)
-        return path
+        return json_file.save(self, folder, PRIOR_FILE, indent=1)
 
     @classmethod
     def load(cls, folder: str | Path) -> SpanPrior | None:
-        path = Path(folder) / PRIOR_FILE
-        if not path.exists():
-            return None
-        try:
-            return cls(**json.loads(path.read_text()))
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"{path}: not a span prior ({e})") from None
+        return json_file.load(cls, folder, PRIOR_FILE, "a span prior")
