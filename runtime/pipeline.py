@@ -532,7 +532,8 @@ class Pipeline:
             stale = stale or args in same
             text = json.dumps(args, ensure_ascii=False)
             if stale and self.cfg.rules.list_items and not written:
-                args = _next_call(args, same, request_text, sc, schema, self.cfg.rules.caseless_lists)
+                args = _next_call(args, same, request_text, sc, schema, self.cfg.rules.caseless_lists,
+                                  self.cfg.rules.alike_lists)
                 text = json.dumps(args, ensure_ascii=False) if args is not None else text
                 route = {**route, "": "next-in-list"} if args is not None else route
             if args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
@@ -555,7 +556,7 @@ class Pipeline:
             another = int(np.argmax(self.b.another_logits(states[-1][-1]))) == 1
             rules = self.cfg.rules
             if rules.list_goes_on and not written and (rules.lists_first or not another):
-                listed = _list_next(args, same, request_text, rules.caseless_lists)
+                listed = _list_next(args, same, request_text, rules.caseless_lists, rules.alike_lists)
             if listed:
                 pin = name             # "Taylor Swift and Maroon 5": Maroon 5 still wants its call
                 if rules.lists_first:
@@ -681,15 +682,17 @@ def _news(fill_call, args: dict, info, spans: dict, earlier: list[dict], held: s
     return None
 
 
-def _list_next(args: dict, earlier: list[dict], request: str, caseless: bool = False) -> dict:
+def _list_next(args: dict, earlier: list[dict], request: str, caseless: bool = False, alike: bool = False) -> dict:
     """SpanRules.list_goes_on: {key: element} for each top-level value of this call that sits in a
     list the request closes with "and" / "or", where the list has an element that no call of this
     function used for that key and no other value of this call holds ("GCD of 36 and 48" is one
-    call with both); {} where there is none. ``caseless``: SpanRules.caseless_lists."""
+    call with both); {} where there is none. ``caseless``, ``alike``: SpanRules.caseless_lists,
+    alike_lists."""
     done, held = earlier + [args], list(args.values())
     out = {}
     for key, value in args.items():
-        nxt = next_in_list(request, value, [c.get(key) for c in done] + held, closed=True, caseless=caseless)
+        nxt = next_in_list(request, value, [c.get(key) for c in done] + held, closed=True, caseless=caseless,
+                           alike=alike)
         if nxt is not None:
             out[key] = nxt
     return out
@@ -729,14 +732,15 @@ def _enum_member(value, prop) -> object:
 
 
 def _next_call(args: dict, earlier: list[dict], request: str, sc, schema: dict | None = None,
-               caseless: bool = False) -> dict | None:
+               caseless: bool = False, alike: bool = False) -> dict | None:
     """A call that repeats an earlier one of the same function, moved on where the request lists
     more values ("Play Taylor Swift and Maroon 5": the second call takes "Maroon 5"): each top-level
     value the request writes in a list takes the next element no earlier call used. None where no
-    value moves, or the result does not fit the schema. ``caseless``: SpanRules.caseless_lists."""
+    value moves, or the result does not fit the schema. ``caseless``, ``alike``: SpanRules.caseless_lists,
+    alike_lists."""
     out, props = dict(args), (schema or {}).get("properties") or {}
     for key, value in args.items():
-        nxt = next_in_list(request, value, [e.get(key) for e in earlier], caseless=caseless)
+        nxt = next_in_list(request, value, [e.get(key) for e in earlier], caseless=caseless, alike=alike)
         if nxt is not None:
             out[key] = _enum_member(nxt, props.get(key))
     return out if out != args and _fits(out, sc) else None

@@ -353,6 +353,24 @@ def test_caseless_lists_find_a_value_the_request_writes_in_another_case():
     assert SpanRules().caseless_lists and not SpanRules.off().caseless_lists
 
 
+def test_alike_lists_take_no_lower_case_element_after_a_name():
+    """SpanRules.alike_lists: "Manhattan, offering Thai food and a vegan menu" is no list of places;
+    a name's list goes on with names (or numbers), a lower-case value's with anything."""
+    from edgeagent.runtime.fill import SpanRules, next_in_list
+    from edgeagent.runtime.pipeline import _list_next
+
+    request = "I want to find 5 restaurants near my location, Manhattan, offering Thai food and a vegan menu."
+    assert _list_next({"location": "Manhattan"}, [], request, caseless=True) == {"location": "offering Thai food"}
+    assert _list_next({"location": "Manhattan"}, [], request, caseless=True, alike=True) == {}
+    assert next_in_list("Weather in Paris, Rome and Oslo", "Paris", [], closed=True, alike=True) == "Rome"
+    # a lower-case value: its list may go on with a name
+    assert next_in_list("Play some rock and Smooth Jazz", "rock", [], closed=True, alike=True) == "Smooth Jazz"
+    # the case the request writes the value in decides, not the call's ("music" written, "Music" called)
+    music = "Can you find an international music and Sports event around Berkeley?"
+    assert next_in_list(music, "Music", [], closed=True, caseless=True, alike=True) == "Sports"
+    assert SpanRules().alike_lists and not SpanRules.off().alike_lists
+
+
 def test_values_are_copied_from_the_conversation_not_the_tool_listing():
     from edgeagent.runtime.fill import SpanRules, token_texts, tool_listing
 
