@@ -17,9 +17,11 @@ listing's descriptions. A percentage counts as written ("interest rate of 5%": 5
 SpanRules.percent_fractions writes it 0.05 where the description asks for a fraction.
 
 Measured on the training split of ../shared/data (glaive en, Seal-Tools, SGD; the numbers the
-calls hold, user messages before the call; scripts/measure_keyed.py): of 523 number values, 234
-are written after their name so, and 229 of those are one of the numbers written there (228 the
-first of them; a percentage counts as written or as its fraction). Names as written alone, with a
+calls hold, user messages before the call; scripts/measure_keyed.py): of 523 number values, 235
+are written after their name so, and 230 of those are one of the numbers written there (229 the
+first of them; a percentage counts as written or as its fraction). A number may carry its unit's
+letters ("a radius of 5cm", "weighs 80kg"; KEYED_NUMBER): that adds one value, the first keyed
+and right ("weight lifted 53.1kg"), to the 234 / 229 / 228 read without. Names as written alone, with a
 plural "s": 221, 217 and 216; the five-letter stems add 13 ("weighs 70", "weighing 51.0"), one of
 them wrong ("number2" after "numbers: 43").
 
@@ -39,6 +41,9 @@ from __future__ import annotations
 import re
 
 NUMBER = r"([-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?)(?!\w|\.\d|,\d)"
+# a keyed number may carry its unit's letters ("a radius of 5cm", "weighs 80kg"), not a word or more
+# digits ("12x18", "5years")
+KEYED_NUMBER = r"([-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?)(?![\d_]|\.\d|,\d|[A-Za-z]{4,}|[A-Za-z]*\d)"
 LINK = (r"(?:\s*(?:of|is|was|=|:|equals|equal\s+to|at|to|be|around|about|approximately|as|set\s+to)?\s*)"
         r"{0,2}\$?")
 _SINGLE = r"\s*[=:]\s*"
@@ -68,7 +73,7 @@ def keyed_pattern(pointer: str) -> re.Pattern | None:
         return None
     name = r"\b" + r"[\s_-]+".join(_word_forms(w) for w in words) + r"\b"
     link = _SINGLE if all(len(w) < 2 for w in words) else LINK
-    return re.compile(name + link + NUMBER, re.IGNORECASE)
+    return re.compile(name + link + KEYED_NUMBER, re.IGNORECASE)
 
 
 
@@ -85,7 +90,8 @@ def partial_pattern(pointer: str, siblings) -> re.Pattern | None:
     own = [w for w in words if len(w) >= 4 and w not in others]
     if not own:
         return None
-    return re.compile(r"\b(?:" + "|".join(_word_forms(w) for w in own) + r")\b" + LINK + NUMBER, re.IGNORECASE)
+    return re.compile(r"\b(?:" + "|".join(_word_forms(w) for w in own) + r")\b" + LINK + KEYED_NUMBER,
+                      re.IGNORECASE)
 
 
 QUOTED = r"""(?<!\w)["'\u201c\u2018]([^"'\u201c\u201d\u2018\u2019\n]{1,80})["'\u201d\u2019](?!\w)"""

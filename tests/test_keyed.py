@@ -77,6 +77,16 @@ def test_a_number_right_after_its_name_is_keyed():
     assert _keyed("rated 5 stars", "/rate") == []                       # a short word as written
 
 
+def test_a_keyed_number_may_carry_its_units_letters():
+    """KEYED_NUMBER: "a radius of 5cm" keys 5; a word or more digits glued on ("12x18", "5years") no
+    number."""
+    assert _keyed("a radius of 5cm, a radius of 10cm", "/radius") == ["5cm,", "10cm"]
+    assert _keyed("weighs 80kg", "/weight") == ["80kg"]
+    assert _keyed("a size of 12x18", "/size") == []
+    assert _keyed("a term of 5years", "/term") == []
+    assert _keyed("a length of 5_000", "/length") == []
+
+
 def test_a_name_of_one_letter_needs_an_equals_sign():
     assert _keyed("coefficients a=1, b = -3, c: 2", "/b") == ["-3, "]
     assert _keyed("coefficients a=1, b = -3, c: 2", "/c") == ["2"]
