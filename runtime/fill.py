@@ -1153,6 +1153,15 @@ class SpanRules:
         after the call's own values (a call the turn does not have) in 19, with this in 8; the
         listed requests' later calls are read as before, 1,547 right, 114 wrong, 28 not at all
         (scripts/measure_list_next.py).
+    owed_template: a further call of the turn's latest function, in a first request, that would end
+        the turn (it repeats an earlier call, brings no news, or echoes another property's words)
+        while the request owes numbers (numbers_owed), is made as that latest call with each of its
+        written numbers replaced by the owed number of the same rank, where the request writes as
+        many owed numbers as the call holds written ones (pay_owed on the call itself: "an object
+        accelerated at 5 m/s^2 over 100 meters. The second object is accelerated at 10 m/s^2 over 200
+        meters"; runtime/pipeline.py _owed_template). numbers_owed's measure is its ground, as for
+        owed_repeats: a number the user writes is nearly always some call's value. Found by
+        reading BFCL parallel items, whose repeated calls the echo and news rules ended.
     """
 
     length_penalty: float = 0.25
@@ -1204,6 +1213,7 @@ class SpanRules:
     keyed_quotes: float = 100.0
     cross_echoes: bool = False
     alike_lists: bool = True
+    owed_template: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):
@@ -1227,7 +1237,7 @@ class SpanRules:
                    count_words=False, owed_repeats=False, echo_repeats=False,
                    route_legs=False, caseless_lists=False, news_refill=False,
                    named_flags=False, partial_keys=False, keyed_quotes=0.0, cross_echoes=False,
-                   alike_lists=False)
+                   alike_lists=False, owed_template=False)
 
 
 def top_property(pointer: str) -> str:

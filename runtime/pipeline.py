@@ -536,6 +536,16 @@ class Pipeline:
                                   self.cfg.rules.alike_lists)
                 text = json.dumps(args, ensure_ascii=False) if args is not None else text
                 route = {**route, "": "next-in-list"} if args is not None else route
+            ends = args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
+                                       for c in calls) or ((stale or echoed) and route.get("") != "next-in-list") \
+                or (due is not None and held_numbers(args).isdisjoint(due))
+            if ends and self.cfg.rules.owed_template and first and not written and same \
+                    and calls[-1]["function"]["name"] == name \
+                    and (paid := _owed_template(same, calls, request_text, schema)) is not None:
+                # "5 m/s^2 ... 100 meters. The second object ... 10 m/s^2 ... 200 meters": the latest
+                # call with the owed numbers in its numbers' places, rather than the turn's end
+                args, stale, echoed, spans = paid, False, False, {}
+                text, route = json.dumps(args, ensure_ascii=False), {**route, "": "owed-template"}
             if args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
                                    for c in calls) or (stale and route.get("") != "next-in-list"):
                 break  # the same call again: parallel calls are never repeats, so the turn is over
@@ -680,6 +690,17 @@ def _news(fill_call, args: dict, info, spans: dict, earlier: list[dict], held: s
             continue
         return redone
     return None
+
+
+def _owed_template(same: list[dict], calls: list[dict], request: str, schema: dict) -> dict | None:
+    """SpanRules.owed_template: for a further call of the turn's latest function that would end the
+    turn (it repeats, brings no news or echoes another property's words), that latest call
+    (``same[-1]``, the function's calls' arguments) with the numbers the request owes (numbers_owed
+    over ``calls``) in its own written numbers' places, in the order the request writes both
+    (pay_owed); None where nothing is owed, the counts differ or the result breaks the schema."""
+    owed = numbers_owed(request, [json.loads(c["function"]["arguments"]) for c in calls])
+    paid = pay_owed(same[-1], same, owed, request) if owed else same[-1]
+    return paid if paid != same[-1] and schema_violation(paid, schema) is None else None
 
 
 def _list_next(args: dict, earlier: list[dict], request: str, caseless: bool = False, alike: bool = False) -> dict:

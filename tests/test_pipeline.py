@@ -570,16 +570,54 @@ def test_a_number_no_call_holds_asks_for_one_more_call(pipeline, monkeypatch):
     assert run(fills(), numbers_owed=True) == [{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}]
     # the further call holds none of the owed numbers: it is dropped and the turn ends
     assert run([{"weight": 80, "height": 1.8}, {"weight": 80, "height": 2}], numbers_owed=True,
-               owed_repeats=False) == [{"weight": 80, "height": 1.8}]
+               owed_repeats=False, owed_template=False) == [{"weight": 80, "height": 1.8}]
     # SpanRules.owed_repeats: its weight repeats the first call's 80, the second of its numbers as the
     # request writes them, so it takes the second owed number, 60, and the call stays
     assert run([{"weight": 80, "height": 1.8}, {"weight": 80, "height": 2}], numbers_owed=True,
                owed_repeats=True) == [{"weight": 80, "height": 1.8}, {"weight": 60, "height": 2}]
-    assert run([{"weight": 80, "height": 1.8}, {"weight": 7, "height": 2}], numbers_owed=True) == \
-        [{"weight": 80, "height": 1.8}]                # nothing repeated: nothing to pay, dropped
+    assert run([{"weight": 80, "height": 1.8}, {"weight": 7, "height": 2}], numbers_owed=True,
+               owed_template=False) == [{"weight": 80, "height": 1.8}]   # nothing repeated: nothing to pay
+    # SpanRules.owed_template: the call that would be dropped is the first call with the owed numbers
+    assert run([{"weight": 80, "height": 1.8}, {"weight": 7, "height": 2}], numbers_owed=True,
+               owed_template=True) == [{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}]
     # every number held: no further call
     assert run([{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}, {"weight": 9, "height": 9}],
                numbers_owed=True)[1:] == [{"weight": 60, "height": 1.6}]
+
+
+def test_a_further_call_that_would_end_the_turn_takes_the_owed_numbers(pipeline, monkeypatch):
+    """SpanRules.owed_template: the another-call head asks for one more call, whose fill repeats the
+    first call (or echoes it); where the request owes as many numbers as the first call holds, the
+    call is the first one with the owed numbers in its numbers' places, in the order written."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    tool = {"type": "function", "function": {"name": "final_velocity", "parameters": {
+        "type": "object", "properties": {"acceleration": {"type": "number"}, "distance": {"type": "number"},
+                                         "unit": {"type": "string"}}, "required": ["acceleration", "distance"]}}}
+    text = "One object accelerates at 5 m/s^2 over 100 m, the second at 10 m/s^2 over 200 m. Final velocities?"
+    request = {"messages": [{"role": "user", "content": text}], "tools": [tool], "tool_choice": "required"}
+    first = {"acceleration": 5, "distance": 100, "unit": "m/s"}
+
+    def run(second, **rules):
+        votes = [np.array([0.0, 3.0])]             # "another" once, then "end"
+        monkeypatch.setattr(pipeline.b, "another_logits", lambda state: votes.pop() if votes else np.array([3.0, 0.0]))
+        fills = [first, second]
+        monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda sc, *a, **kw: (
+            fills.pop(0) if fills else first, None, FillInfo(routes={}), None))
+        monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+            pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, **rules)))
+        return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
+
+    assert run(first, owed_template=False) == [first]
+    assert run(first, owed_template=True) == [first, {"acceleration": 10, "distance": 200, "unit": "m/s"}]
+    # a further call that brings news is kept as the head filled it
+    assert run({"acceleration": 100, "distance": 200, "unit": "m/s"}, owed_template=True)[1] == \
+        {"acceleration": 100, "distance": 200, "unit": "m/s"}
 
 
 def test_a_list_past_the_array_item_places_is_appended_where_the_schema_allows(pipeline, monkeypatch):
