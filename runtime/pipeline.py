@@ -30,10 +30,10 @@ from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
 from edgeagent.runtime.canonical import canonical_case, tool_texts
 from edgeagent.runtime.clauses import away
-from edgeagent.runtime.fill import (SpanRules, fill_and_decode, first_of_lists, next_in_list, token_texts,
-                                    top_property, widen_generated, with_beyond)
+from edgeagent.runtime.fill import SpanRules, fill_and_decode, token_texts, top_property, widen_generated, with_beyond
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.keyed import count_words
+from edgeagent.runtime.lists import first_of_lists, next_in_list
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.owed import held_numbers, numbers_owed, pay_owed
 from edgeagent.runtime.percent import percent_fractions

@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from measure_common import run  # noqa: E402
 
 from edgeagent.data.mix import listed_requests  # noqa: E402
-from edgeagent.runtime.fill import next_in_list  # noqa: E402
+from edgeagent.runtime.lists import next_in_list  # noqa: E402
 from edgeagent.runtime.pipeline import _list_next  # noqa: E402
 
 MODES = (("as it was", False, False), ("caseless", True, False), ("caseless, alike", True, True))
