@@ -536,23 +536,16 @@ class Pipeline:
                                   self.cfg.rules.alike_lists)
                 text = json.dumps(args, ensure_ascii=False) if args is not None else text
                 route = {**route, "": "next-in-list"} if args is not None else route
-            ends = args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
-                                       for c in calls) or ((stale or echoed) and route.get("") != "next-in-list") \
-                or (due is not None and held_numbers(args).isdisjoint(due))
-            if ends and self.cfg.rules.owed_template and first and not written and same \
+            if self.cfg.rules.owed_template and first and not written and same \
                     and calls[-1]["function"]["name"] == name \
+                    and _ends_turn(args, text, calls, name, stale or echoed, route, due) \
                     and (paid := _owed_template(same, calls, request_text, schema)) is not None:
                 # "5 m/s^2 ... 100 meters. The second object ... 10 m/s^2 ... 200 meters": the latest
                 # call with the owed numbers in its numbers' places, rather than the turn's end
                 args, stale, echoed, spans = paid, False, False, {}
                 text, route = json.dumps(args, ensure_ascii=False), {**route, "": "owed-template"}
-            if args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
-                                   for c in calls) or (stale and route.get("") != "next-in-list"):
-                break  # the same call again: parallel calls are never repeats, so the turn is over
-            if echoed and route.get("") != "next-in-list":
-                break  # its values are another call's: the turn is over
-            if due is not None and held_numbers(args).isdisjoint(due):
-                break  # the call the owed numbers asked for holds none of them
+            if _ends_turn(args, text, calls, name, stale or echoed, route, due):
+                break
             due = None
             if not written:
                 for ptr, at in spans.items():
@@ -690,6 +683,17 @@ def _news(fill_call, args: dict, info, spans: dict, earlier: list[dict], held: s
             continue
         return redone
     return None
+
+
+def _ends_turn(args: dict | None, text: str, calls: list[dict], name: str, idle: bool, route: dict,
+               due: set[float] | None) -> bool:
+    """Whether a further call ends the turn instead of being made: there is none, or it is an earlier
+    call again (parallel calls are never repeats), or it is ``idle`` (brings no news, or copies words
+    another property's value was copied from: SpanRules.fresh_calls, echo_repeats) and no list moved
+    it on, or it holds none of the numbers ``due`` that it was made for (SpanRules.numbers_owed)."""
+    return args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
+                               for c in calls) or (idle and route.get("") != "next-in-list") \
+        or (due is not None and held_numbers(args).isdisjoint(due))
 
 
 def _owed_template(same: list[dict], calls: list[dict], request: str, schema: dict) -> dict | None:
