@@ -30,13 +30,14 @@ from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
 from edgeagent.runtime.canonical import canonical_case, tool_texts
 from edgeagent.runtime.clauses import away
-from edgeagent.runtime.fill import SpanRules, fill_and_decode, token_texts, top_property, widen_generated, with_beyond
+from edgeagent.runtime.fill import fill_and_decode, token_texts, top_property, widen_generated, with_beyond
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.keyed import count_words
 from edgeagent.runtime.lists import first_of_lists, next_in_list
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.owed import held_numbers, numbers_owed, pay_owed
 from edgeagent.runtime.percent import percent_fractions
+from edgeagent.runtime.rules import SpanRules
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
 from edgeagent.runtime.span_prior import Words, value_kind
@@ -81,7 +82,7 @@ class PipelineConfig:
     # have one) or "trunk" (the trunk writes the name under the trie of listed names)
     select: str = "head"
     # decoding rules over the slot filler's scores (span length, sentence ends, optional values,
-    # lists; runtime/fill.py SpanRules); SpanRules.off() is the ablation
+    # lists; runtime/rules.py SpanRules); SpanRules.off() is the ablation
     rules: SpanRules = field(default_factory=SpanRules)
     # how the prompt lists the tools: "json" (the Hermes listing), or a one-line signature per tool,
     # "signature" / "described" (formats/hermes.py tool_lines); None: the listing the heads were

@@ -192,7 +192,7 @@ def named_properties(pointers, request: str) -> set[str]:
     """The argument pointers whose property name the request names: the last word of 4+ letters
     of its last key, the name's head ("/number_of_rooms" -> rooms, "/years_of_experience" ->
     experience), among the request's words. An optional property the request names is not pushed
-    toward leaving it out (runtime/fill.py SpanRules). Any word of 4+ letters was the rule before:
+    toward leaving it out (runtime/rules.py SpanRules). Any word of 4+ letters was the rule before:
     "for the year 2021" named years_of_experience. End to end on dev (136 tool items; calls exact /
     values exact / values precise): any word 29.4 / 57.8 / 56.2%, the last 29.4 / 58.0 / 56.6%,
     all of them 28.7 / 57.8 / 56.6% ("2 rooms" no longer named number_of_rooms)."""

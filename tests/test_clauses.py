@@ -5,7 +5,8 @@ import numpy as np
 
 from edgeagent.heads.spec import ACTION_SPAN
 from edgeagent.runtime.clauses import away, segments
-from edgeagent.runtime.fill import SpanRules, away_tokens, fill_and_decode, token_texts
+from edgeagent.runtime.fill import away_tokens, fill_and_decode, token_texts
+from edgeagent.runtime.rules import SpanRules
 from edgeagent.scaffold import compile_schema
 from edgeagent.scaffold.testing import tiny_tokenizer
 

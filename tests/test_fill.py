@@ -160,7 +160,7 @@ def test_a_copied_value_that_opens_at_a_quote_ends_at_its_closing_quote():
     tokenize = lambda t: tok.encode(t, add_special_tokens=False).ids
     words = [text_of([i]) for i in ctx]
     species = next(i + 1 for i, w in enumerate(words) if w.endswith('"'))
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     # no length penalty: the scripted end is far and the tiny tokenizer splits the id into letters
     args, _, info, err = fill_and_decode(sc, scripted_step(sc, {}, ACTION_SPAN, span=(species, len(ctx) - 2),
@@ -231,7 +231,7 @@ def test_an_array_copied_from_a_list_in_the_conversation_takes_its_elements_in_o
     """The head copies 10 for every item of the list "5, 10, 15 and 20": the first item starts the
     list at its first element, the next items read the list on, and items past its end are left out."""
     tok, ctx, text_of, tokenize, words = _words("the average of 5, 10, 15 and 20. thanks")
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     sc = compile_schema(NUMBERS, tok)
     ten = next(i for i, w in enumerate(words) if w.strip() == "10" or w.strip() == "1")
@@ -244,7 +244,7 @@ def test_an_array_copied_from_a_list_in_the_conversation_takes_its_elements_in_o
 
 
 def test_optional_values_lean_to_absent_and_are_never_left_empty():
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     tok = tiny_tokenizer()
     schema = {"type": "object", "properties": {"n": {"type": "integer"}, "note": {"type": "string"}}}
@@ -299,7 +299,8 @@ def test_copied_strings_are_whole_chunks_without_edge_punctuation():
 
 
 def test_values_are_copied_from_the_conversation_not_the_tool_listing():
-    from edgeagent.runtime.fill import SpanRules, token_texts, tool_listing
+    from edgeagent.runtime.fill import token_texts, tool_listing
+    from edgeagent.runtime.rules import SpanRules
 
     prompt = ('Tools: <tools></tools> listed below.\n<tools>\n{"name": "weather", "description": "The city, '
               'e.g. Paris or Rome"}\n</tools>\nuser: weather in Oslo please')
@@ -339,7 +340,7 @@ def test_number_starts_marks_whole_numbers_only():
 
 
 def test_a_number_slot_copies_a_number_of_the_conversation():
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     tok, ctx, text_of, tokenize, words = _words("rate 2.5 for 12 years, then 7")
     sc = compile_schema({"type": "object", "properties": {"years": {"type": "integer"}}, "required": ["years"]}, tok)
@@ -415,7 +416,8 @@ def test_each_pass_asks_for_the_token_logits_it_reads():
 
 
 def test_a_copied_12_hour_time_is_written_on_the_24_hour_clock():
-    from edgeagent.runtime.fill import SpanRules, clock_24h
+    from edgeagent.runtime.fill import clock_24h
+    from edgeagent.runtime.rules import SpanRules
 
     assert [clock_24h(t) for t in ("1 pm", "12 pm", "12 am", "9:30 a.m.", "11:05PM", "10:00 AM")] == \
         ["13:00", "12:00", "00:00", "09:30", "23:05", "10:00"]
@@ -449,7 +451,7 @@ def test_a_repeated_call_moves_off_the_positions_earlier_calls_copied():
     """SpanRules.fresh_repeats: the start an earlier call of the function copied for the same
     property loses that much score; a lead larger than it still wins; info.spans says where
     each copied value started."""
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     fill, at = _two_heights()
     args, _, info, _ = fill(1.0)
@@ -528,7 +530,7 @@ def test_an_optional_value_that_echoes_another_property_is_left_out():
     """SpanRules.optional_echoes: where an optional property copies the span a required one of the
     call holds ("call"), or one an earlier call of the turn copied for another property ("turn"),
     it is left out; "keep" keeps it, and a property the request names is spared."""
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     tok, ctx, text_of, tokenize, words = _words("images of subject abc123 from a scan")
     sc = compile_schema({"type": "object", "properties": {"subject": {"type": "string"}, "note": {"type": "string"}},
@@ -554,7 +556,8 @@ def test_an_optional_value_that_echoes_another_property_is_left_out():
 def test_a_copied_string_drops_a_leading_lowercase_article():
     """SpanRules.drop_articles: "a white powder" is copied as "white powder"; a capitalised "The"
     (a name) and a word that only starts like one stay; off, the span is copied as it is."""
-    from edgeagent.runtime.fill import SpanRules, drop_article
+    from edgeagent.runtime.fill import drop_article
+    from edgeagent.runtime.rules import SpanRules
 
     assert drop_article("a white powder") == "white powder" and drop_article("an owl") == "owl"
     assert drop_article("The Central Library") == "The Central Library"
@@ -574,7 +577,7 @@ def test_a_span_that_runs_over_another_propertys_value_is_decoded_around_it():
     the "Long Beach" that "origin" copies, is decoded again without it: "Las Vegas". A span ending
     where the shorter one starts is cut before it; of two properties copying the same words, the
     less sure yields; off, the overlaps stay."""
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     tok, ctx, text_of, tokenize, words = _words("leave from Long Beach tomorrow to Las Vegas")
     sc = compile_schema({"type": "object", "properties": {"origin": {"type": "string"},
@@ -649,7 +652,7 @@ def test_name_run_widens_a_copied_name_to_its_capitalized_words():
 
 
 def test_name_runs_widen_a_copied_string_only_when_on():
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     tok, ctx, text_of, tokenize, words = _words("user\nmovies with Leonardo DiCaprio please")
     sc = compile_schema({"type": "object", "properties": {"actor": {"type": "string"}}, "required": ["actor"]}, tok)
@@ -685,7 +688,7 @@ def test_quote_run_takes_a_quotation_a_value_starts_to_its_end():
 
 
 def test_whole_quotes_widen_a_copied_string_only_when_on():
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     tok, ctx, text_of, tokenize, words = _words('user\nthe case titled "paris or rome" please')
     sc = compile_schema({"type": "object", "properties": {"case": {"type": "string"}}, "required": ["case"]}, tok)
@@ -709,7 +712,8 @@ def test_drop_name_words_takes_the_property_name_off_a_copied_string():
 
 
 def test_name_echoes_drop_the_name_word_only_when_on_and_not_quoted():
-    from edgeagent.runtime.fill import SpanRules, span_value
+    from edgeagent.runtime.fill import span_value
+    from edgeagent.runtime.rules import SpanRules
 
     text = 'user\nfind chinese food and "thai food" now'
     tok, ids, text_of, _, words = _words(text)
@@ -724,7 +728,8 @@ def test_name_echoes_drop_the_name_word_only_when_on_and_not_quoted():
 
 
 def test_function_echoes_drop_the_functions_name_words_from_a_copied_string():
-    from edgeagent.runtime.fill import SpanRules, function_words
+    from edgeagent.runtime.fill import function_words
+    from edgeagent.runtime.rules import SpanRules
 
     assert function_words("ml.predict_house_price") == ["ml", "predict", "house", "price"]
     assert function_words("getNews") == ["get", "news"] and function_words("") == []
@@ -747,7 +752,7 @@ def test_function_echoes_drop_the_functions_name_words_from_a_copied_string():
 
 
 def test_disjoint_numbers_give_two_number_properties_two_numbers():
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     text = "user\nthe lcm of 18 and 12 please"
     tok, ctx, text_of, tokenize, words = _words(text)
@@ -790,7 +795,7 @@ def test_every_rule_on_fills_a_call_with_nothing_to_copy():
 
 
 def test_own_headers_keep_a_value_off_the_call_header():
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     text = 'user\nbook it for Tokyo\n<tool_call>{"name": "ReserveHotel", "arguments": '
     tok, ctx, text_of, tokenize, words = _words(text)
@@ -815,7 +820,8 @@ def test_own_headers_keep_a_value_off_the_call_header():
 def test_a_generated_name_takes_the_run_of_capitalized_words_the_request_writes_it_in():
     """SpanRules.generated_names (widen_generated): only generated values, only a value the request
     writes once as whole words, and only into a name run."""
-    from edgeagent.runtime.fill import SpanRules, widen_generated
+    from edgeagent.runtime.fill import widen_generated
+    from edgeagent.runtime.rules import SpanRules
 
     said = "Get concert details for the artist Beyonce performing in San Diego next month."
     gen = {"/location": "gen", "/artist": "gen", "/city": "span"}
@@ -832,7 +838,7 @@ def test_a_value_never_copies_the_words_an_earlier_call_copied_for_another_prope
     """SpanRules.cross_echoes: the words an earlier call of the turn copied for a property of another
     name (``claimed``) are ruled out; those copied for the same name are not, nor anything where they
     are all the value could start at."""
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     tok, ctx, text_of, tokenize, words = _words("patient AB12 and the report on CSV please")
     sc = compile_schema({"type": "object", "properties": {"data": {"type": "string"}}, "required": ["data"]}, tok)

@@ -3,9 +3,10 @@
 import numpy as np
 
 from edgeagent.heads.spec import ACTION_SPAN
-from edgeagent.runtime.fill import (SpanRules, extend_number, fill_and_decode, keyed_starts, number_starts,
-                                    signed_starts, span_value)
+from edgeagent.runtime.fill import (extend_number, fill_and_decode, keyed_starts, number_starts, signed_starts,
+                                    span_value)
 from edgeagent.runtime.keyed import count_words, key_words, keyed_pattern, partial_pattern
+from edgeagent.runtime.rules import SpanRules
 from edgeagent.scaffold import compile_schema
 from edgeagent.scaffold.testing import tiny_tokenizer
 

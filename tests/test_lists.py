@@ -40,7 +40,7 @@ def test_next_in_list_moves_a_repeated_value_to_the_next_listed_one():
 def test_caseless_lists_find_a_value_the_request_writes_in_another_case():
     """SpanRules.caseless_lists: "Music" (an enum member, or the tool results' spelling) where the
     request says "music and Sports"; the element keeps the value's capitals."""
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
     from edgeagent.runtime.lists import next_in_list
     from edgeagent.runtime.pipeline import _list_next
 
@@ -60,7 +60,7 @@ def test_caseless_lists_find_a_value_the_request_writes_in_another_case():
 def test_alike_lists_take_no_lower_case_element_after_a_name():
     """SpanRules.alike_lists: "Manhattan, offering Thai food and a vegan menu" is no list of places;
     a name's list goes on with names (or numbers), a lower-case value's with anything."""
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
     from edgeagent.runtime.lists import next_in_list
     from edgeagent.runtime.pipeline import _list_next
 

@@ -88,7 +88,7 @@ def test_the_anchor_ablation_turns_only_the_anchors_off(backend):
 
 
 def test_the_rules_ablation_turns_only_the_rules_off(backend):
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     on, off = pp.diffusion(backend=backend, steps=1).pipeline.cfg, pp.diffusion_norules(backend=backend).pipeline.cfg
     assert on.rules == SpanRules() and off.rules == SpanRules.off() != SpanRules()

@@ -107,7 +107,8 @@ def test_the_pipeline_restates_a_filled_date_unless_the_rule_is_off_or_the_schem
     import json
 
     from edgeagent.runtime import pipeline as pipeline_mod
-    from edgeagent.runtime.fill import FillInfo, SpanRules
+    from edgeagent.runtime.fill import FillInfo
+    from edgeagent.runtime.rules import SpanRules
     from edgeagent.runtime.pipeline import Pipeline, PipelineConfig
 
     monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda *a, **kw: (

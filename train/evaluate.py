@@ -4,7 +4,7 @@
 - another: accuracy of "another call" vs "end" after each call;
 - slot filler, per call with the gold function given: every value exact (the call's arguments
   equal the gold ones), share of values exact, share that assembles; for T = 1, 2, 4 diffusion
-  steps, T = 1 without the decoding rules (runtime/fill.py SpanRules), and the ablation without
+  steps, T = 1 without the decoding rules (runtime/rules.py SpanRules), and the ablation without
   the span path; at T = 1 also per source group (dataset, or
   the augmentation that made the example: counterfactual, repeat).
 """
@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from edgeagent.heads.spec import MODE_IDS
-from edgeagent.runtime.fill import SpanRules, fill_and_decode
+from edgeagent.runtime.fill import fill_and_decode
+from edgeagent.runtime.rules import SpanRules
 
 
 def torch_step(slot_filler, ctx: np.ndarray, device: str):

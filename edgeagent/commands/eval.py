@@ -117,7 +117,7 @@ def _pipeline_overrides(ctx, param, values) -> dict:
     "rules.FIELD", its SpanRules' fields."""
     import dataclasses
 
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
     from edgeagent.runtime.pipeline import PipelineConfig
 
     names = ({f.name for f in dataclasses.fields(PipelineConfig) if f.name != "rules"}
@@ -177,7 +177,7 @@ def _with_overrides(cfg, overrides: dict):
 @click.option("--steps", callback=_steps, default="1", show_default=True, help="Diffusion step counts T.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=_pipeline_overrides,
               help="Set a PipelineConfig field of the routed predictors (runtime/pipeline.py), e.g. "
-                   "--set end_weight=4 --set anchor_route=null, or a decoding rule's (runtime/fill.py SpanRules) as "
+                   "--set end_weight=4 --set anchor_route=null, or a decoding rule's (runtime/rules.py SpanRules) as "
                    "rules.FIELD, e.g. --set rules.list_goes_on=false; values are JSON. Repeatable; "
                    "recorded in each report.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),

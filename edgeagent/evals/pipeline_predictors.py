@@ -96,7 +96,7 @@ def _ar_rules():
     """The baselines decode as the issue defines them: constrained AR, no value rewritten afterwards
     (SpanRules.stated_values, percent_fractions, canonical_case, iso_dates and count_words, the rules
     that rewrite a written call, are off; --set turns them on)."""
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     return SpanRules(stated_values=False, percent_fractions=False, canonical_case=False, iso_dates=False,
                      count_words=False)
@@ -134,7 +134,7 @@ def diffusion_trunknames(model=None, artifacts=None, steps: int = 1, heads=None,
 def diffusion_norules(model=None, artifacts=None, steps: int = 1, heads=None, max_new_tokens: int = 32,
                       backend=None, **_):
     """The ablation: spans and optional values as the slot filler scores them, without SpanRules."""
-    from edgeagent.runtime.fill import SpanRules
+    from edgeagent.runtime.rules import SpanRules
 
     cfg = _config(steps=int(steps), max_new_tokens=max_new_tokens, rules=SpanRules.off())
     return _build("diffusion-norules", model, artifacts, heads, cfg, backend)
