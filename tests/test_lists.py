@@ -18,6 +18,9 @@ def test_list_elements():
     assert list_elements(", Rome and I want it in celsius", "string", 5) == ["Rome"]
     assert list_elements(", including medical history, medications, and allergies.", "string", 5) == []
     assert list_elements(" and Will Smith", "string", 5) == ["Will Smith"]       # a name, not "will"
+    # a lowercase article opens no element, as no copied value opens with one; a capital one stays
+    assert list_elements(", the Louvre and an Orangerie.", "string", 5) == ["Louvre", "Orangerie"]
+    assert list_elements(" and The Office", "string", 5) == ["The Office"]
 
 
 def test_next_in_list_moves_a_repeated_value_to_the_next_listed_one():
