@@ -29,8 +29,8 @@ LIST_LEAD = re.compile(r"(?:-?[0-9]+(?:\.[0-9]+)?(?![0-9A-Za-z])" + _LIST_SEP.pa
 # 3,253 are written right after one), and ends at a separator, "and" / "or", or a preposition
 # ("Oslo for 2 days" -> "Oslo")
 _PREPOSITION = r"(?:for|in|on|at|with|from|to|by|during|using)"
-_LIST_TEXT = re.compile(rf"""(?:{_PREPOSITION}\s+)?(?:(?:a|an|the)\s+)?(["']?)([^,;.!?\n"']+?)\1(?=\s*(?:[,;.!?\n\])]|\s(?:and|or)\s|$)"""
-                        rf"|\s(?:{_PREPOSITION}|respectively)\b)")
+_LIST_TEXT = re.compile(rf"""(?:{_PREPOSITION}\s+)?(?:(?:a|an|the)\s+)?(["']?)([^,;.!?\n"']+?)\1"""
+                        rf"""(?=\s*(?:[,;.!?\n\])]|\s(?:and|or)\s|$)|\s(?:{_PREPOSITION}|respectively)\b)""")
 
 
 # words that open a clause or an elaboration, not a value: "and should be analyzed", "and I want",

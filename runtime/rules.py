@@ -294,8 +294,9 @@ class SpanRules:
         quoted_pattern), and such a property, optional or not, is copied, never left out or
         generated; whole_quotes then ends it at the closing quote. Top-level properties only, as
         measured (an array's items keyed too took "Hearts" from the call's own suit). Of the
-        training split's top-level string properties of called functions so written, 216 of 230 required values are the first quoted
-        text (3 a later one) and 22 of 25 optional ones (3 left out; scripts/measure_keyed_quotes.py).
+        training split's top-level string properties of called functions so written, 216 of 230
+        required values are the first quoted text (3 a later one) and 22 of 25 optional ones (3 left
+        out; scripts/measure_keyed_quotes.py).
         On dev (docs/dev-s24), at 100: the default set gains an exact call (getKinshipData's
         relationship_type, which the head left out) and two values; the splits and listed requests
         keep their answers.

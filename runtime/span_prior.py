@@ -39,7 +39,6 @@ from pathlib import Path
 import numpy as np
 
 from . import json_file
-
 from .clauses import segment_scores
 from .keyed import key_words
 

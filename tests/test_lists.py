@@ -87,7 +87,8 @@ def test_split_list_reads_a_closed_list_and_nothing_else():
     assert split_list("Museum and Place of Worship") == ["Museum", "Place of Worship"]
     assert split_list("What's the weather in Napa and Vancouver") == ["Napa", "Vancouver"]
     for one in ("Paris", "Tokyo, Japan", "The text needs to be proofread and edited.",
-                "Discuss the new project proposal and its budget", "Tell me all you know about the weather and the sea"):
+                "Discuss the new project proposal and its budget",
+                "Tell me all you know about the weather and the sea"):
         assert split_list(one) is None, one
 
 
