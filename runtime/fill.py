@@ -480,6 +480,24 @@ def quote_run(texts: list[str], first: int, last: int, reach: int = 48) -> tuple
 _ARTICLE = re.compile(r"(?:a|an|the) (?=\S)")
 
 
+def past_article(texts: list[str], first: int, last: int, end, span_max: int, length_penalty: float):
+    """SpanRules.past_articles: a span that copies a lowercase article alone ("the") starts at the
+    word after it instead, and ends where the end scores say, before any punctuation or special
+    token; any other span as it is."""
+    nxt = last + 1
+    if "".join(texts[first:nxt]).strip() not in ("the", "a", "an") or nxt >= len(texts) \
+            or not texts[nxt].strip()[:1].isalnum():
+        return first, last
+    hi = nxt + 1
+    while hi < min(len(texts), nxt + span_max) and texts[hi].strip()[:1] not in _PAST_ARTICLE_WALLS:
+        hi += 1
+    window = np.asarray(end[nxt:hi], np.float64) - length_penalty * np.arange(hi - nxt)
+    return nxt, nxt + int(np.argmax(window))
+
+
+_PAST_ARTICLE_WALLS = set(".?!,;:<\"'()[]{}")
+
+
 def drop_article(raw: str) -> str:
     """A copied string without a leading lowercase article ("a white powder" -> "white powder");
     a capitalised one stays ("The Central Library"). Of the ~96k string values in the training
@@ -758,6 +776,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
                 counted[s.index] = starts
             else:
                 first, last = best_span(starts, end[s.start], span_max, rules.length_penalty, stops)
+                if rules.past_articles:                # "discovered the neutron": not "the" alone
+                    first, last = past_article(texts, first, last, end[s.start], span_max, rules.length_penalty)
                 scored[s.index] = starts
         plans[s.index] = (route, first, last, number)   # number: the span is a whole number already
     if rules.optional_echoes != "keep":

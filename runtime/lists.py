@@ -33,11 +33,13 @@ _LIST_TEXT = re.compile(rf"""(?:{_PREPOSITION}\s+)?(?:(?:a|an|the)\s+)?(["']?)([
                         rf"""(?=\s*(?:[,;.!?\n\])]|\s(?:and|or)\s|$)|\s(?:{_PREPOSITION}|respectively)\b)""")
 
 
-# words that open a clause or an elaboration, not a value: "and should be analyzed", "and I want",
-# "and then", "MsBjQ1lRevQ, including medical history"
+# words that open a clause, a question or an elaboration, not a value: "and should be analyzed", "and
+# I want", "and then", "and in which year" (no string value of the training split opens with a
+# lowercase question word), "MsBjQ1lRevQ, including medical history"
 _CLAUSE = re.compile(r"(?:(?:is|are|was|were|be|been|has|have|had|do|does|did|will|would|shall|should|can|could"
                      r"|may|might|must|also|then|please|we|you|he|she|it|they|let|including|especially"
-                     r"|particularly|specifically|regarding|such\s+as)\b|I\b)")
+                     r"|particularly|specifically|regarding|such\s+as"
+                     r"|which|what|who|whom|whose|where|when|how|why)\b|I\b)")
 
 
 def list_elements(text: str, kind: str, limit: int) -> list[str]:

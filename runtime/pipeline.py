@@ -37,6 +37,7 @@ from edgeagent.runtime.lists import first_of_lists, next_in_list
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.owed import held_numbers, numbers_owed, pay_owed
 from edgeagent.runtime.percent import percent_fractions
+from edgeagent.runtime.ranges import in_range_order
 from edgeagent.runtime.rules import SpanRules
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
@@ -498,6 +499,9 @@ class Pipeline:
             if args is not None and self.cfg.rules.percent_fractions:
                 fractions = percent_fractions(args, schema, request_text)   # kept only where it fits the schema
                 args = fractions if fractions == args or schema_violation(fractions, schema) is None else args
+            if args is not None and self.cfg.rules.range_order:
+                ordered = in_range_order(args, schema, request_text)   # "from 1871 to 1945": start_year 1871
+                args = ordered if ordered == args or schema_violation(ordered, schema) is None else args
             if args is not None and (self.cfg.rules.named_members or self.cfg.rules.named_choices) and not written:
                 args = with_named_members(args, schema, request_text, left_out=self.cfg.rules.named_members,
                                           chosen=self.cfg.rules.named_choices)

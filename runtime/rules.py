@@ -321,6 +321,17 @@ class SpanRules:
         meters"; runtime/pipeline.py _owed_template). numbers_owed's measure is its ground, as for
         owed_repeats: a number the user writes is nearly always some call's value. Found by
         reading BFCL parallel items, whose repeated calls the echo and news rules ended.
+    range_order: a call's range pair (start/end, from/to, min/max, origin/destination of one name:
+        runtime/ranges.py range_pairs) takes the order in which the latest user message writes its
+        range ("between 2012 and 2015": from_year 2012, to_year 2015), where the call holds the
+        two values the other way round, or, for numbers, one of them twice (in_range_order). Of
+        the training split's 70 pairs written as a range, 68 are in its order; the 2 others are
+        SGD trips asked for the other way (scripts/measure_ranges.py). Found by reading BFCL
+        simple items ("from 1871 to 1945": start_year 1945).
+    past_articles: a copied string whose span is a lowercase article alone ("Who discovered the
+        neutron?": discovery "the") starts at the word after it, its end decoded again from the end
+        scores (runtime/fill.py past_article). Of the training split's 91,020 string values none is a
+        lowercase article alone (one is "A"). Found by reading BFCL simple items.
     """
 
     length_penalty: float = 0.25
@@ -373,6 +384,8 @@ class SpanRules:
     cross_echoes: bool = False
     alike_lists: bool = True
     owed_template: bool = True
+    range_order: bool = True
+    past_articles: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):
@@ -396,4 +409,5 @@ class SpanRules:
                    count_words=False, owed_repeats=False, echo_repeats=False,
                    route_legs=False, caseless_lists=False, news_refill=False,
                    named_flags=False, partial_keys=False, keyed_quotes=0.0, cross_echoes=False,
-                   alike_lists=False, owed_template=False)
+                   alike_lists=False, owed_template=False, range_order=False,
+                   past_articles=False)

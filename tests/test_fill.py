@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from edgeagent.heads.spec import ACTION_GEN, ACTION_NULL, ACTION_SPAN
-from edgeagent.runtime.fill import best_span, fill_and_decode, repair_string, span_value
+from edgeagent.runtime.fill import best_span, fill_and_decode, past_article, repair_string, span_value
 from edgeagent.scaffold import compile_schema
 from edgeagent.scaffold.testing import tiny_tokenizer
 
@@ -197,6 +197,20 @@ def test_span_length_penalty_and_sentence_stops():
     start = np.array([-9.0, 5.0, -9.0, -9.0, -9.0, -9.0])
     assert best_span(start, np.array([0.0, 1.0, 0.0, 0.0, 9.0, 0.0])) == (1, 4)
     assert best_span(start, np.array([0.0, 1.0, 0.0, 0.0, 9.0, 0.0]), stops=stops) == (1, 1)
+
+
+def test_a_lone_article_span_moves_to_the_words_after_it():
+    texts = ["Who", " invented", " the", " theory", " of", " relativity", " and", " when", "?", "<|im_end|>"]
+    end = np.array([0.0, 0.0, 5.0, 1.0, 0.0, 4.0, 0.0, 2.0, 9.0, 9.0])
+    assert past_article(texts, 2, 2, end, 48, 0.25) == (3, 5)      # "theory of relativity"
+    assert past_article(texts, 2, 2, end, 2, 0.25) == (3, 3)       # no longer than span_max
+    # the end stops before punctuation and special tokens, however sure the end scores are there
+    assert past_article(texts, 2, 2, np.zeros(10), 48, 0.25) == (3, 3)
+    # any other span stays as it is: more than the article, or an article before punctuation
+    assert past_article(texts, 2, 3, end, 48, 0.25) == (2, 3)
+    assert past_article(texts, 3, 3, end, 48, 0.25) == (3, 3)
+    assert past_article(["a", " the", "?"], 1, 1, np.zeros(3), 48, 0.25) == (1, 1)
+    assert past_article(["a", " the"], 1, 1, np.zeros(2), 48, 0.25) == (1, 1)
 
     from edgeagent.runtime.fill import sentence_stops, token_texts
 

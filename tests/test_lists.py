@@ -17,6 +17,8 @@ def test_list_elements():
     assert list_elements(" and should be analyzed using mass spectrometry.", "string", 5) == []
     assert list_elements(", Rome and I want it in celsius", "string", 5) == ["Rome"]
     assert list_elements(", including medical history, medications, and allergies.", "string", 5) == []
+    assert list_elements(" and in which year?", "string", 5) == []            # a question, not a value
+    assert list_elements(" and Whistler", "string", 5) == ["Whistler"]         # not "which"
     assert list_elements(" and Will Smith", "string", 5) == ["Will Smith"]       # a name, not "will"
     # a lowercase article opens no element, as no copied value opens with one; a capital one stays
     assert list_elements(", the Louvre and an Orangerie.", "string", 5) == ["Louvre", "Orangerie"]

@@ -620,6 +620,38 @@ def test_a_further_call_that_would_end_the_turn_takes_the_owed_numbers(pipeline,
         {"acceleration": 100, "distance": 200, "unit": "m/s"}
 
 
+def test_a_range_pair_takes_the_order_the_request_writes(pipeline, monkeypatch):
+    """SpanRules.range_order: the filled call holds the range's two years the other way round; the
+    pipeline puts them in the order "between 2012 and 2015" writes them, and only with the rule on."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    tool = {"type": "function", "function": {"name": "cases", "parameters": {
+        "type": "object", "properties": {"from_year": {"type": "integer"}, "to_year": {"type": "integer",
+                                                                                         "maximum": 2014}},
+        "required": ["from_year", "to_year"]}}}
+    request = {"messages": [{"role": "user", "content": "Criminal cases between 2012 and 2013, please."}],
+               "tools": [tool], "tool_choice": "required"}
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([3.0, 0.0]))
+
+    def run(fill, **rules):
+        monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda sc, *a, **kw: (
+            dict(fill), None, FillInfo(routes={}), None))
+        monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+            pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, **rules)))
+        return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
+
+    assert run({"from_year": 2013, "to_year": 2012}, range_order=False) == [{"from_year": 2013, "to_year": 2012}]
+    assert run({"from_year": 2013, "to_year": 2012}, range_order=True) == [{"from_year": 2012, "to_year": 2013}]
+    # an order that breaks the schema (to_year at most 2014) is not taken: the call stays as filled
+    request["messages"][0]["content"] = "Criminal cases between 2012 and 2015, please."
+    assert run({"from_year": 2015, "to_year": 2012}, range_order=True) == [{"from_year": 2015, "to_year": 2012}]
+
+
 def test_a_list_past_the_array_item_places_is_appended_where_the_schema_allows(pipeline, monkeypatch):
     """FillInfo.beyond: the values of a copied list past the array's item places are appended to
     the call, unless the longer array breaks the schema (maxItems), where the call keeps its items."""
