@@ -23,7 +23,8 @@ mix; prepared dev items that list tools, gate trained on l2 = 1 without class we
                                           80.0%, one trained on every item 88.6% / 100%
 
 The shipped gate is refitted on the gpu-lists mix, at most 50 first requests of each kind, so that
-SGD's calls weigh as much as its prose turns (README, "A gate that has seen SGD's first requests").
+SGD's calls weigh as much as its prose turns ("A gate that has seen SGD's first requests" in
+docs/decoding-rules.md).
 """
 
 from __future__ import annotations

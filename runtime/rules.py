@@ -17,8 +17,8 @@ class SpanRules:
     off: 41.5% / 20.7%; length_penalty alone 0.05 / 0.1 / 0.15 / 0.25 / 0.5 / 1: values 47.1 / 49.0 /
     50.0 / 50.6 / 46.7 / 42.5%; absent_bias 0.5 / 1 / 2 / 3 with the others: calls 35.2 / 35.2 / 37.4 /
     37.4%; all on but whole_chunks, the request's named properties spared: 56.0% / 39.2%; all on:
-    57.3% / 41.9%; README and
-    docs/dev-e2e-rules for the pipeline end to end). ``SpanRules.off()``: the ablation.
+    57.3% / 41.9%; docs/measures-history.md
+    and docs/dev-e2e-rules for the pipeline end to end). ``SpanRules.off()``: the ablation.
 
     length_penalty: per extra token, subtracted from a span's score (the shortest span the head is
         nearly as sure of wins: "2022-01-01", not "2022-01-01 in the morning").

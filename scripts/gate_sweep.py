@@ -1,5 +1,5 @@
 """The tool gate's p(call) on every first request of the dev sets, and what each threshold would call
-(runtime/gate.py; PipelineConfig.gate_threshold). README "Percentages, bracketed values, titles and a
+(runtime/gate.py; PipelineConfig.gate_threshold). docs/decoding-rules.md "Percentages, bracketed values, titles and a
 call's own clause" quotes its table.
 
 Only the prompt's prefill and the gate run (the answer is cut at one token), so the table says which
