@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-
 
 class NameTrie:
     """A token trie of the available function names (each tokenized as it sits in the header)."""

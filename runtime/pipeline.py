@@ -7,6 +7,10 @@ prompt -> trunk prefill -> mode (head, or tool_choice / explicit flags) ->
         arguments filled by the slot filler in the schema's scaffold, validated, prefilled into
         the trunk's cache in one pass; the another-call head decides whether a call follows.
 
+The decoding rules (SpanRules, runtime/rules.py) that rewrite a filled call's values live in
+runtime/rewrite.py, those that decide whether and how a turn goes on in runtime/further.py, and
+the schema check every call passes in runtime/validate.py.
+
 Numpy and token ids only: no torch. Requests are OpenAI chat format with tools; a bad request
 raises RequestError naming the field, and never leaves the pipeline in a broken state.
 """
@@ -14,37 +18,32 @@ raises RequestError naming the field, and never leaves the pipeline in a broken 
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError as JsonSchemaError
-from jsonschema.exceptions import best_match
 
 from edgeagent.formats import call_syntax, render_prompt, resolve_mode
 from edgeagent.formats.hermes import LISTINGS
 from edgeagent.heads.spec import MODES
 from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_prefixes
-from edgeagent.runtime.canonical import canonical_case, tool_texts
+from edgeagent.runtime.canonical import tool_texts
 from edgeagent.runtime.clauses import away
 from edgeagent.runtime.fill import fill_and_decode, token_texts, top_property, widen_generated, with_beyond
+from edgeagent.runtime.further import (brings_news, ends_turn, list_next, next_call, owed_template, refill_for_news,
+                                       with_values)
 from edgeagent.runtime.gate import first_request
-from edgeagent.runtime.keyed import count_words
-from edgeagent.runtime.lists import first_of_lists, next_in_list
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.owed import held_numbers, numbers_owed, pay_owed
-from edgeagent.runtime.percent import percent_fractions
-from edgeagent.runtime.ranges import in_range_order
+from edgeagent.runtime.rewrite import rewrite_values
 from edgeagent.runtime.rules import SpanRules
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
                                       named_properties)
 from edgeagent.runtime.span_prior import Words, value_kind
-from edgeagent.runtime.stated import iso_dates, prose_of, restate
+from edgeagent.runtime.stated import prose_of
+from edgeagent.runtime.validate import json_pointer, schema_violation, validator
 from edgeagent.scaffold import SchemaError, compile_schema
-from edgeagent.scaffold.reference import esc_ptr
 
 
 class RequestError(ValueError):
@@ -124,7 +123,7 @@ def _tools(request) -> list:
         try:
             validator(params)
         except JsonSchemaError as e:
-            raise RequestError(f"tools[{i}].function.parameters{_pointer(e.path)}",
+            raise RequestError(f"tools[{i}].function.parameters{json_pointer(e.path)}",
                                f"not a valid JSON Schema: {e.message}") from None
         except (TypeError, ValueError) as e:
             raise RequestError(f"tools[{i}].function.parameters", f"not a JSON value: {e}") from None
@@ -133,31 +132,6 @@ def _tools(request) -> list:
     if len(set(names)) != len(names):
         raise RequestError("tools", "function names must be unique")
     return out
-
-
-@lru_cache(maxsize=1024)
-def _validator_of(key: str) -> Draft202012Validator:
-    schema = json.loads(key)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
-
-
-def validator(schema: dict) -> Draft202012Validator:
-    """The jsonschema validator of a tool's parameters (cached by content); raises jsonschema's
-    SchemaError for a schema that is not valid JSON Schema."""
-    return _validator_of(json.dumps(schema, sort_keys=True))
-
-
-def _pointer(path) -> str:
-    return "".join("/" + esc_ptr(str(p)) for p in path)
-
-
-def schema_violation(args, schema: dict) -> str | None:
-    """How ``args`` breaks ``schema`` ("/x: 42 is greater than the maximum of 10"; jsonschema's
-    best_match where there are several), or None. The scaffold guarantees the layout (types,
-    required, enums); this checks the keywords it leaves to the validator (minimum, pattern, ...)."""
-    error = best_match(validator(schema).iter_errors(args))
-    return None if error is None else f"{_pointer(error.path) or '/'}: {error.message}"
 
 
 def _tool_choice(request, names):
@@ -468,7 +442,7 @@ class Pipeline:
 
                 args, info, err, spans = fill_call()
                 if args is not None and self.cfg.rules.news_refill and same and due is None and not listed:
-                    redone = _news(fill_call, args, info, spans, same, held.get(name, set()) | set(
+                    redone = refill_for_news(fill_call, args, info, spans, same, held.get(name, set()) | set(
                         range(len(ids), len(seq))), numbers_owed(request_text, [
                             json.loads(c["function"]["arguments"]) for c in calls]))
                     if redone is not None:
@@ -480,36 +454,9 @@ class Pipeline:
                 if args is not None and info.beyond:   # a list longer than the array's item places
                     longer = with_beyond(args, info.beyond)
                     args = longer if schema_violation(longer, schema) is None else args
-            if args is not None and self.cfg.rules.stated_values and prose:
-                # a generated date, time or head count, as the conversation states it (where the trunk
-                # wrote the call, its cache keeps the written text; only the next another-call read sees it)
-                restated = restate(args, prose)
-                if restated != args and schema_violation(restated, schema) is None:
-                    args = restated
-            if args is not None and self.cfg.rules.count_words and said:
-                worded = count_words(args, schema, said)   # "I just want one room": number_of_rooms 1
-                args = worded if worded == args or schema_violation(worded, schema) is None else args
-            if args is not None and self.cfg.rules.iso_dates:
-                written_iso = iso_dates(args, schema)   # "20th May 2021" for a date: 2021-05-20
-                args = written_iso if schema_violation(written_iso, schema) is None else args
-            if args is not None and self.cfg.rules.canonical_case and tool_said:
-                respelled = canonical_case(args, schema, tool_said)   # a name as the tool results spell it
-                if respelled != args and schema_violation(respelled, schema) is None:
-                    args = respelled
-            if args is not None and self.cfg.rules.percent_fractions:
-                fractions = percent_fractions(args, schema, request_text)   # kept only where it fits the schema
-                args = fractions if fractions == args or schema_violation(fractions, schema) is None else args
-            if args is not None and self.cfg.rules.range_order:
-                ordered = in_range_order(args, schema, request_text)   # "from 1871 to 1945": start_year 1871
-                args = ordered if ordered == args or schema_violation(ordered, schema) is None else args
-            if args is not None and (self.cfg.rules.named_members or self.cfg.rules.named_choices) and not written:
-                args = with_named_members(args, schema, request_text, left_out=self.cfg.rules.named_members,
-                                          chosen=self.cfg.rules.named_choices)
-            if args is not None and self.cfg.rules.named_flags and not written:
-                args = named_flags(args, schema, request_text)   # "with details": details true
-            if args is not None and self.cfg.rules.list_split and not written and not listed:
-                # "Sonoma and Marshall" for one city: the first element; list_goes_on calls the others
-                args = first_of_lists(args, schema)
+            if args is not None:               # the value rules (runtime/rewrite.py)
+                args = rewrite_values(args, schema, self.cfg.rules, request_text, prose, said, tool_said, written,
+                                      bool(listed))
             if args is not None and (broken := schema_violation(args, schema)):
                 args, err = None, f"arguments {broken}"
             if args is None:
@@ -524,7 +471,7 @@ class Pipeline:
                     args = paid
             # a call the list kept going takes its elements, where they fit; any other must bring news
             stale = bool(same) and not listed and not written and self.cfg.rules.fresh_calls \
-                and not _brings_news(args, spans, same, held.get(name, set()) | set(range(len(ids), len(seq))))
+                and not brings_news(args, spans, same, held.get(name, set()) | set(range(len(ids), len(seq))))
             # SpanRules.echo_repeats: a further call that copies words an earlier call of the turn copied
             # for a property of another name ("between New York and Washington D.C." twice, the second
             # call's origin "Washington D" inside the first's destination) is no call of its own
@@ -532,24 +479,24 @@ class Pipeline:
                 key != top_property(ptr) and not at.isdisjoint(where)
                 for ptr, where in spans.items() for key, at in claimed.items())
             if listed:
-                args = _with_values(args, listed, sc, schema)
+                args = with_values(args, listed, sc, schema)
                 listed = {}
             stale = stale or args in same
             text = json.dumps(args, ensure_ascii=False)
             if stale and self.cfg.rules.list_items and not written:
-                args = _next_call(args, same, request_text, sc, schema, self.cfg.rules.caseless_lists,
+                args = next_call(args, same, request_text, sc, schema, self.cfg.rules.caseless_lists,
                                   self.cfg.rules.alike_lists)
                 text = json.dumps(args, ensure_ascii=False) if args is not None else text
                 route = {**route, "": "next-in-list"} if args is not None else route
             if self.cfg.rules.owed_template and first and not written and same \
                     and calls[-1]["function"]["name"] == name \
-                    and _ends_turn(args, text, calls, name, stale or echoed, route, due) \
-                    and (paid := _owed_template(same, calls, request_text, schema)) is not None:
+                    and ends_turn(args, text, calls, name, stale or echoed, route, due) \
+                    and (paid := owed_template(same, calls, request_text, schema)) is not None:
                 # "5 m/s^2 ... 100 meters. The second object ... 10 m/s^2 ... 200 meters": the latest
                 # call with the owed numbers in its numbers' places, rather than the turn's end
                 args, stale, echoed, spans = paid, False, False, {}
                 text, route = json.dumps(args, ensure_ascii=False), {**route, "": "owed-template"}
-            if _ends_turn(args, text, calls, name, stale or echoed, route, due):
+            if ends_turn(args, text, calls, name, stale or echoed, route, due):
                 break
             due = None
             if not written:
@@ -564,11 +511,11 @@ class Pipeline:
             another = int(np.argmax(self.b.another_logits(states[-1][-1]))) == 1
             rules = self.cfg.rules
             if rules.list_goes_on and not written and (rules.lists_first or not another):
-                listed = _list_next(args, same, request_text, rules.caseless_lists, rules.alike_lists)
+                listed = list_next(args, same, request_text, rules.caseless_lists, rules.alike_lists)
             if listed:
                 pin = name             # "Taylor Swift and Maroon 5": Maroon 5 still wants its call
                 if rules.lists_first:
-                    moved, listed = _with_values(args, listed, sc, schema), {}
+                    moved, listed = with_values(args, listed, sc, schema), {}
             elif another:
                 pin = forced_name
             elif rules.numbers_owed and first and not written and (owed := numbers_owed(
@@ -584,193 +531,3 @@ def _listed(tools: list) -> list[tuple[str, str, dict]]:
     runtime/clauses.py read."""
     return [(t["function"]["name"], t["function"].get("description") or "", t["function"].get("parameters"))
             for t in tools]
-
-
-_NO_NAME = frozenset(("true", "false", "dontcare", "none", "null", "any", "all", "other"))
-
-
-def named_in(request: str, members: list) -> list[tuple[int, str]]:
-    """(where, member) of each string member the request names in so many words (any case, whole
-    words), in the request's order; members of under three letters and flags ("True", "dontcare")
-    name nothing."""
-    said = []
-    for m in members:
-        if isinstance(m, str) and len(m) >= 3 and m.lower() not in _NO_NAME:
-            at = re.search(r"(?<!\w)" + re.escape(m) + r"(?!\w)", request, re.IGNORECASE)
-            if at:
-                said.append((at.start(), m))
-    return sorted(said)
-
-
-def with_named_members(args: dict, schema: dict, request: str, left_out: bool = True,
-                       chosen: bool = False) -> dict:
-    """SpanRules.named_members: ``args`` with each optional property they leave out set to the member
-    of its string enum that the request names in so many words ("some Reggae songs" -> genre
-    "Reggae"): the one member it names, or the first of several it names in one list ("Pop and
-    Country": Pop, and list_goes_on gives Country its call). Members of under three letters and
-    flags ("True", "dontcare") name nothing. ``chosen`` (SpanRules.named_choices): a string value the
-    call holds takes the member too, where the request names that one member only ("compounded
-    monthly" -> "monthly", not the head's "quarterly"). ``args`` unchanged where the result breaks
-    the schema."""
-    out = dict(args)
-    for key, prop in ((schema or {}).get("properties") or {}).items():
-        if not isinstance(prop, dict) or not isinstance(prop.get("enum"), list):
-            continue
-        held = key in args
-        if (held and not (chosen and isinstance(args[key], str))) or (not held and not left_out):
-            continue
-        said = named_in(request, prop["enum"])
-        if not said:
-            continue
-        at, first = said[0]
-        if held:
-            if len(said) == 1:
-                out[key] = first
-            continue
-        written = request[at:at + len(first)]
-        nxt = next_in_list(request, written, [written], closed=True) if len(said) > 1 else None
-        if len(said) == 1 or (isinstance(nxt, str) and nxt.lower() in {m.lower() for _, m in said[1:]}):
-            out[key] = first
-    return out if schema_violation(out, schema) is None else args
-
-
-def named_flags(args: dict, schema: dict, request: str) -> dict:
-    """SpanRules.named_flags: ``args`` with each optional flag they leave out (a boolean, or a string
-    enum with "True", SGD's flags) set true where the request names the property
-    (runtime/select.py named_properties: "with details" names ``details``, "no entry fee"
-    ``free_entry``). ``args`` unchanged where the result breaks the schema."""
-    props = (schema or {}).get("properties") or {}
-    required = set((schema or {}).get("required") or [])
-    named = named_properties(["/" + esc_ptr(k) for k in props], request)
-    out = dict(args)
-    for key, prop in props.items():
-        if key in args or key in required or "/" + esc_ptr(key) not in named or not isinstance(prop, dict):
-            continue
-        if prop.get("type") == "boolean" and "enum" not in prop:
-            out[key] = True
-        elif isinstance(prop.get("enum"), list) and "True" in prop["enum"]:
-            out[key] = "True"
-    return out if schema_violation(out, schema) is None else args
-
-
-def _brings_news(args: dict, spans: dict, earlier: list[dict], held: set[int]) -> bool:
-    """SpanRules.fresh_calls: whether a further call of a function says something its ``earlier``
-    calls did not: a top-level value that differs from each of theirs and, where it is copied, is
-    copied from words none of them copied (``spans``: pointer -> the sequence positions this call
-    copied; ``held``: the positions theirs copied, and the turn's calls as written, which are
-    context too). A call that copies again the words an earlier call took, for any of its
-    properties, and otherwise chooses as they did, brings nothing."""
-    for key, value in args.items():
-        at = [p for ptr, where in spans.items() if top_property(ptr) == key for p in where]
-        if all(e.get(key) != value for e in earlier) and held.isdisjoint(at):
-            return True
-    return False
-
-
-def _news(fill_call, args: dict, info, spans: dict, earlier: list[dict], held: set[int], owed: set[float],
-          tries: int = 3):
-    """SpanRules.news_refill: a further call of a function that brings nothing its ``earlier`` calls
-    did not (_brings_news; ``held``: the positions theirs copied and the turn's calls as written) is
-    filled again with one copied value kept off the words earlier calls copied: the value whose
-    other words cost the head least first (FillInfo.news), up to ``tries`` of them ("then repeat
-    with a change in time of 10 seconds": d_time). Only where the request writes numbers no call
-    holds (``owed``; runtime/owed.py: a number the user writes is nearly always some call's value):
-    the first fill that brings news and holds one of them is the call (``fill_call(fresh)`` ->
-    (args, info, err, spans)); None where none does."""
-    if not owed or _brings_news(args, spans, earlier, held):
-        return None
-    for ptr in sorted(info.news, key=info.news.get, reverse=True)[:tries]:
-        redone = fill_call({ptr})
-        new = redone[0]
-        if new is None or new == args or not _brings_news(new, redone[3], earlier, held):
-            continue
-        if held_numbers(new).isdisjoint(owed):
-            continue
-        return redone
-    return None
-
-
-def _ends_turn(args: dict | None, text: str, calls: list[dict], name: str, idle: bool, route: dict,
-               due: set[float] | None) -> bool:
-    """Whether a further call ends the turn instead of being made: there is none, or it is an earlier
-    call again (parallel calls are never repeats), or it is ``idle`` (brings no news, or copies words
-    another property's value was copied from: SpanRules.fresh_calls, echo_repeats) and no list moved
-    it on, or it holds none of the numbers ``due`` that it was made for (SpanRules.numbers_owed)."""
-    return args is None or any(c["function"]["name"] == name and c["function"]["arguments"] == text
-                               for c in calls) or (idle and route.get("") != "next-in-list") \
-        or (due is not None and held_numbers(args).isdisjoint(due))
-
-
-def _owed_template(same: list[dict], calls: list[dict], request: str, schema: dict) -> dict | None:
-    """SpanRules.owed_template: for a further call of the turn's latest function that would end the
-    turn (it repeats, brings no news or echoes another property's words), that latest call
-    (``same[-1]``, the function's calls' arguments) with the numbers the request owes (numbers_owed
-    over ``calls``) in its own written numbers' places, in the order the request writes both
-    (pay_owed); None where nothing is owed, the counts differ or the result breaks the schema."""
-    owed = numbers_owed(request, [json.loads(c["function"]["arguments"]) for c in calls])
-    paid = pay_owed(same[-1], same, owed, request) if owed else same[-1]
-    return paid if paid != same[-1] and schema_violation(paid, schema) is None else None
-
-
-def _list_next(args: dict, earlier: list[dict], request: str, caseless: bool = False, alike: bool = False) -> dict:
-    """SpanRules.list_goes_on: {key: element} for each top-level value of this call that sits in a
-    list the request closes with "and" / "or", where the list has an element that no call of this
-    function used for that key and no other value of this call holds ("GCD of 36 and 48" is one
-    call with both); {} where there is none. ``caseless``, ``alike``: SpanRules.caseless_lists,
-    alike_lists."""
-    done, held = earlier + [args], list(args.values())
-    out = {}
-    for key, value in args.items():
-        nxt = next_in_list(request, value, [c.get(key) for c in done] + held, closed=True, caseless=caseless,
-                           alike=alike)
-        if nxt is not None:
-            out[key] = nxt
-    return out
-
-
-def _fits(args: dict, sc) -> bool:
-    try:
-        sc.encode(args)
-    except ValueError:
-        return False
-    return True
-
-
-def _with_values(args: dict, values: dict, sc, schema: dict | None = None) -> dict:
-    """``args`` with ``values`` set, where the result fits the schema; else ``args``. A list element
-    that names an enum member in its first words takes the member ("savings account balance" ->
-    "savings", "rock" -> "Rock"; ``schema``: the function's parameters)."""
-    props = (schema or {}).get("properties") or {}
-    values = {k: _enum_member(v, props.get(k)) for k, v in values.items()}
-    out = {**args, **values}
-    return out if _fits(out, sc) else args
-
-
-def _enum_member(value, prop) -> object:
-    """The member of ``prop``'s string enum that ``value``'s first words spell (any case; the most
-    words that do); else ``value``."""
-    members = [m for m in (prop or {}).get("enum") or [] if isinstance(m, str)] if isinstance(prop, dict) else []
-    if not isinstance(value, str) or not members or value in members:
-        return value
-    words = value.split()
-    for n in range(len(words), 0, -1):
-        said = " ".join(words[:n]).lower()
-        hit = [m for m in members if m.lower() == said]
-        if hit:
-            return hit[0]
-    return value
-
-
-def _next_call(args: dict, earlier: list[dict], request: str, sc, schema: dict | None = None,
-               caseless: bool = False, alike: bool = False) -> dict | None:
-    """A call that repeats an earlier one of the same function, moved on where the request lists
-    more values ("Play Taylor Swift and Maroon 5": the second call takes "Maroon 5"): each top-level
-    value the request writes in a list takes the next element no earlier call used. None where no
-    value moves, or the result does not fit the schema. ``caseless``, ``alike``: SpanRules.caseless_lists,
-    alike_lists."""
-    out, props = dict(args), (schema or {}).get("properties") or {}
-    for key, value in args.items():
-        nxt = next_in_list(request, value, [e.get(key) for e in earlier], caseless=caseless, alike=alike)
-        if nxt is not None:
-            out[key] = _enum_member(nxt, props.get(key))
-    return out if out != args and _fits(out, sc) else None

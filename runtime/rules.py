@@ -97,7 +97,7 @@ class SpanRules:
         there and lost three values over both sets.
     fresh_calls: a further call of a function the turn already called must bring news: a value that
         differs from each earlier call's and, where copied, comes from words of the conversation no
-        earlier call of the function copied (runtime/pipeline.py _brings_news). A call that copies
+        earlier call of the function copied (runtime/further.py brings_news). A call that copies
         the first call's words again, for any property, or its own written arguments, ends the turn
         ("waste_type": "open windrow" where the first call had it as `compost_type`). A call the
         list rules keep going (list_goes_on, list_items) is theirs to judge.
@@ -112,7 +112,7 @@ class SpanRules:
         values precise 5.6 / 17.9 / 56.5% -> 11.1 / 22.4 / 59.5%; with next_in_list reading a closed
         list back from its last or middle element, 16.7 / 30.6 / 65.9%; with elements of names
         ending at their capitalized words and list elements taking the enum member they name
-        (runtime/pipeline.py _enum_member), 22.2 / 32.1 / 71.6%; with a long first element starting
+        (runtime/further.py enum_member), 22.2 / 32.1 / 71.6%; with a long first element starting
         after its last preposition ("What's the weather in Napa and Vancouver"), 24.1 / 33.7 / 73.3%.
         The default dev set and the splits kept their calls exact.
     bare_words: a copied string drops a leading lowercase preposition and lowercase function words
@@ -121,7 +121,7 @@ class SpanRules:
     named_members: an optional property a call leaves out takes the member of its string enum that
         the request names in so many words ("some Reggae songs" -> genre "Reggae"; the first of a
         list of them, "Pop and Country", whose others list_goes_on calls for); not flags ("True",
-        "dontcare") or members under three letters (runtime/pipeline.py with_named_members). On the
+        "dontcare") or members under three letters (runtime/rewrite.py with_named_members). On the
         default dev set one call became exact (FindAttractions "Park"), nothing else changed; the
         splits and the listed requests kept every answer (docs/dev-lists).
     other_clauses: taken off the start scores of the request's segments that belong to another
@@ -273,12 +273,12 @@ class SpanRules:
         taking the first fill that brings news and holds a number the request writes and no call
         holds; only where there is such a number (runtime/owed.py: a number the user writes is nearly
         always some call's value) ("... change in time of 4 seconds, then repeat with a change in time
-        of 10 seconds": the second call was the first again; runtime/pipeline.py _news). Found on
+        of 10 seconds": the second call was the first again; runtime/further.py refill_for_news). Found on
         BFCL's parallel items; on dev (docs/dev-s24), without the owed-number condition, it changed no
         exact call of the three sets (two negatives that made a wrong call made one more).
     named_flags: an optional flag the call leaves out (a boolean, or a string enum with "True") is
         set true where the request names the property (runtime/select.py named_properties: "with
-        details", "no entry fee" for free_entry; runtime/pipeline.py named_flags). Of the training
+        details", "no entry fee" for free_entry; runtime/rewrite.py named_flags). Of the training
         split's optional flags of called functions that the request so names, 158 are true, 34
         absent and 1 false (SGD 154 / 15 / 1, glaive 4 / 0 / 0, Seal-Tools 0 / 19 / 0). On dev
         (docs/dev-s24): the listed requests gain one exact call (is_unisex) and three values, the
@@ -318,7 +318,7 @@ class SpanRules:
         written numbers replaced by the owed number of the same rank, where the request writes as
         many owed numbers as the call holds written ones (pay_owed on the call itself: "an object
         accelerated at 5 m/s^2 over 100 meters. The second object is accelerated at 10 m/s^2 over 200
-        meters"; runtime/pipeline.py _owed_template). numbers_owed's measure is its ground, as for
+        meters"; runtime/further.py owed_template). numbers_owed's measure is its ground, as for
         owed_repeats: a number the user writes is nearly always some call's value. Found by
         reading BFCL parallel items, whose repeated calls the echo and news rules ended.
     range_order: a call's range pair (start/end, from/to, min/max, origin/destination of one name:

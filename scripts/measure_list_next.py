@@ -1,7 +1,7 @@
 """How often next_in_list finds a repeated call's next value, as the request writes its list.
 
 Where one turn calls a function two or more times and the calls differ in a value ("the weather in
-Paris and London"), the list rules (SpanRules.list_goes_on, runtime/pipeline.py _list_next) read the
+Paris and London"), the list rules (SpanRules.list_goes_on, runtime/further.py list_next) read the
 request for the element after the one a call holds. Two sets from the training split: the original
 requests (one user message, its turn's calls) and the listed requests made from them
 (data/augment.py list_values, whose first element is written as the request wrote it, in any
@@ -12,7 +12,7 @@ reads it before caseless_lists, with ``caseless`` (SpanRules.caseless_lists: a v
 writes in another case only, "Music" where it says "music and Sports", is found there too), and
 with ``alike`` too (SpanRules.alike_lists: where the request writes the value capitalized, an
 element that opens in lower case is none). A third count reads the original requests answered by
-one call: where list_goes_on (_list_next) finds an element after the call's own values, it would
+one call: where list_goes_on (list_next) finds an element after the call's own values, it would
 add a call the turn does not have (a false call).
 
     python scripts/measure_list_next.py [-v]
@@ -30,7 +30,7 @@ from measure_common import run  # noqa: E402
 
 from edgeagent.data.mix import listed_requests  # noqa: E402
 from edgeagent.runtime.lists import next_in_list  # noqa: E402
-from edgeagent.runtime.pipeline import _list_next  # noqa: E402
+from edgeagent.runtime.further import list_next  # noqa: E402
 
 MODES = (("as it was", False, False), ("caseless", True, False), ("caseless, alike", True, True))
 
@@ -75,7 +75,7 @@ def measure(records, verbose: bool = False) -> Counter:
         if len(calls) != 1:
             continue
         for mode, caseless, alike in MODES:
-            extra = _list_next(calls[0]["arguments"], [], request, caseless, alike)
+            extra = list_next(calls[0]["arguments"], [], request, caseless, alike)
             counts[("one call", mode, "turns")] += 1
             counts[("one call", mode, "false calls")] += bool(extra)
             if verbose and extra and mode == "caseless, alike":

@@ -1,5 +1,5 @@
 """How often a string-enum value is the one member its request names: what SpanRules.named_choices
-(runtime/pipeline.py with_named_members) assumes when it overrides the head's choice with it.
+(runtime/rewrite.py with_named_members) assumes when it overrides the head's choice with it.
 
 Reads every call of the training split (glaive en, Seal-Tools, SGD) and, for each string value of a
 property with an enum, the members the latest user message names in so many words (named_in: whole
@@ -14,7 +14,7 @@ from collections import Counter
 
 from measure_common import run
 
-from edgeagent.runtime.pipeline import named_in
+from edgeagent.runtime.rewrite import named_in
 
 
 def measure(records, show: bool = False) -> Counter:

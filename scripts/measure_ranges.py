@@ -40,8 +40,9 @@ def measure(records, show: bool = False) -> Counter:
                     orders = written_orders(latest, a, b)
                     if not orders:
                         continue
-                    c[(key, "written as a range: " + ("both orders" if len(orders) == 2 else
-                                                      "in the call's order" if (a, b) in orders else "the other order"))] += 1
+                    order = "both orders" if len(orders) == 2 else \
+                        "in the call's order" if (a, b) in orders else "the other order"
+                    c[(key, "written as a range: " + order)] += 1
                     if in_range_order(args, schema, latest) != args:
                         c[(key, "calls as written: changed (wrong)")] += 1
                         if show:

@@ -47,7 +47,7 @@ def test_caseless_lists_find_a_value_the_request_writes_in_another_case():
     request says "music and Sports"; the element keeps the value's capitals."""
     from edgeagent.runtime.rules import SpanRules
     from edgeagent.runtime.lists import next_in_list
-    from edgeagent.runtime.pipeline import _list_next
+    from edgeagent.runtime.further import list_next
 
     request = "Can you find an international music and Sports event around Berkeley?"
     assert next_in_list(request, "Music", ["Music"], closed=True) is None             # as it was
@@ -57,8 +57,8 @@ def test_caseless_lists_find_a_value_the_request_writes_in_another_case():
     assert next_in_list("Rock bands; rock, jazz and blues", "rock", ["rock"], caseless=True) == "jazz"
     assert next_in_list(request, "music", ["music"], closed=True, caseless=True) == "Sports event around Berkeley"
     assert next_in_list(request, "Musical", ["Musical"], caseless=True) is None        # a whole word only
-    assert _list_next({"category": "Music"}, [], request, caseless=True) == {"category": "Sports"}
-    assert _list_next({"category": "Music"}, [], request) == {}
+    assert list_next({"category": "Music"}, [], request, caseless=True) == {"category": "Sports"}
+    assert list_next({"category": "Music"}, [], request) == {}
     assert SpanRules().caseless_lists and not SpanRules.off().caseless_lists
 
 
@@ -67,11 +67,11 @@ def test_alike_lists_take_no_lower_case_element_after_a_name():
     a name's list goes on with names (or numbers), a lower-case value's with anything."""
     from edgeagent.runtime.rules import SpanRules
     from edgeagent.runtime.lists import next_in_list
-    from edgeagent.runtime.pipeline import _list_next
+    from edgeagent.runtime.further import list_next
 
     request = "I want to find 5 restaurants near my location, Manhattan, offering Thai food and a vegan menu."
-    assert _list_next({"location": "Manhattan"}, [], request, caseless=True) == {"location": "offering Thai food"}
-    assert _list_next({"location": "Manhattan"}, [], request, caseless=True, alike=True) == {}
+    assert list_next({"location": "Manhattan"}, [], request, caseless=True) == {"location": "offering Thai food"}
+    assert list_next({"location": "Manhattan"}, [], request, caseless=True, alike=True) == {}
     assert next_in_list("Weather in Paris, Rome and Oslo", "Paris", [], closed=True, alike=True) == "Rome"
     # a lower-case value: its list may go on with a name
     assert next_in_list("Play some rock and Smooth Jazz", "rock", [], closed=True, alike=True) == "Smooth Jazz"

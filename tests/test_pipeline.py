@@ -137,7 +137,7 @@ def test_a_determined_name_goes_in_with_the_call_header_in_one_trunk_call(pipeli
 
 
 def test_a_repeated_parallel_call_moves_on_to_the_next_listed_value():
-    from edgeagent.runtime.pipeline import _next_call
+    from edgeagent.runtime.further import next_call
     from edgeagent.scaffold import compile_schema
     from edgeagent.scaffold.testing import tiny_tokenizer
 
@@ -146,18 +146,18 @@ def test_a_repeated_parallel_call_moves_on_to_the_next_listed_value():
     sc = compile_schema(schema, tiny_tokenizer())
     request = "Weather in Paris, Rome and Oslo, in celsius."
     first = {"city": "Paris", "unit": "celsius"}
-    assert _next_call(first, [first], request, sc) == {"city": "Rome", "unit": "celsius"}
+    assert next_call(first, [first], request, sc) == {"city": "Rome", "unit": "celsius"}
     second = {"city": "Rome", "unit": "celsius"}
-    assert _next_call(second, [first, second], request, sc) == {"city": "Oslo", "unit": "celsius"}
+    assert next_call(second, [first, second], request, sc) == {"city": "Oslo", "unit": "celsius"}
     last = {"city": "Oslo", "unit": "celsius"}
-    assert _next_call(last, [first, second, last], request, sc) is None   # the list is used up: the turn ends
+    assert next_call(last, [first, second, last], request, sc) is None   # the list is used up: the turn ends
 
 
 def test_an_optional_flag_the_request_names_is_set_true():
     """SpanRules.named_flags: a boolean (or SGD's "True" / "False" string flag) the call leaves out is
     set true where the request names the property; one the request does not name, a required one,
     one the call holds already and a result that breaks the schema are left alone."""
-    from edgeagent.runtime.pipeline import named_flags
+    from edgeagent.runtime.rewrite import named_flags
 
     schema = {"type": "object", "required": ["city", "verbose"], "properties": {
         "city": {"type": "string"}, "details": {"type": "boolean"}, "include_precipitation": {"type": "boolean"},
@@ -175,12 +175,12 @@ def test_an_optional_flag_the_request_names_is_set_true():
 
 
 def test_a_further_call_with_no_news_is_filled_again_with_one_value_moved():
-    """SpanRules.news_refill (_news): a call that repeats an earlier one is filled again with one value
+    """SpanRules.news_refill (refill_for_news): a call that repeats an earlier one is filled again with one value
     kept off the earlier call's words, the cheapest first (FillInfo.news), where the request writes
     numbers no call holds; a fill that brings nothing, or holds none of those numbers, is passed over;
     a call with news stays."""
     from edgeagent.runtime.fill import FillInfo
-    from edgeagent.runtime.pipeline import _news
+    from edgeagent.runtime.further import refill_for_news
 
     earlier = [{"field": 5, "area": 2, "time": 10}]
     args = {"field": 5, "area": 2, "time": 10}
@@ -195,19 +195,19 @@ def test_a_further_call_with_no_news_is_filled_again_with_one_value_moved():
         asked.append(ptr)
         return refills[ptr], FillInfo(), None, {}
 
-    got = _news(fill_call, args, info, {}, earlier, set(), owed={4.0})
+    got = refill_for_news(fill_call, args, info, {}, earlier, set(), owed={4.0})
     assert got[0] == {"field": 5, "area": 2, "time": 4} and asked == ["/area", "/time"]
     asked.clear()
-    assert _news(fill_call, args, info, {}, earlier, set(), owed=set()) is None and asked == []   # none owed
-    assert _news(fill_call, args, info, {}, earlier, set(), owed={4.0}, tries=1) is None
+    assert refill_for_news(fill_call, args, info, {}, earlier, set(), owed=set()) is None and asked == []   # none owed
+    assert refill_for_news(fill_call, args, info, {}, earlier, set(), owed={4.0}, tries=1) is None
     # a call that says something new already is left alone, with no fill
     asked.clear()
-    assert _news(fill_call, {"field": 5, "area": 2, "time": 4}, info, {}, earlier, set(), owed={4.0}) is None
+    assert refill_for_news(fill_call, {"field": 5, "area": 2, "time": 4}, info, {}, earlier, set(), owed={4.0}) is None
     assert asked == []
     # a refill that copies the words the earlier call copied brings nothing either
     held = {40}
-    assert _news(lambda fresh: ({"field": 5, "area": 2, "time": 11}, FillInfo(), None, {"/time": range(40, 41)}),
-                 args, FillInfo(news={"/time": -1.0}), {}, earlier, held, owed={11.0}) is None
+    same_words = lambda fresh: ({"field": 5, "area": 2, "time": 11}, FillInfo(), None, {"/time": range(40, 41)})
+    assert refill_for_news(same_words, args, FillInfo(news={"/time": -1.0}), {}, earlier, held, owed={11.0}) is None
 
 
 def test_a_repeated_call_is_told_where_earlier_calls_copied_from(pipeline, monkeypatch):
@@ -282,13 +282,13 @@ def test_a_listed_value_without_its_call_keeps_the_turn_going(pipeline, monkeypa
         pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, list_goes_on=False)))
     assert cities(pipeline.respond(request)) == ["Paris"]
     monkeypatch.undo()
-    from edgeagent.runtime.pipeline import _list_next
+    from edgeagent.runtime.further import list_next
 
-    assert _list_next({"city": "Paris"}, [], "Restaurants in Paris, France") == {}       # not a closed list
-    assert _list_next({"city": "Oslo"}, [{"city": "Paris"}, {"city": "Rome"}], "Paris, Rome and Oslo") == {}
-    assert _list_next({"city": "Paris"}, [], "Paris, Rome and Oslo") == {"city": "Rome"}
+    assert list_next({"city": "Paris"}, [], "Restaurants in Paris, France") == {}       # not a closed list
+    assert list_next({"city": "Oslo"}, [{"city": "Paris"}, {"city": "Rome"}], "Paris, Rome and Oslo") == {}
+    assert list_next({"city": "Paris"}, [], "Paris, Rome and Oslo") == {"city": "Rome"}
     gcd = "The GCD of 36 and 48, please."
-    assert _list_next({"a": 36, "b": 48}, [], gcd) == {}           # both listed numbers are in this one call
+    assert list_next({"a": 36, "b": 48}, [], gcd) == {}           # both listed numbers are in this one call
 
 
 def test_a_listed_element_gets_its_call_before_the_calls_the_head_asks_for(pipeline, monkeypatch):
@@ -448,23 +448,23 @@ def test_the_prompt_lists_the_tools_as_the_heads_were_trained(tiny_backend, monk
 
 
 def test_a_list_element_takes_the_enum_member_it_names():
-    from edgeagent.runtime.pipeline import _enum_member, _next_call
+    from edgeagent.runtime.further import enum_member, next_call
     from edgeagent.scaffold import compile_schema
     from edgeagent.scaffold.testing import tiny_tokenizer
 
     prop = {"type": "string", "enum": ["checking", "savings", "Rock"]}
-    assert _enum_member("savings account balance", prop) == "savings" and _enum_member("rock", prop) == "Rock"
-    assert _enum_member("jazz", prop) == "jazz" and _enum_member("savings", {"type": "string"}) == "savings"
+    assert enum_member("savings account balance", prop) == "savings" and enum_member("rock", prop) == "Rock"
+    assert enum_member("jazz", prop) == "jazz" and enum_member("savings", {"type": "string"}) == "savings"
     schema = {"type": "object", "properties": {"account": prop}, "required": ["account"]}
     sc = compile_schema(schema, tiny_tokenizer())
     first = {"account": "checking"}
     request = "Give me my checking and savings account balance."
-    assert _next_call(first, [first], request, sc, schema) == {"account": "savings"}
-    assert _next_call(first, [first], request, sc) is None      # the element as written is no member
+    assert next_call(first, [first], request, sc, schema) == {"account": "savings"}
+    assert next_call(first, [first], request, sc) is None      # the element as written is no member
 
 
 def test_an_enum_member_the_request_names_fills_the_property_left_out():
-    from edgeagent.runtime.pipeline import with_named_members
+    from edgeagent.runtime.rewrite import with_named_members
 
     schema = {"type": "object", "properties": {
         "genre": {"type": "string", "enum": ["Pop", "Rock", "Country", "Reggae", "dontcare"]},
@@ -481,7 +481,7 @@ def test_an_enum_member_the_request_names_fills_the_property_left_out():
 def test_an_enum_member_the_request_names_replaces_the_heads_choice():
     """SpanRules.named_choices: a held value takes the one member the request names; two named, a
     flag or a property without an enum leave the call as it is."""
-    from edgeagent.runtime.pipeline import with_named_members
+    from edgeagent.runtime.rewrite import with_named_members
 
     schema = {"type": "object", "properties": {
         "freq": {"type": "string", "enum": ["monthly", "quarterly", "annually"]},
