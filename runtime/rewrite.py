@@ -5,8 +5,8 @@ rewrite values the way the conversation writes them: a generated date or head co
 (stated_values), a count written as a word (count_words), a date in ISO form (iso_dates), a name
 as the tool results spell it (canonical_case), a percentage as the fraction a description asks
 for (percent_fractions), a range in its written order (range_order), an enum member or a flag the
-request names (named_members, named_choices, named_flags), and a list in one value cut to its
-first element (list_split). Each rewrite stands only where the call still validates against its
+request names (named_members, named_choices, named_flags, named_items), and a list in one value
+cut to its first element (list_split). Each rewrite stands only where the call still validates against its
 schema. The rules and their measures are documented on SpanRules (runtime/rules.py).
 """
 
@@ -55,6 +55,8 @@ def rewrite_values(args: dict, schema: dict, rules: SpanRules, request: str, pro
         args = with_named_members(args, schema, request, left_out=rules.named_members, chosen=rules.named_choices)
     if rules.named_flags and not written:
         args = named_flags(args, schema, request)               # "with details": details true
+    if rules.named_items and not written:
+        args = named_items(args, schema, request)               # "its elevation and area": both
     if rules.list_split and not written and not listed:
         # "Sonoma and Marshall" for one city: the first element; list_goes_on calls the others
         args = first_of_lists(args, schema)
@@ -125,4 +127,23 @@ def named_flags(args: dict, schema: dict, request: str) -> dict:
             out[key] = True
         elif isinstance(prop.get("enum"), list) and "True" in prop["enum"]:
             out[key] = "True"
+    return out if schema_violation(out, schema) is None else args
+
+
+def named_items(args: dict, schema: dict, request: str) -> dict:
+    """SpanRules.named_items: ``args`` with each top-level array whose items are a string enum set to
+    every member the request names in so many words (named_in: any case, whole words, not flags or
+    members under three letters), in the order it names them ("What's the elevation and area of
+    Yellowstone?" -> ["Elevation", "Area"]), where the call leaves the array out, holds it empty, or
+    holds only members the request names. Unchanged where the request names none, where the call
+    holds a member it does not name, or where the result breaks the schema."""
+    out = dict(args)
+    for key, prop in ((schema or {}).get("properties") or {}).items():
+        items = prop.get("items") if isinstance(prop, dict) and prop.get("type") == "array" else None
+        if not isinstance(items, dict) or not isinstance(items.get("enum"), list):
+            continue
+        said = [m for _, m in named_in(request, items["enum"])]
+        held = args.get(key, [])
+        if said and isinstance(held, list) and all(h in said for h in held):
+            out[key] = said
     return out if schema_violation(out, schema) is None else args

@@ -185,7 +185,7 @@ class SpanRules:
         listed requests kept every answer.
     named_choices: a string-enum value a call holds takes the one member the request names in so
         many words ("compounded monthly" -> "monthly" where the head chose "quarterly"; runtime/
-        pipeline.py with_named_members; not where the request names two or more members, nor flags
+        rewrite.py with_named_members; not where the request names two or more members, nor flags
         such as "True" or "dontcare", nor members under three letters). Of the training split's
         2,523 enum values whose request names one member so, 2,513 are that member (SGD's misses are
         "not too expensive" for "moderate" and "amusement park" for "Theme Park"; scripts/
@@ -328,6 +328,13 @@ class SpanRules:
         the training split's 70 pairs written as a range, 68 are in its order; the 2 others are
         SGD trips asked for the other way (scripts/measure_ranges.py). Found by reading BFCL
         simple items ("from 1871 to 1945": start_year 1945).
+    named_items: an array whose items are a string enum takes every member the request names in so
+        many words, in the order named ("What's the elevation and area of Yellowstone National Park?":
+        information ["Elevation", "Area"], where the head left it empty), where the call leaves it
+        out, holds it empty or holds only named members (runtime/rewrite.py named_items). No call
+        in ../shared/data has such an array, so its ground is named_choices' measure: of the
+        training split's 2,523 enum values whose request names one member, 2,513 are that member.
+        Found by reading BFCL simple items, where such arrays came out empty.
     past_articles: a copied string whose span is a lowercase article alone ("Who discovered the
         neutron?": discovery "the") starts at the word after it, its end decoded again from the end
         scores (runtime/fill.py past_article). Of the training split's 91,020 string values none is a
@@ -386,6 +393,7 @@ class SpanRules:
     owed_template: bool = True
     range_order: bool = True
     past_articles: bool = True
+    named_items: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):
@@ -410,4 +418,4 @@ class SpanRules:
                    route_legs=False, caseless_lists=False, news_refill=False,
                    named_flags=False, partial_keys=False, keyed_quotes=0.0, cross_echoes=False,
                    alike_lists=False, owed_template=False, range_order=False,
-                   past_articles=False)
+                   past_articles=False, named_items=False)
