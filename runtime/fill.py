@@ -480,6 +480,10 @@ def quote_run(texts: list[str], first: int, last: int, reach: int = 48) -> tuple
 _ARTICLE = re.compile(r"(?:a|an|the) (?=\S)")
 
 
+# where a span moved past a lone article stops: punctuation, quotes, brackets, a special token ("<|")
+_PAST_ARTICLE_WALLS = set(".?!,;:<\"'()[]{}")
+
+
 def past_article(texts: list[str], first: int, last: int, end, span_max: int, length_penalty: float):
     """SpanRules.past_articles: a span that copies a lowercase article alone ("the") starts at the
     word after it instead, and ends where the end scores say, before any punctuation or special
@@ -493,9 +497,6 @@ def past_article(texts: list[str], first: int, last: int, end, span_max: int, le
         hi += 1
     window = np.asarray(end[nxt:hi], np.float64) - length_penalty * np.arange(hi - nxt)
     return nxt, nxt + int(np.argmax(window))
-
-
-_PAST_ARTICLE_WALLS = set(".?!,;:<\"'()[]{}")
 
 
 def drop_article(raw: str) -> str:
