@@ -1112,7 +1112,8 @@ def _drop_empty_optionals(sc, ids) -> None:
     for p in sc.slots:
         if p.kind != "presence" or ids[p.start] == null_id:
             continue
-        inner = [s for s in sc.slots if s is not p and (s.pointer == p.pointer or s.pointer.startswith(p.pointer + "/"))]
+        inner = [s for s in sc.slots
+                 if s is not p and (s.pointer == p.pointer or s.pointer.startswith(p.pointer + "/"))]
         if inner and all((ids[s.start:s.start + s.budget] == null_id).all() for s in inner):
             ids[p.start:p.start + p.budget] = null_id
 
