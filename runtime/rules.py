@@ -7,7 +7,7 @@ every rule off: the ablation. ``edgeagent eval dev --set rules.<field>=<value>``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -402,20 +402,7 @@ class SpanRules:
 
     @classmethod
     def off(cls) -> SpanRules:
-        return cls(length_penalty=0.0, sentence_stop=False, empty_strings=True, absent_bias=0.0,
-                   whole_numbers=False, list_items=False, whole_chunks=False, conversation_only=False,
-                   list_goes_on=False, lists_first=False, copy_numbers=False, clock_24h=False, fresh_repeats=0.0,
-                   optional_echoes="keep", drop_articles=False, stated_values=False,
-                   disjoint_spans=False, fresh_calls=False, list_split=False,
-                   bare_words=False, named_members=False, other_clauses=0.0,
-                   percent_fractions=False, keyed_numbers=0.0, name_runs=False,
-                   numbers_owed=False, whole_quotes=False, name_echoes=False,
-                   disjoint_numbers=False, canonical_case=False,
-                   own_headers=False, named_choices=False,
-                   function_echoes=False, keyed_order=False,
-                   iso_dates=False, generated_names=False, trailing_keys=False, word_prior=0.0,
-                   count_words=False, owed_repeats=False, echo_repeats=False,
-                   route_legs=False, caseless_lists=False, news_refill=False,
-                   named_flags=False, partial_keys=False, keyed_quotes=0.0, cross_echoes=False,
-                   alike_lists=False, owed_template=False, range_order=False,
-                   past_articles=False, named_items=False)
+        """Every rule off, the ablation: each weight 0, each switch False, except empty_strings (True:
+        an empty string may fill a required slot) and optional_echoes ("keep")."""
+        off = {"empty_strings": True, "optional_echoes": "keep"}
+        return cls(**{f.name: off.get(f.name, 0.0 if isinstance(f.default, float) else False) for f in fields(cls)})

@@ -49,3 +49,14 @@ def test_the_value_rules_run_only_as_the_rules_say():
     assert rewrite_values(args, schema, SpanRules.off(), request) == args
     # a call the trunk wrote keeps what the rules that read the request's words would change
     assert rewrite_values(args, schema, SpanRules(), request, written=True)["information"] == []
+
+
+def test_rules_off_turns_every_rule_off():
+    import dataclasses
+
+    off = SpanRules.off()
+    on = {f.name for f in dataclasses.fields(SpanRules) if getattr(SpanRules(), f.name) != getattr(off, f.name)}
+    assert {"range_order", "past_articles", "named_items", "keyed_numbers", "length_penalty"} <= on
+    assert off.empty_strings is True and off.optional_echoes == "keep"
+    assert all(not getattr(off, f.name) for f in dataclasses.fields(SpanRules)
+               if f.name not in ("empty_strings", "optional_echoes"))
