@@ -40,11 +40,11 @@ from __future__ import annotations
 
 import re
 
-_DIGITS = r"([-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?)"
-NUMBER = _DIGITS + r"(?!\w|\.\d|,\d)"
+DIGITS = r"([-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+NUMBER = DIGITS + r"(?!\w|\.\d|,\d)"
 # a keyed number may carry its unit's letters ("a radius of 5cm", "weighs 80kg"), not a word or more
 # digits ("12x18", "5years")
-KEYED_NUMBER = _DIGITS + r"(?![\d_]|\.\d|,\d|[A-Za-z]{4,}|[A-Za-z]*\d)"
+KEYED_NUMBER = DIGITS + r"(?![\d_]|\.\d|,\d|[A-Za-z]{4,}|[A-Za-z]*\d)"
 LINK = (r"(?:\s*(?:of|is|was|=|:|equals|equal\s+to|at|to|be|around|about|approximately|as|set\s+to)?\s*)"
         r"{0,2}\$?")
 _SINGLE = r"\s*[=:]\s*"

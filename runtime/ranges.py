@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from edgeagent.runtime.keyed import _DIGITS, key_words
+from edgeagent.runtime.keyed import DIGITS, key_words
 
 START_WORDS = frozenset(("start", "from", "begin", "beginning", "min", "minimum", "lower", "low", "first",
                          "initial", "earliest", "since", "origin", "source", "departure"))
@@ -29,7 +29,7 @@ END_WORDS = frozenset(("end", "to", "until", "max", "maximum", "upper", "high", 
                        "destination", "target", "arrival"))
 _OPENS = re.compile(r"(?<!\w)(?:from|between)\s+", re.IGNORECASE)
 _LINK = re.compile(r"\s*,?\s*(?:to|and|until|till|through|thru|up\s+to)\s+|\s*[-\u2013]\s*", re.IGNORECASE)
-_NUMBER_AT = re.compile(r"(?:[A-Za-z_]\w{0,15}\s*=\s*)?\$?" + _DIGITS + r"(?![\d.]\d)")
+_NUMBER_AT = re.compile(r"(?:[A-Za-z_]\w{0,15}\s*=\s*)?\$?" + DIGITS + r"(?![\d.]\d)")
 
 
 def range_pairs(schema: dict) -> list[tuple[str, str]]:
@@ -56,9 +56,8 @@ def _written_at(request: str, at: int, value) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        m = _NUMBER_AT.match(request, at)
-        ok = m and float(m.group(1).replace(",", "").replace("\u2212", "-")) == float(value)
-        return m.end() if ok else None
+        number = _number_at(request, at)
+        return number[1] if number and number[0] == float(value) else None
     if isinstance(value, str) and value.strip():
         end = at + len(value)
         if request[at:end].lower() == value.lower() and not request[end:end + 1].isalnum():
@@ -67,6 +66,7 @@ def _written_at(request: str, at: int, value) -> int | None:
 
 
 def _number_at(request: str, at: int) -> tuple[float, int] | None:
+    """(the number the request writes from ``at`` on, where it ends); None where none starts there."""
     m = _NUMBER_AT.match(request, at)
     return (float(m.group(1).replace(",", "").replace("\u2212", "-")), m.end()) if m else None
 
