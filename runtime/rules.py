@@ -1,7 +1,8 @@
 """The decoding rules over the slot filler's scores (SpanRules; stdlib only).
 
-Each rule is a field with its default, its measure and where it lives (mostly runtime/fill.py, the
-list rules in runtime/lists.py, the call loop's in runtime/pipeline.py). ``SpanRules.off()`` turns
+Each rule is a field with its default, its measure and where it lives (mostly runtime/fill.py; the
+list rules in runtime/lists.py, the value rewrites in runtime/rewrite.py, the further-call rules in
+runtime/further.py, ranges in runtime/ranges.py). ``SpanRules.off()`` turns
 every rule off: the ablation. ``edgeagent eval dev --set rules.<field>=<value>`` sets one.
 """
 
