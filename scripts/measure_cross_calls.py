@@ -7,7 +7,10 @@ of a later call (a string, or a number as the request writes it) that the turn's
 writes exactly once has a known place. It is "fresh" where no earlier call's value of the turn
 holds that place; else it overlaps one of a property of another name (where the rule would be
 wrong), of the same name in another function ("patient_id" for two tools: not the rule's
-business), or of the same function's same property.
+business), or of the same function's same property. Per later call of a function the turn has not
+called yet, with such a value: whether one of its values overlaps another name's, and whether every
+one overlaps some earlier value (a rule that took such calls for echoes, as echo_repeats takes a
+repeat's, would be wrong there; docs/dev-s27/README.md tried it).
 Run: python scripts/measure_cross_calls.py [--data ../shared/data] [-v]
 """
 
@@ -41,6 +44,8 @@ def measure(records, show: bool = False) -> Counter:
             earlier = []                                # (function, property, characters) of earlier calls
             for k, call in enumerate(calls):
                 name, here = call["function"]["name"], []
+                new = k and all(c["function"]["name"] != name for c in calls[:k])
+                others = overlaps = 0
                 for key, value in call["function"]["arguments"].items():
                     at = _place(request, value)
                     if at is None:
@@ -51,6 +56,8 @@ def measure(records, show: bool = False) -> Counter:
                     hit = [(f, p) for f, p, where in earlier if where & at]
                     kind = "number" if isinstance(value, (int, float)) else "string"
                     source = rec["meta"]["dataset"]
+                    others += any(p != key for _, p in hit)
+                    overlaps += bool(hit)
                     if any(p != key for _, p in hit):
                         c[source, kind, "overlaps a property of another name's (the rule would be wrong)"] += 1
                         if show:
@@ -61,6 +68,11 @@ def measure(records, show: bool = False) -> Counter:
                         c[source, kind, "overlaps the same function's same property"] += 1
                     else:
                         c[source, kind, "fresh"] += 1
+                if new and here:
+                    source = rec["meta"]["dataset"]
+                    c[source, "call", "of a new function, with a value written once"] += 1
+                    c[source, "call", "... a value over another name's"] += others > 0
+                    c[source, "call", "... every value over an earlier one"] += overlaps == len(here)
                 earlier += here
     return c
 
