@@ -650,67 +650,135 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     earlier call's did, nor inside a value ``claimed`` holds for the property, nor in ``turn`` (the
     context positions of the turn's calls as written) (SpanRules.news_refill). FillInfo.news says,
     for each copied top-level value with such earlier copies, what that costs.
+
+    Three phases (_Fill): ``plan`` routes each value slot and picks the span a copied one takes,
+    then the plans are mended together (optional_echoes, disjoint_numbers, disjoint_spans);
+    ``write`` puts choices, copied text and NULLs into the scaffold; ``diffuse`` generates the rest.
     """
-    rules = rules or SpanRules()
+    f = _Fill(sc, step, ctx_ids, tokenize, text_of, span_max, use_span, anchors, anchor_weight, anchor_route,
+              end_anchor, end_weight, rules or SpanRules(), named, taken, claimed, away, headers, function, prior,
+              fresh, turn)
     ids = np.array(sc.masked(), dtype=np.int64)
     kinds, spos = layout(sc)
-    null_id = sc.null_id
-    info = FillInfo()
-    masked = ids.copy()
     # token logits only where a choice is scored now; generated positions ask for theirs below
-    choice_rows, at = _slot_rows([s for s in sc.slots if s.kind in CHOICE_KINDS])
-    tok_logits, act_logits, start, end = step(ids, kinds, spos, choice_rows)
-    info.steps = 1
-    width = sc.null_id + 1                             # V + 1: the vocabulary and NULL
-    allowed = {s.index: np.asarray(sc.allowed_mask(s))[:width] for s in sc.slots}
-    gen = []                                           # (position, slot) left to diffusion
-    logp_all = None
-    source = None                                      # (sentence stops, tool listing mask), made once
-    said = None                                        # the user and tool messages' tokens, made once
-    keyed_where = latest = None                        # where SpanRules.keyed_numbers looks; the latest
-                                                       # user message (keyed_order); each made once
-    echo_words = function_words(function) if rules.function_echoes else []
-    copied = {}                                        # slot index -> (first, last) context tokens copied
-    # an optional property (not an array item) the request does not name: leaving it out gets absent_bias
-    leans_absent = lambda s: not s.required and not _is_item(s) and s.pointer not in (named or ())
-    plans = {}                                         # value slot index -> (route, span first, last)
-    free = {s.index: free_type(sc.schema, s) for s in sc.slots}
-    literals = {}                                      # free type -> literal_ends of the context
-    scored = {}                                        # copied string slot index -> its start scores
-    counted = {}                                       # copied number slot index -> its start scores
+    choice_rows, f.at = _slot_rows([s for s in sc.slots if s.kind in CHOICE_KINDS])
+    f.tok_logits, act_logits, f.start, f.end = step(ids, kinds, spos, choice_rows)
+    f.info.steps = 1
     for s in sc.slots:
-        if s.kind in CHOICE_KINDS:
-            continue
-        acts = act_logits[s.start].copy()
+        if s.kind not in CHOICE_KINDS:
+            f.plans[s.index] = f.plan(s, act_logits[s.start].copy())
+    f.mend_plans()
+    gen = []                                           # (position, slot) left to diffusion
+    for s in sc.slots:
+        gen += f.write(s, ids)
+    if f.rules.list_items:
+        gen = _continue_lists(sc, ids, gen, f.copied, ctx_ids, text_of, tokenize, f.allowed, f.info)
+    f.diffuse(ids, gen, steps, kinds, spos)
+    if not f.rules.empty_strings:
+        _drop_empty_optionals(sc, ids)
+    return ids, f.info
+
+
+@dataclass
+class _Fill:
+    """One ``fill``: its arguments, the head's first pass, and what the phases work out on the way."""
+
+    sc: object
+    step: object
+    ctx_ids: object
+    tokenize: object
+    text_of: object
+    span_max: int
+    use_span: bool
+    anchors: dict | None
+    anchor_weight: float
+    anchor_route: float | None
+    end_anchor: object
+    end_weight: float
+    rules: SpanRules
+    named: object
+    taken: object
+    claimed: object
+    away: object
+    headers: object
+    function: str
+    prior: object
+    fresh: object
+    turn: object
+    info: FillInfo = field(default_factory=FillInfo)
+    plans: dict = field(default_factory=dict)          # value slot index -> (route, span first, last, number)
+    scored: dict = field(default_factory=dict)         # copied string slot index -> its start scores
+    counted: dict = field(default_factory=dict)        # copied number slot index -> its start scores
+    copied: dict = field(default_factory=dict)         # slot index -> (first, last) context tokens copied
+    source: tuple | None = None                        # (sentence stops, walled tokens, number starts,
+                                                       # other clauses' cost), made once, where spans are copied
+    tok_logits: object = None                          # the first pass: choice rows' token logits,
+    at: dict | None = None                             # each choice slot's first row in them,
+    start: object = None                               # and every slot's start and end scores
+    end: object = None
+
+    def __post_init__(self):
+        width = self.sc.null_id + 1                    # V + 1: the vocabulary and NULL
+        self.allowed = {s.index: np.asarray(self.sc.allowed_mask(s))[:width] for s in self.sc.slots}
+        self.free = {s.index: free_type(self.sc.schema, s) for s in self.sc.slots}
+        self.echo_words = function_words(self.function) if self.rules.function_echoes else []
+        self._literals = {}                            # free type -> literal_ends of the context
+        self._said = self._keyed_where = None          # written(texts); where keyed numbers may start
+
+    @property
+    def texts(self) -> list[str]:
+        if not hasattr(self, "_texts"):
+            self._texts = token_texts(self.text_of, self.ctx_ids)
+        return self._texts
+
+    def sources(self) -> tuple:
+        """(stops, listing, numeric, elsewhere): sentence stops, the walled tokens (None: all may be
+        copied), number starts and the other clauses' cost, read once; nothing without the span path."""
+        if self.use_span and self.source is None:
+            texts, rules = self.texts, self.rules
+            self.source = (sentence_stops(texts) if rules.sentence_stop else None,
+                           _walled(texts, rules, self.headers),
+                           number_starts(texts) if rules.copy_numbers else None,
+                           rules.other_clauses * away_tokens(texts, *self.away)
+                           if self.away and rules.other_clauses else 0.0)
+        return self.source or (None, None, None, 0.0)
+
+    def said(self) -> np.ndarray:
+        if self._said is None:
+            self._said = written(self.texts)
+        return self._said
+
+    def leans_absent(self, s) -> bool:
+        """An optional property (not an array item) the request does not name: leaving it out gets
+        SpanRules.absent_bias."""
+        return not s.required and not _is_item(s) and s.pointer not in (self.named or ())
+
+    def plan(self, s, acts) -> tuple:
+        """(route, first, last, number) of value slot ``s`` from its action logits ``acts``: the head's
+        route, moved by the rules, and for a copied value the context span it copies (number: the span
+        is a whole number already)."""
+        rules, use_span = self.rules, self.use_span
         if s.required and (s.kind != "string" or not rules.empty_strings):
             acts[ACTION_NULL] = -np.inf
         if not use_span:
             acts[ACTION_SPAN] = -np.inf
-        if leans_absent(s):
+        if self.leans_absent(s):
             acts[ACTION_NULL] += rules.absent_bias
         route = int(np.argmax(acts))
-        if use_span and source is None:
-            texts = token_texts(text_of, ctx_ids)
-            source = (sentence_stops(texts) if rules.sentence_stop else None,
-                      _walled(texts, rules, headers),
-                      number_starts(texts) if rules.copy_numbers else None,
-                      rules.other_clauses * away_tokens(texts, *away) if away and rules.other_clauses else 0.0)
-        stops, listing, numeric, elsewhere = source or (None, None, None, 0.0)  # listing: None: all may be copied
+        stops, listing, numeric, elsewhere = self.sources()
         quoted = None                                  # SpanRules.keyed_quotes: where a quoted value of it starts
-        if rules.keyed_quotes and use_span and s.kind == "string" and free[s.index] is None \
+        if rules.keyed_quotes and use_span and s.kind == "string" and self.free[s.index] is None \
                 and s.pointer.count("/") == 1:                 # a top-level property, as measured
-            if said is None:
-                said = written(texts)
-            quoted = quoted_starts(texts, s.pointer, said)
+            quoted = quoted_starts(self.texts, s.pointer, self.said())
             if quoted.any():
                 route = ACTION_SPAN                    # "relationship type 'DJZaRcI60Ps'": copied, never left out
             else:
                 quoted = None
-        anchor = anchors.get(s.index) if anchors is not None else None
+        anchor = self.anchors.get(s.index) if self.anchors is not None else None
         if anchor is not None and listing is not None:
             anchor = np.where(listing, -np.inf, anchor)
-        if (route == ACTION_GEN and use_span and anchor_route is not None and anchor is not None
-                and anchor.max() >= anchor_route):
+        if (route == ACTION_GEN and use_span and self.anchor_route is not None and anchor is not None
+                and anchor.max() >= self.anchor_route):
             route = ACTION_SPAN
         number = numeric is not None and s.kind in ("number", "integer")
         if number:
@@ -719,160 +787,203 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
             if number:
                 route = ACTION_SPAN if route == ACTION_GEN else route
                 listing = ~ok
-        first = last = None
-        if use_span and free[s.index] is not None and route != ACTION_NULL:  # free-form JSON: a literal, whole
-            if free[s.index] not in literals:
-                literals[free[s.index]] = literal_ends(texts, free[s.index], written(texts))
-            closes = literals[free[s.index]]
-            ok = closes >= 0
-            if ok.any():
-                starts = start[s.start] + (anchor_weight * anchor if anchor is not None else 0) - elsewhere
-                starts = np.where(ok, starts, -np.inf)
-                first = int(np.argmax(starts))
-                last, route, number = int(closes[first]), ACTION_SPAN, True
-            elif not s.required:
-                route = ACTION_NULL                    # nothing written to copy: left out
-        elif route == ACTION_SPAN and (listing is None or not listing.all()):
-            starts = start[s.start]
-            keyed_bonus = 0.0
-            if anchor is not None and anchor_weight:
-                starts = starts + anchor_weight * anchor
-            starts = starts - elsewhere
-            bonus = prior(s, texts) if prior is not None and rules.word_prior and not number else None
-            if bonus is not None:
-                starts = starts + rules.word_prior * bonus
-            if quoted is not None:
-                starts = starts + rules.keyed_quotes * quoted
-            if number:                                 # a signed number starts where its sign or digits do
-                starts = signed_starts(starts, texts, numeric)
-                if rules.keyed_numbers:
-                    if keyed_where is None:
-                        keyed_where = written(texts) & (numeric >= 0)
-                        latest = latest_request(texts) if rules.keyed_order else None
-                    keyed = keyed_starts(texts, s.pointer, keyed_where, rules.trailing_keys,
-                                         _siblings(sc, s.pointer) if rules.partial_keys else None)
-                    if rules.keyed_order:
-                        keyed = first_untaken(keyed, (taken or {}).get(s.pointer, ()), latest)
-                    keyed_bonus = rules.keyed_numbers * keyed
-                    starts = starts + keyed_bonus
-            if listing is not None:
-                starts = np.where(listing, -np.inf, starts)
-            if rules.cross_echoes and claimed and not _is_item(s):
-                starts = _off_others(starts, s.pointer, claimed)
-            if rules.fresh_repeats and taken and taken.get(s.pointer):
-                starts = starts.copy()
-                starts[sorted(taken[s.pointer])] -= rules.fresh_repeats
-            used = _used(s, taken, claimed)
-            if used and not _is_item(s):
-                used = sorted(set(used) | set(turn))
-                rest = starts.copy()
-                rest[used] = -np.inf
-                plain, other = starts - keyed_bonus, rest - keyed_bonus   # the head's own scores decide
-                if np.isfinite(other.max()) and np.isfinite(plain.max()):
-                    info.news[s.pointer] = float(other.max() - plain.max())
-                if fresh and s.pointer in fresh:
-                    starts = rest
-            if number:                                 # the best-started number that reads as this kind
-                first, last = _number_span(starts, numeric, s.kind, text_of, ctx_ids)
-                counted[s.index] = starts
-            else:
-                first, last = best_span(starts, end[s.start], span_max, rules.length_penalty, stops)
-                if rules.past_articles:                # "discovered the neutron": not "the" alone
-                    first, last = past_article(texts, first, last, end[s.start], span_max, rules.length_penalty)
-                scored[s.index] = starts
-        plans[s.index] = (route, first, last, number)   # number: the span is a whole number already
-    if rules.optional_echoes != "keep":
-        _drop_echoes(sc, plans, named, claimed if rules.optional_echoes == "turn" else None)
-    stops = source[0] if source else None
-    if rules.disjoint_numbers and counted:             # counted: some number was copied, so source is read
-        _part_numbers(sc, plans, counted, source[2], text_of, ctx_ids)
-    if rules.disjoint_spans:
-        _part_spans(sc, plans, scored, end, span_max, rules.length_penalty, stops)
-    prefetch = getattr(end_anchor, "prefetch", None) if end_weight else None
-    if prefetch is not None:                           # every copied value's end pass in one batch
-        prefetch([(s, plans[s.index][1]) for s in sc.slots
-                  if s.index in plans and plans[s.index][1] is not None and not plans[s.index][3]])
-    for s in sc.slots:
+        if use_span and self.free[s.index] is not None and route != ACTION_NULL:
+            return self.plan_literal(s, route, anchor, elsewhere, number)
+        if route == ACTION_SPAN and (listing is None or not listing.all()):
+            first, last = self.copy_span(s, anchor, quoted, number, listing)
+            return route, first, last, number
+        return route, None, None, number
+
+    def plan_literal(self, s, route, anchor, elsewhere, number) -> tuple:
+        """A free-form JSON value (runtime/literal.py): the best-started literal the conversation
+        writes, whole; an optional one with none written is left out."""
+        kind = self.free[s.index]
+        if kind not in self._literals:
+            self._literals[kind] = literal_ends(self.texts, kind, written(self.texts))
+        closes = self._literals[kind]
+        ok = closes >= 0
+        if ok.any():
+            starts = self.start[s.start] + (self.anchor_weight * anchor if anchor is not None else 0) - elsewhere
+            first = int(np.argmax(np.where(ok, starts, -np.inf)))
+            return ACTION_SPAN, first, int(closes[first]), True
+        return (ACTION_NULL if not s.required else route), None, None, number
+
+    def copy_span(self, s, anchor, quoted, number, listing) -> tuple[int, int]:
+        """(first, last): the context span value slot ``s`` copies, from the head's start and end scores
+        with the rules' bonuses and bars (keyed numbers, the span prior, quoted values, earlier calls'
+        words)."""
+        rules, texts, numeric = self.rules, self.texts, self.sources()[2]
+        starts = self.start[s.start]
+        keyed_bonus = 0.0
+        if anchor is not None and self.anchor_weight:
+            starts = starts + self.anchor_weight * anchor
+        starts = starts - self.sources()[3]
+        bonus = self.prior(s, texts) if self.prior is not None and rules.word_prior and not number else None
+        if bonus is not None:
+            starts = starts + rules.word_prior * bonus
+        if quoted is not None:
+            starts = starts + rules.keyed_quotes * quoted
+        if number:                                     # a signed number starts where its sign or digits do
+            starts = signed_starts(starts, texts, numeric)
+            if rules.keyed_numbers:
+                keyed_bonus = rules.keyed_numbers * self.keyed(s, numeric)
+                starts = starts + keyed_bonus
+        if listing is not None:
+            starts = np.where(listing, -np.inf, starts)
+        if rules.cross_echoes and self.claimed and not _is_item(s):
+            starts = _off_others(starts, s.pointer, self.claimed)
+        if rules.fresh_repeats and self.taken and self.taken.get(s.pointer):
+            starts = starts.copy()
+            starts[sorted(self.taken[s.pointer])] -= rules.fresh_repeats
+        used = _used(s, self.taken, self.claimed)
+        if used and not _is_item(s):
+            used = sorted(set(used) | set(self.turn))
+            rest = starts.copy()
+            rest[used] = -np.inf
+            plain, other = starts - keyed_bonus, rest - keyed_bonus   # the head's own scores decide
+            if np.isfinite(other.max()) and np.isfinite(plain.max()):
+                self.info.news[s.pointer] = float(other.max() - plain.max())
+            if self.fresh and s.pointer in self.fresh:
+                starts = rest
+        if number:                                     # the best-started number that reads as this kind
+            self.counted[s.index] = starts
+            return _number_span(starts, numeric, s.kind, self.text_of, self.ctx_ids)
+        first, last = best_span(starts, self.end[s.start], self.span_max, rules.length_penalty, self.sources()[0])
+        if rules.past_articles:                        # "discovered the neutron": not "the" alone
+            first, last = past_article(texts, first, last, self.end[s.start], self.span_max, rules.length_penalty)
+        self.scored[s.index] = starts
+        return first, last
+
+    def keyed(self, s, numeric) -> np.ndarray:
+        """SpanRules.keyed_numbers: [T] 1 where a number written under the property's name starts
+        (keyed_order: the first no earlier call of the function took, in the latest request)."""
+        rules = self.rules
+        if self._keyed_where is None:
+            self._keyed_where = (self.said() & (numeric >= 0),
+                                 latest_request(self.texts) if rules.keyed_order else None)
+        where, latest = self._keyed_where
+        keyed = keyed_starts(self.texts, s.pointer, where, rules.trailing_keys,
+                             _siblings(self.sc, s.pointer) if rules.partial_keys else None)
+        if rules.keyed_order:
+            keyed = first_untaken(keyed, (self.taken or {}).get(s.pointer, ()), latest)
+        return keyed
+
+    def mend_plans(self) -> None:
+        """The rules that weigh a call's plans against each other, then every copied value's end pass
+        (the trunk's, where it has one) in one batch."""
+        rules, plans = self.rules, self.plans
+        if rules.optional_echoes != "keep":
+            _drop_echoes(self.sc, plans, self.named, self.claimed if rules.optional_echoes == "turn" else None)
+        if rules.disjoint_numbers and self.counted:    # counted: some number was copied, so source is read
+            _part_numbers(self.sc, plans, self.counted, self.source[2], self.text_of, self.ctx_ids)
+        stops = self.source[0] if self.source else None
+        if rules.disjoint_spans:
+            _part_spans(self.sc, plans, self.scored, self.end, self.span_max, rules.length_penalty, stops)
+        prefetch = getattr(self.end_anchor, "prefetch", None) if self.end_weight else None
+        if prefetch is not None:
+            prefetch([(s, plans[s.index][1]) for s in self.sc.slots
+                      if s.index in plans and plans[s.index][1] is not None and not plans[s.index][3]])
+
+    def write(self, s, ids) -> list[tuple[int, int]]:
+        """Put slot ``s``'s choice, copied text or NULL into ``ids``; returns its (position, slot) pairs
+        left to diffusion (a value the head generates, or a span that does not fit the slot)."""
         sl = slice(s.start, s.start + s.budget)
         if s.kind in CHOICE_KINDS:
-            if logp_all is None:
-                logp_all = _log_softmax(tok_logits)
-            logp = logp_all[at[s.index]:at[s.index] + s.budget]
-            options = [list(c) for c in s.choices]
-            if not s.required or s.kind in ("presence", "null"):
-                options.append([])
-            cols = np.arange(s.budget)
-            scores = [float(logp[cols, c + [null_id] * (s.budget - len(c))].sum()) for c in options]
-            if s.kind != "null" and leans_absent(s):
-                scores[-1] += rules.absent_bias            # the optional property left out
-            best = options[int(np.argmax(scores))]
-            ids[sl] = best + [null_id] * (s.budget - len(best))
-            info.routes[s.pointer] = "choice"
-            continue
-        route, first, last, whole = plans[s.index]
+            ids[sl] = self.choose(s)
+            self.info.routes[s.pointer] = "choice"
+            return []
+        route, first, last, whole = self.plans[s.index]
         if first is not None:
-            extra = end_anchor(s, first) if end_anchor is not None and end_weight and not whole else None
-            if extra is not None:
-                hi = first + span_max
-                if stops is not None:
-                    after = np.flatnonzero(stops[first + 1:hi])
-                    hi = first + 1 + int(after[0]) if len(after) else hi
-                ends = end[s.start][first:hi] + end_weight * extra[first:hi]
-                last = first + int(np.argmax(ends - rules.length_penalty * np.arange(len(ends))))
-            chunky = rules.whole_chunks and s.kind == "string"
-            if not whole:
-                first, last = snap_to_words(text_of, ctx_ids, first, last, reach=32 if rules.whole_chunks else 4,
-                                            chunks=chunky)
-                if rules.name_runs and s.kind == "string":
-                    first, last = name_run(texts, first, last)
-                if rules.whole_quotes and s.kind == "string":
-                    first, last = quote_run(texts, first, last, reach=s.budget - 1)
-                if rules.whole_numbers and s.kind in ("number", "integer", "json"):
-                    last = extend_number(text_of, ctx_ids, first, last)
-            text = span_value(text_of, ctx_ids, first, last, s.kind, trim=chunky, articles=rules.drop_articles,
-                              bare=rules.bare_words, free=free[s.index],
-                              name_words=(key_words(s.pointer) if rules.name_echoes else []) + echo_words,
-                              legs=key_words(s.pointer) if rules.route_legs else None)
-            if rules.clock_24h and s.kind == "string" and text is not None:
-                text = clock_24h(text) or text
-            toks = list(tokenize(text)) if text is not None else []
-            if 0 < len(toks) <= s.budget and allowed[s.index][toks].all():
-                ids[sl] = toks + [null_id] * (s.budget - len(toks))
-                info.routes[s.pointer] = "span"
-                copied[s.index] = (first, last)
-                info.spans[s.pointer] = (first, last)
-                continue
+            toks = self.span_tokens(s, first, last, whole)
+            if toks is not None:
+                ids[sl] = toks + [self.sc.null_id] * (s.budget - len(toks))
+                self.info.routes[s.pointer] = "span"
+                return []
             route = ACTION_GEN
         elif route == ACTION_SPAN:
             route = ACTION_GEN                         # nothing to copy from: generated
         if route == ACTION_NULL:
-            ids[sl] = null_id
-            info.routes[s.pointer] = "null"
-            continue
-        info.routes[s.pointer] = "gen"
-        gen += [(p, s.index) for p in range(s.start, s.start + s.budget)]
+            ids[sl] = self.sc.null_id
+            self.info.routes[s.pointer] = "null"
+            return []
+        self.info.routes[s.pointer] = "gen"
+        return [(p, s.index) for p in range(s.start, s.start + s.budget)]
 
-    if rules.list_items:
-        gen = _continue_lists(sc, ids, gen, copied, ctx_ids, text_of, tokenize, allowed, info)
-    for k in range(steps):
-        if not gen:
-            break
-        n_commit = math.ceil(len(gen) / (steps - k))
-        pos = np.fromiter((p for p, _ in gen), np.int64, len(gen))
-        # step 1 reads the fully masked scaffold, as the routing pass did; later steps the partial fill
-        tok_logits = step(masked if k == 0 else ids, kinds, spos, pos)[0]
-        info.steps += 1
-        rows = np.where(np.stack([allowed[si] for _, si in gen]), tok_logits, -np.inf)  # [n, V+1]
-        pick = rows.argmax(-1)
-        top = rows[np.arange(len(gen)), pick]
-        conf = -np.log(np.exp(rows - top[:, None]).sum(-1))                # log-prob of the pick
-        chosen = set(np.argsort(-conf, kind="stable")[:n_commit].tolist())
-        for i in chosen:
-            ids[gen[i][0]] = pick[i]
-        gen = [g for i, g in enumerate(gen) if i not in chosen]
-    if not rules.empty_strings:
-        _drop_empty_optionals(sc, ids)
-    return ids, info
+    def choose(self, s) -> list[int]:
+        """A choice slot's ids: the best of its choices (or, where it may be left out, none) by the
+        token log-probabilities, NULL-padded."""
+        if not hasattr(self, "_logp"):
+            self._logp = _log_softmax(self.tok_logits)
+        logp = self._logp[self.at[s.index]:self.at[s.index] + s.budget]
+        options = [list(c) for c in s.choices]
+        if not s.required or s.kind in ("presence", "null"):
+            options.append([])
+        null_id = self.sc.null_id
+        cols = np.arange(s.budget)
+        scores = [float(logp[cols, c + [null_id] * (s.budget - len(c))].sum()) for c in options]
+        if s.kind != "null" and self.leans_absent(s):
+            scores[-1] += self.rules.absent_bias         # the optional property left out
+        best = options[int(np.argmax(scores))]
+        return best + [null_id] * (s.budget - len(best))
+
+    def span_tokens(self, s, first, last, whole) -> list[int] | None:
+        """The tokens of the text a copied value takes from context tokens first..last (its end decoded
+        again with the trunk's end scores, edges moved by the rules); None where they do not fit the
+        slot. Records the copy in FillInfo.spans."""
+        rules, end_anchor = self.rules, self.end_anchor
+        extra = end_anchor(s, first) if end_anchor is not None and self.end_weight and not whole else None
+        if extra is not None:
+            stops = self.source[0] if self.source else None
+            hi = first + self.span_max
+            if stops is not None:
+                after = np.flatnonzero(stops[first + 1:hi])
+                hi = first + 1 + int(after[0]) if len(after) else hi
+            ends = self.end[s.start][first:hi] + self.end_weight * extra[first:hi]
+            last = first + int(np.argmax(ends - rules.length_penalty * np.arange(len(ends))))
+        chunky = rules.whole_chunks and s.kind == "string"
+        text_of, ctx_ids = self.text_of, self.ctx_ids
+        if not whole:
+            first, last = snap_to_words(text_of, ctx_ids, first, last, reach=32 if rules.whole_chunks else 4,
+                                        chunks=chunky)
+            if rules.name_runs and s.kind == "string":
+                first, last = name_run(self.texts, first, last)
+            if rules.whole_quotes and s.kind == "string":
+                first, last = quote_run(self.texts, first, last, reach=s.budget - 1)
+            if rules.whole_numbers and s.kind in ("number", "integer", "json"):
+                last = extend_number(text_of, ctx_ids, first, last)
+        text = span_value(text_of, ctx_ids, first, last, s.kind, trim=chunky, articles=rules.drop_articles,
+                          bare=rules.bare_words, free=self.free[s.index],
+                          name_words=(key_words(s.pointer) if rules.name_echoes else []) + self.echo_words,
+                          legs=key_words(s.pointer) if rules.route_legs else None)
+        if rules.clock_24h and s.kind == "string" and text is not None:
+            text = clock_24h(text) or text
+        toks = list(self.tokenize(text)) if text is not None else []
+        if not (0 < len(toks) <= s.budget and self.allowed[s.index][toks].all()):
+            return None
+        self.copied[s.index] = (first, last)
+        self.info.spans[s.pointer] = (first, last)
+        return toks
+
+    def diffuse(self, ids, gen, steps: int, kinds, spos) -> None:
+        """Masked diffusion over the ``gen`` positions: each step re-reads the scaffold and commits the
+        most confident picks, on a schedule that commits everything by the last step. Step 1 reads the
+        fully masked scaffold, as the routing pass did; later steps the partial fill."""
+        masked = np.array(self.sc.masked(), dtype=np.int64)
+        for k in range(steps):
+            if not gen:
+                break
+            n_commit = math.ceil(len(gen) / (steps - k))
+            pos = np.fromiter((p for p, _ in gen), np.int64, len(gen))
+            tok_logits = self.step(masked if k == 0 else ids, kinds, spos, pos)[0]
+            self.info.steps += 1
+            rows = np.where(np.stack([self.allowed[si] for _, si in gen]), tok_logits, -np.inf)  # [n, V+1]
+            pick = rows.argmax(-1)
+            top = rows[np.arange(len(gen)), pick]
+            conf = -np.log(np.exp(rows - top[:, None]).sum(-1))                # log-prob of the pick
+            chosen = set(np.argsort(-conf, kind="stable")[:n_commit].tolist())
+            for i in chosen:
+                ids[gen[i][0]] = pick[i]
+            gen = [g for i, g in enumerate(gen) if i not in chosen]
 
 
 def top_property(pointer: str) -> str:
