@@ -724,6 +724,9 @@ class _Fill:
         self.echo_words = function_words(self.function) if self.rules.function_echoes else []
         self._literals = {}                            # free type -> literal_ends of the context
         self._said = self._keyed_where = None          # written(texts); where keyed numbers may start
+        schema = self.sc.schema if isinstance(self.sc.schema, dict) else {}
+        free_call = self.rules.free_calls and not schema.get("required")
+        self.absent_bias = 0.0 if free_call else self.rules.absent_bias   # SpanRules.free_calls
 
     @property
     def texts(self) -> list[str]:
@@ -763,7 +766,7 @@ class _Fill:
         if not use_span:
             acts[ACTION_SPAN] = -np.inf
         if self.leans_absent(s):
-            acts[ACTION_NULL] += rules.absent_bias
+            acts[ACTION_NULL] += self.absent_bias
         route = int(np.argmax(acts))
         stops, listing, numeric, elsewhere = self.sources()
         quoted = None                                  # SpanRules.keyed_quotes: where a quoted value of it starts
@@ -922,7 +925,7 @@ class _Fill:
         cols = np.arange(s.budget)
         scores = [float(logp[cols, c + [null_id] * (s.budget - len(c))].sum()) for c in options]
         if s.kind != "null" and self.leans_absent(s):
-            scores[-1] += self.rules.absent_bias         # the optional property left out
+            scores[-1] += self.absent_bias               # the optional property left out
         best = options[int(np.argmax(scores))]
         return best + [null_id] * (s.budget - len(best))
 

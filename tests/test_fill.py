@@ -282,10 +282,38 @@ def test_optional_values_lean_to_absent_and_are_never_left_empty():
 
     run = lambda rules, named=None: fill_and_decode(sc, step, np.zeros(4, np.int64), lambda t: tok.encode(
         t, add_special_tokens=False).ids, lambda ids: tok.decode([int(i) for i in ids]), rules=rules, named=named)[0]
+    leaning = SpanRules(free_calls=False)           # free_calls would spare this function (nothing required)
     assert run(SpanRules.off()) == {"n": 7, "note": ""}
-    assert run(SpanRules()) == {}
-    assert run(SpanRules(absent_bias=0.0)) == {"n": 7}
-    assert run(SpanRules(), named={"/n"}) == {"n": 7}                # the request names it: no push
+    assert run(leaning) == {}
+    assert run(SpanRules(absent_bias=0.0, free_calls=False)) == {"n": 7}
+    assert run(leaning, named={"/n"}) == {"n": 7}                    # the request names it: no push
+    assert run(SpanRules()) == {"n": 7}                              # free_calls: no push
+
+
+def test_free_calls_spares_only_functions_with_no_required_property():
+    """SpanRules.free_calls: where the function requires "x", its optional "n" still leans absent."""
+    from edgeagent.runtime.rules import SpanRules
+
+    tok = tiny_tokenizer()
+    sc = compile_schema({"type": "object", "properties": {"n": {"type": "integer"}, "x": {"type": "integer"}},
+                         "required": ["x"]}, tok)
+    seven = tok.encode("7", add_special_tokens=False).ids
+
+    def step(ids, kinds, spos, rows=None):
+        L = len(ids)
+        t = np.zeros((L, sc.null_id + 1), np.float32)
+        t[:, sc.null_id] = 5.0
+        for s in sc.slots:
+            if s.kind == "integer":
+                t[s.start:s.start + len(seven), seven] = 9.0
+        act = np.zeros((L, 3), np.float32)
+        act[:, ACTION_GEN] = 1.0                        # generate, by a small margin over NULL
+        return _rows(t, rows), act, np.zeros((L, 4), np.float32), np.zeros((L, 4), np.float32)
+
+    run = lambda rules: fill_and_decode(sc, step, np.zeros(4, np.int64), lambda t: tok.encode(
+        t, add_special_tokens=False).ids, lambda ids: tok.decode([int(i) for i in ids]), rules=rules)[0]
+    assert run(SpanRules(absent_bias=0.0)) == {"n": 7, "x": 7}
+    assert run(SpanRules(free_calls=True)) == {"x": 7} == run(SpanRules())
 
 
 def test_copied_strings_are_whole_chunks_without_edge_punctuation():
