@@ -34,8 +34,9 @@ class SpanRules:
         alone; with the bias, "I'd like to hear some Pop and Country music" came out as LookupMusic {}.
         On dev (docs/dev-s27/free-calls-*): the listed requests' calls exact 35.2 -> 37.0% and values
         exact 46.4 -> 47.4% (values precise 65.9 -> 64.1%); the default set changed one call (still
-        wrong), the splits none. Of the training split's 938 SGD calls of such functions, 627 hold
-        a value and 311 none, so an empty call is no rarity there; the bias doubled the head's lean.
+        wrong), the splits none; BFCL (scored after) changed no answer. Of the training split's 938
+        SGD calls of such functions, 627 hold a value and 311 none: the head learned how often such a
+        call is empty, and the bias pushed it further.
     whole_numbers: a number copied from the conversation takes its decimals and thousands groups
         ("90.5", "100,000"), not just the digits before the first "." or ",".
     list_items: where an array's first item is copied and the conversation goes on with a list
