@@ -24,6 +24,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -723,16 +724,13 @@ class _Fill:
         self.free = {s.index: free_type(self.sc.schema, s) for s in self.sc.slots}
         self.echo_words = function_words(self.function) if self.rules.function_echoes else []
         self._literals = {}                            # free type -> literal_ends of the context
-        self._said = self._keyed_where = None          # written(texts); where keyed numbers may start
         schema = self.sc.schema if isinstance(self.sc.schema, dict) else {}
         free_call = self.rules.free_calls and not schema.get("required")
         self.absent_bias = 0.0 if free_call else self.rules.absent_bias   # SpanRules.free_calls
 
-    @property
+    @cached_property
     def texts(self) -> list[str]:
-        if not hasattr(self, "_texts"):
-            self._texts = token_texts(self.text_of, self.ctx_ids)
-        return self._texts
+        return token_texts(self.text_of, self.ctx_ids)
 
     def sources(self) -> tuple:
         """(stops, listing, numeric, elsewhere): sentence stops, the walled tokens (None: all may be
@@ -746,10 +744,22 @@ class _Fill:
                            if self.away and rules.other_clauses else 0.0)
         return self.source or (None, None, None, 0.0)
 
+    @cached_property
     def said(self) -> np.ndarray:
-        if self._said is None:
-            self._said = written(self.texts)
-        return self._said
+        """[T] bool: the tokens of the user and tool messages (written)."""
+        return written(self.texts)
+
+    @cached_property
+    def keyed_where(self) -> tuple:
+        """(where a keyed number may start: a number the user or a tool writes; the latest request's
+        tokens where SpanRules.keyed_order reads them, else None)."""
+        return (self.said & (self.sources()[2] >= 0),
+                latest_request(self.texts) if self.rules.keyed_order else None)
+
+    @cached_property
+    def logp(self) -> np.ndarray:
+        """The choice rows' token log-probabilities."""
+        return _log_softmax(self.tok_logits)
 
     def leans_absent(self, s) -> bool:
         """An optional property (not an array item) the request does not name: leaving it out gets
@@ -772,7 +782,7 @@ class _Fill:
         quoted = None                                  # SpanRules.keyed_quotes: where a quoted value of it starts
         if rules.keyed_quotes and use_span and s.kind == "string" and self.free[s.index] is None \
                 and s.pointer.count("/") == 1:                 # a top-level property, as measured
-            quoted = quoted_starts(self.texts, s.pointer, self.said())
+            quoted = quoted_starts(self.texts, s.pointer, self.said)
             if quoted.any():
                 route = ACTION_SPAN                    # "relationship type 'DJZaRcI60Ps'": copied, never left out
             else:
@@ -815,12 +825,13 @@ class _Fill:
         """(first, last): the context span value slot ``s`` copies, from the head's start and end scores
         with the rules' bonuses and bars (keyed numbers, the span prior, quoted values, earlier calls'
         words)."""
-        rules, texts, numeric = self.rules, self.texts, self.sources()[2]
+        rules, texts = self.rules, self.texts
+        stops, _, numeric, elsewhere = self.sources()
         starts = self.start[s.start]
         keyed_bonus = 0.0
         if anchor is not None and self.anchor_weight:
             starts = starts + self.anchor_weight * anchor
-        starts = starts - self.sources()[3]
+        starts = starts - elsewhere
         bonus = self.prior(s, texts) if self.prior is not None and rules.word_prior and not number else None
         if bonus is not None:
             starts = starts + rules.word_prior * bonus
@@ -829,7 +840,7 @@ class _Fill:
         if number:                                     # a signed number starts where its sign or digits do
             starts = signed_starts(starts, texts, numeric)
             if rules.keyed_numbers:
-                keyed_bonus = rules.keyed_numbers * self.keyed(s, numeric)
+                keyed_bonus = rules.keyed_numbers * self.keyed(s)
                 starts = starts + keyed_bonus
         if listing is not None:
             starts = np.where(listing, -np.inf, starts)
@@ -851,20 +862,17 @@ class _Fill:
         if number:                                     # the best-started number that reads as this kind
             self.counted[s.index] = starts
             return _number_span(starts, numeric, s.kind, self.text_of, self.ctx_ids)
-        first, last = best_span(starts, self.end[s.start], self.span_max, rules.length_penalty, self.sources()[0])
+        first, last = best_span(starts, self.end[s.start], self.span_max, rules.length_penalty, stops)
         if rules.past_articles:                        # "discovered the neutron": not "the" alone
             first, last = past_article(texts, first, last, self.end[s.start], self.span_max, rules.length_penalty)
         self.scored[s.index] = starts
         return first, last
 
-    def keyed(self, s, numeric) -> np.ndarray:
+    def keyed(self, s) -> np.ndarray:
         """SpanRules.keyed_numbers: [T] 1 where a number written under the property's name starts
         (keyed_order: the first no earlier call of the function took, in the latest request)."""
         rules = self.rules
-        if self._keyed_where is None:
-            self._keyed_where = (self.said() & (numeric >= 0),
-                                 latest_request(self.texts) if rules.keyed_order else None)
-        where, latest = self._keyed_where
+        where, latest = self.keyed_where
         keyed = keyed_starts(self.texts, s.pointer, where, rules.trailing_keys,
                              _siblings(self.sc, s.pointer) if rules.partial_keys else None)
         if rules.keyed_order:
@@ -915,9 +923,7 @@ class _Fill:
     def choose(self, s) -> list[int]:
         """A choice slot's ids: the best of its choices (or, where it may be left out, none) by the
         token log-probabilities, NULL-padded."""
-        if not hasattr(self, "_logp"):
-            self._logp = _log_softmax(self.tok_logits)
-        logp = self._logp[self.at[s.index]:self.at[s.index] + s.budget]
+        logp = self.logp[self.at[s.index]:self.at[s.index] + s.budget]
         options = [list(c) for c in s.choices]
         if not s.required or s.kind in ("presence", "null"):
             options.append([])
