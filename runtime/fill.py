@@ -500,6 +500,15 @@ def past_article(texts: list[str], first: int, last: int, end, span_max: int, le
     return nxt, nxt + int(np.argmax(window))
 
 
+def only_name_words(raw: str, words) -> bool:
+    """Whether a copied string is nothing but lower-case name words (``words``: the property's and the
+    function's, of three letters or more; a plural "s" counts): "building" for `building_name`, "cell"
+    for get_cell_info's `cell_type` (SpanRules.bare_echoes)."""
+    names = {w for w in words if len(w) >= 3}
+    found = re.findall(r"[^\W_]+", raw)
+    return bool(found) and all(w in names or (w.endswith("s") and w[:-1] in names) for w in found)
+
+
 def drop_article(raw: str) -> str:
     """A copied string without a leading lowercase article ("a white powder" -> "white powder");
     a capitalised one stays ("The Central Library"). Of the ~96k string values in the training
@@ -865,8 +874,26 @@ class _Fill:
         first, last = best_span(starts, self.end[s.start], self.span_max, rules.length_penalty, stops)
         if rules.past_articles:                        # "discovered the neutron": not "the" alone
             first, last = past_article(texts, first, last, self.end[s.start], self.span_max, rules.length_penalty)
+        if rules.bare_echoes and s.kind == "string":   # "the Empire State building": not "building" alone
+            starts, first, last = self.past_echoes(s, starts, first, last, stops)
         self.scored[s.index] = starts
         return first, last
+
+    def past_echoes(self, s, starts, first: int, last: int, stops) -> tuple:
+        """SpanRules.bare_echoes: (starts, first, last) where the span (first, last) copies nothing but
+        the property's or the function's lower-case name words, unquoted: decoded again with the
+        starts inside it barred (twice at most); the starts and span as they are otherwise."""
+        texts, words = self.texts, key_words(s.pointer) + self.echo_words
+        for _ in range(2):
+            quoted = (first > 0 and texts[first - 1].rstrip()[-1:] in QUOTES) or texts[first].strip()[:1] in QUOTES
+            if quoted or not only_name_words("".join(texts[first:last + 1]), words):
+                break
+            starts = starts.copy()
+            starts[first:last + 1] = -np.inf
+            if not np.isfinite(starts).any():
+                break
+            first, last = best_span(starts, self.end[s.start], self.span_max, self.rules.length_penalty, stops)
+        return starts, first, last
 
     def keyed(self, s) -> np.ndarray:
         """SpanRules.keyed_numbers: [T] 1 where a number written under the property's name starts

@@ -121,6 +121,37 @@ def first_of_lists(args: dict, schema: dict) -> dict:
     return out
 
 
+_AND = re.compile(r",?\s+and\s+")
+_CLAUSE_REST = re.compile(rf"\b{_PREPOSITION}\b|(?:^|\s)[\"'\u201c\u2018]|^(?:another|then|also)\b")
+
+
+def before_clause(value: str) -> str | None:
+    """The words before " and " where ``value`` joins a first element of at most four words to a
+    clause, words that hold a preposition, a quote or open a clause of their own (SpanRules.and_clauses):
+    "AUD and USD to CAD" -> "AUD", "2022 and another flight from Tokyo to Sydney" -> "2022", "Louvre
+    museum, and 'Age of Reptiles'" -> "Louvre museum"; None for a name, a list or a sentence ("Josie
+    and the Pussycats", "Brandon Lee and Bruce Lee's Grave Site", "Buy milk, eggs, and bread", "Join
+    our team and work on new technologies.")."""
+    m = _AND.search(value)
+    if m is None:
+        return None
+    first, rest = value[:m.start()].strip(), value[m.end():]
+    if not first or len(first.split()) > 4 or value.rstrip().endswith("."):
+        return None
+    return first if _CLAUSE_REST.search(rest) or _CLAUSE.match(rest) else None
+
+
+def before_clauses(args: dict, schema: dict) -> dict:
+    """SpanRules.and_clauses: ``args`` with each top-level value of a property that holds one value
+    (holds_one_value) that joins a first element to a clause (before_clause) cut to that element."""
+    props = (schema or {}).get("properties") or {}
+    out = dict(args)
+    for key, value in args.items():
+        if isinstance(value, str) and holds_one_value(key, props.get(key)) and (first := before_clause(value)):
+            out[key] = first
+    return out
+
+
 _SEP_BEFORE = re.compile(r"(?:,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+)$")
 _WORD_BEFORE = re.compile(r"([\w'&.-]+)\s*$")
 

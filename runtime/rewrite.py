@@ -16,7 +16,7 @@ import re
 
 from edgeagent.runtime.canonical import canonical_case
 from edgeagent.runtime.keyed import count_words
-from edgeagent.runtime.lists import first_of_lists, next_in_list
+from edgeagent.runtime.lists import before_clauses, first_of_lists, next_in_list
 from edgeagent.runtime.percent import percent_fractions
 from edgeagent.runtime.ranges import in_range_order
 from edgeagent.runtime.rules import SpanRules
@@ -60,6 +60,8 @@ def rewrite_values(args: dict, schema: dict, rules: SpanRules, request: str, pro
     if rules.list_split and not written and not listed:
         # "Sonoma and Marshall" for one city: the first element; list_goes_on calls the others
         args = first_of_lists(args, schema)
+    if rules.and_clauses and not written and not listed:
+        args = kept(before_clauses(args, schema))               # "AUD and USD to CAD" for one currency: AUD
     return args
 
 

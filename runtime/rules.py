@@ -404,6 +404,8 @@ class SpanRules:
     range_order: bool = True
     past_articles: bool = True
     named_items: bool = True
+    bare_echoes: bool = True
+    and_clauses: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):

@@ -8,7 +8,9 @@ user messages before the call write word for word. "Leaves it out": the request 
 right before or after the name word ("Chinese cuisine", "dataset mnist"), and the value does not
 hold it; had the copy taken the word, the rule gives the value back. "Holds it": the value itself
 starts or ends with the name word ("national database" for `database`); the rule would cut it.
-Each count is given for the property's words and for the function's words.
+Each count is given for the property's words and for the function's words. "Nothing else": the
+value is only name words, the property's and the function's together ("building" for
+`building_name`), which SpanRules.bare_echoes decodes again (fill.py only_name_words).
 Run: python scripts/measure_name_echoes.py [--data ../shared/data] [-v]
 """
 
@@ -19,7 +21,7 @@ from collections import Counter
 
 from measure_common import call_values, run
 
-from edgeagent.runtime.fill import drop_name_words, function_words
+from edgeagent.runtime.fill import drop_name_words, function_words, only_name_words
 from edgeagent.runtime.keyed import key_words
 
 
@@ -29,6 +31,10 @@ def measure(records, show: bool = False) -> Counter:
         if not isinstance(value, str) or not value.strip() or value not in said:
             continue
         source = rec["meta"]["dataset"]
+        if only_name_words(value, key_words("/" + key) + function_words(call["function"]["name"])):
+            c["both", source, "nothing else (bare_echoes would be wrong)"] += 1
+            if show:
+                print(f"  {rec['id']} {call['function']['name']} {key}={value!r} (nothing else)")
         for whose, words in (("property", key_words("/" + key)),
                              ("function", function_words(call["function"]["name"]))):
             words = [w for w in words if len(w) >= 3]

@@ -224,6 +224,46 @@ def test_a_lone_article_span_moves_to_the_words_after_it():
     assert [text[:ends[i]] for i in stops] == ["See Dr. John R. Ichiuji in St. Louis."]  # titles, initials go on
 
 
+def test_a_span_of_nothing_but_name_words_is_decoded_again_without_them():
+    from edgeagent.runtime.fill import only_name_words
+
+    assert only_name_words("building", ["building", "name"])
+    assert only_name_words(" cells", ["get", "cell", "info", "cell", "type"])      # a plural counts
+    for value in ("Empire State building", "Building", "of", "human cell", ""):
+        assert not only_name_words(value, ["building", "name", "cell", "type"]), value
+    assert not only_name_words("of", ["of"])                                       # under three letters: no name
+
+    from edgeagent.runtime.rules import SpanRules
+
+    tok, ctx, text_of, tokenize, pieces = _words("What is the height of the Empire State building in feet?")
+    schema = {"type": "object", "properties": {"building_name": {"type": "string"}}, "required": ["building_name"]}
+    sc = compile_schema(schema, tok)
+    ends = np.cumsum([len(p) for p in pieces])                      # the character after each token
+    text = "".join(pieces)
+    empire, building = text.index(" Empire"), text.index(" building")
+    first_empire = int(np.searchsorted(ends, empire, side="right"))
+    first_building = int(np.searchsorted(ends, building, side="right"))
+    last_building = int(np.searchsorted(ends, building + len(" building"), side="left"))
+
+    def step(ids, kinds, spos, rows=None):
+        L, T = len(ids), len(ctx)
+        act = np.zeros((L, 3), np.float32)
+        act[:, ACTION_SPAN] = 5.0
+        start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+        start[:, first_building], start[:, first_empire] = 6.0, 4.0    # the head starts at the name word
+        end[:, last_building] = 5.0
+        return _rows(np.zeros((L, sc.null_id + 1), np.float32), rows), act, start, end
+
+    def value(rules):
+        args, _, _, err = fill_and_decode(sc, step, ctx, tokenize, text_of, rules=rules,
+                                          function="building.get_dimensions")
+        assert err is None, err
+        return args["building_name"]
+
+    assert value(SpanRules(bare_echoes=False, length_penalty=0.0)) == "building"
+    assert value(SpanRules(length_penalty=0.0)) == "Empire State"   # "Empire State building", its name word dropped
+
+
 def test_a_copied_number_takes_its_decimals_and_thousands_groups():
     from edgeagent.runtime.fill import extend_number
 

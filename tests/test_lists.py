@@ -109,6 +109,25 @@ def test_only_a_property_of_one_value_gives_up_its_list():
     assert first_of_lists(args, schema) == {**args, "city": "Sonoma"}
 
 
+def test_a_first_element_joined_to_a_clause_is_cut_before_the_and():
+    from edgeagent.runtime.lists import before_clause, before_clauses
+
+    assert before_clause("AUD and USD to CAD") == "AUD"
+    assert before_clause("2022 and another flight from Tokyo to Sydney") == "2022"
+    assert before_clause("Louvre museum, and 'Age of Reptiles'") == "Louvre museum"
+    assert before_clause("Paris and then Rome") == "Paris"
+    # names, lists and sentences stay whole: nothing after the "and" opens a clause, the apostrophe is
+    # no quote, the first part is too long, or the value is a sentence
+    for whole in ("Josie and the Pussycats", "Cozy Inn Bed and Breakfast", "Brandon Lee and Bruce Lee's Grave Site",
+                  "Buy milk, eggs, and bread", "Join our team and work on new technologies.", "Paris",
+                  "The project is on track and due by the end of May", "and then to Rome"):
+        assert before_clause(whole) is None, whole
+    schema = {"type": "object", "properties": {"currency": {"type": "string"}, "pairs": {"type": "string"},
+                                               "code": {"type": "string", "enum": ["AUD and USD to CAD"]}}}
+    args = {"currency": "AUD and USD to CAD", "pairs": "AUD and USD to CAD", "code": "AUD and USD to CAD"}
+    assert before_clauses(args, schema) == {**args, "currency": "AUD"}    # a plural and an enum keep it
+
+
 def test_a_closed_list_is_read_back_from_its_last_or_middle_element():
     from edgeagent.runtime.lists import next_in_list
 
