@@ -113,11 +113,17 @@ def holds_one_value(name: str, prop: dict) -> bool:
 def first_of_lists(args: dict, schema: dict) -> dict:
     """SpanRules.list_split: ``args`` with each top-level value that is a list (split_list) of a
     property that holds one value (holds_one_value) cut to the list's first element."""
+    return _cut_one_values(args, schema, lambda value: (items := split_list(value)) and items[0])
+
+
+def _cut_one_values(args: dict, schema: dict, cut) -> dict:
+    """``args`` with each top-level string of a property that holds one value (holds_one_value) as
+    ``cut`` (value -> its first part, or None to keep it) leaves it."""
     props = (schema or {}).get("properties") or {}
     out = dict(args)
     for key, value in args.items():
-        if isinstance(value, str) and holds_one_value(key, props.get(key)) and (items := split_list(value)):
-            out[key] = items[0]
+        if isinstance(value, str) and holds_one_value(key, props.get(key)) and (part := cut(value)):
+            out[key] = part
     return out
 
 
@@ -144,12 +150,7 @@ def before_clause(value: str) -> str | None:
 def before_clauses(args: dict, schema: dict) -> dict:
     """SpanRules.and_clauses: ``args`` with each top-level value of a property that holds one value
     (holds_one_value) that joins a first element to a clause (before_clause) cut to that element."""
-    props = (schema or {}).get("properties") or {}
-    out = dict(args)
-    for key, value in args.items():
-        if isinstance(value, str) and holds_one_value(key, props.get(key)) and (first := before_clause(value)):
-            out[key] = first
-    return out
+    return _cut_one_values(args, schema, before_clause)
 
 
 _SEP_BEFORE = re.compile(r"(?:,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+)$")

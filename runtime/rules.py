@@ -348,6 +348,23 @@ class SpanRules:
         neutron?": discovery "the") starts at the word after it, its end decoded again from the end
         scores (runtime/fill.py past_article). Of the training split's 91,020 string values none is a
         lowercase article alone (one is "A"). Found by reading BFCL simple items.
+    bare_echoes: a copied string whose span is nothing but the property's or the function's
+        lower-case name words ("the Empire State building" for `building_name`: "building"; "virus"
+        for detectVirus's `test_type`), unquoted, is decoded again with the starts inside it barred
+        (twice at most; runtime/fill.py only_name_words, _Fill.past_echoes), so that name_echoes can
+        drop the word from a longer span. Of the training split's 91,018 string values one is
+        nothing but such words ("survival_time", written so; scripts/measure_name_echoes.py). On dev
+        one value gained (detectVirus "PCR"), no call changed (docs/dev-s28). Found by reading BFCL
+        simple items.
+    and_clauses: a string value the slot filler wrote, of a property that holds one value
+        (runtime/lists.py holds_one_value), that joins a first element of at most four words to a
+        clause with "and" ("AUD and USD to CAD", "2022 and another flight from Tokyo to Sydney",
+        "Louvre museum, and 'Age of Reptiles'": words after the "and" that hold a preposition or a
+        quote, or open a clause) keeps the first element (before_clause); a list is list_split's. Where the call
+        goes on, list_goes_on may find the next element. None of the training split's 91,018 string
+        values, of any property, would be cut (60 hold " and ": names such as "Josie and the
+        Pussycats", lists, sentences; scripts/measure_and_clauses.py). No dev value holds " and ",
+        so dev does not move (docs/dev-s28). Found by reading BFCL parallel items.
     """
 
     length_penalty: float = 0.25
