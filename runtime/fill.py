@@ -916,7 +916,8 @@ class _Fill:
             _part_numbers(self.sc, plans, self.counted, self.source[2], self.text_of, self.ctx_ids)
         stops = self.source[0] if self.source else None
         if rules.disjoint_spans:
-            _part_spans(self.sc, plans, self.scored, self.end, self.span_max, rules.length_penalty, stops)
+            _part_spans(self.sc, plans, self.scored, self.end, self.span_max, rules.length_penalty, stops,
+                        self.texts if rules.disjoint_texts else None)
         prefetch = getattr(self.end_anchor, "prefetch", None) if self.end_weight else None
         if prefetch is not None:
             prefetch([(s, plans[s.index][1]) for s in self.sc.slots
@@ -1048,32 +1049,43 @@ def _drop_echoes(sc, plans: dict, named, claimed) -> None:
             plans[s.index] = (ACTION_NULL, None, None, False)
 
 
-def _part_spans(sc, plans: dict, scored: dict, end, span_max: int, length_penalty: float, stops) -> None:
+def _part_spans(sc, plans: dict, scored: dict, end, span_max: int, length_penalty: float, stops,
+                texts: list[str] | None = None) -> None:
     """SpanRules.disjoint_spans: two properties of a call do not copy the same words. Where a copied
     string's span overlaps one that outranks it (a shorter span: "Long Beach on tomorrow to Las
     Vegas" over "Long Beach"; or the same length with a higher start + end score, numbers above
     strings), it is decoded again from its own start and end scores with every span that outranks it
     ruled out: no start inside one, no end past the start of one it begins before. The lowest-ranked
-    first; a span left nowhere to go keeps its plan."""
+    first; a span left nowhere to go keeps its plan. With ``texts`` (the context's token texts;
+    SpanRules.disjoint_texts) a string that copies the same text as an outranking string from other
+    words ("Seattle" twice, for `from_location` and `to_location`) is decoded again the same way,
+    its own words ruled out too (eight tries at most)."""
     slots = {s.index: s for s in sc.slots}
     spans = {i: (plans[i][1], plans[i][2], top_property(s.pointer)) for i, s in slots.items()
              if i in plans and plans[i][1] is not None and not _is_item(s)}
     rank = lambda i: (spans[i][1] - spans[i][0],        # lower ranks first: longer, then less sure
                       -(scored[i][spans[i][0]] + end[slots[i].start][spans[i][1]]) if i in scored else -np.inf)
+    said = lambda f, l: "".join(texts[f:l + 1]).strip().lower()
     for i in sorted((i for i in spans if i in scored), key=rank, reverse=True):
         first, last, key = spans[i]
         above = [(spans[j][0], spans[j][1]) for j in spans if spans[j][2] != key and rank(j) < rank(i)]
-        if not any(f <= last and first <= l for f, l in above):
+        same = {said(f, l) for j, (f, l, k) in spans.items() if k != key and j in scored and rank(j) < rank(i)} \
+            if texts is not None else set()
+        if not any(f <= last and first <= l for f, l in above) and not (same and said(first, last) in same):
             continue
         starts = scored[i].copy()
         walls = np.zeros(len(starts), bool) if stops is None else stops.copy()
         for f, l in above:
             starts[f:l + 1] = -np.inf
             walls[f] = True                            # a span that starts before it ends before it
-        if not np.isfinite(starts).any():
-            continue
-        first, last = best_span(starts, end[slots[i].start], span_max, length_penalty, walls)
-        if not np.isfinite(starts[first]):
+        for _ in range(8):
+            if not np.isfinite(starts).any():
+                break
+            first, last = best_span(starts, end[slots[i].start], span_max, length_penalty, walls)
+            if not same or not np.isfinite(starts[first]) or said(first, last) not in same:
+                break
+            starts[first:last + 1] = -np.inf           # the same text from other words: not this one either
+        if not np.isfinite(starts).any() or not np.isfinite(starts[first]) or (same and said(first, last) in same):
             continue
         route, _, _, number = plans[i]
         plans[i] = (route, first, last, number)

@@ -365,6 +365,14 @@ class SpanRules:
         values, of any property, would be cut (60 hold " and ": names such as "Josie and the
         Pussycats", lists, sentences; scripts/measure_and_clauses.py). No dev value holds " and ",
         so dev does not move (docs/dev-s28). Found by reading BFCL parallel items.
+    disjoint_texts: disjoint_spans for the same text copied from other words: a copied string whose
+        text (as its span reads, case aside) is an outranking string's of another property
+        ("Seattle" for `from_location`, written twice, where `to_location` has it) is decoded again
+        with its own words ruled out as well (runtime/fill.py _part_spans). Of the training split's
+        23,702 calls with two or more string values, 4 hold one text for two free strings
+        (sender_address and receiver_address "789 Oak Lane"); 265 more share an enum member
+        ("checking", "True"), which is chosen, not copied (scripts/measure_disjoint_texts.py). On
+        dev three calls changed, wrong before and after (docs/dev-s28).
     """
 
     length_penalty: float = 0.25
@@ -423,6 +431,7 @@ class SpanRules:
     named_items: bool = True
     bare_echoes: bool = True
     and_clauses: bool = True
+    disjoint_texts: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):

@@ -1,6 +1,7 @@
 """Slot filling with a scripted head: routes, span copy, and repair of fills that do not assemble."""
 
 import json
+import re
 
 import jsonschema
 import numpy as np
@@ -262,6 +263,44 @@ def test_a_span_of_nothing_but_name_words_is_decoded_again_without_them():
 
     assert value(SpanRules(bare_echoes=False, length_penalty=0.0)) == "building"
     assert value(SpanRules(length_penalty=0.0)) == "Empire State"   # "Empire State building", its name word dropped
+
+
+def test_two_properties_do_not_copy_the_same_text_from_other_words():
+    from edgeagent.runtime.rules import SpanRules
+
+    tok, ctx, text_of, tokenize, pieces = _words("Find a bus from Vancouver to Seattle. Seattle is where I live.")
+    schema = {"type": "object", "properties": {"to_city": {"type": "string"}, "from_city": {"type": "string"}},
+              "required": ["to_city", "from_city"]}
+    sc = compile_schema(schema, tok)
+    ends = np.cumsum([len(p) for p in pieces])
+    text = "".join(pieces)
+
+    def word(at):                                                   # (first, last) token of the word at ``at``
+        w = re.match(r"\s*\w+", text[at:]).group(0)
+        return (int(np.searchsorted(ends, at, side="right")),
+                int(np.searchsorted(ends, at + len(w), side="left")))
+    seattle1, seattle2 = word(text.index(" Seattle")), word(text.index(" Seattle", text.index(" Seattle") + 1))
+    vancouver = word(text.index(" Vancouver"))
+    to_slot, from_slot = (next(s for s in sc.slots if s.pointer == p) for p in ("/to_city", "/from_city"))
+
+    def step(ids, kinds, spos, rows=None):
+        L, T = len(ids), len(ctx)
+        act = np.zeros((L, 3), np.float32)
+        act[:, ACTION_SPAN] = 5.0
+        start, end = np.zeros((L, T), np.float32), np.zeros((L, T), np.float32)
+        start[to_slot.start, seattle1[0]] = 6.0
+        start[from_slot.start, seattle2[0]], start[from_slot.start, vancouver[0]] = 5.0, 4.0
+        for first, last in (seattle1, seattle2, vancouver):
+            end[:, last] = 5.0
+        return _rows(np.zeros((L, sc.null_id + 1), np.float32), rows), act, start, end
+
+    def values(rules):
+        args, _, _, err = fill_and_decode(sc, step, ctx, tokenize, text_of, rules=rules)
+        assert err is None, err
+        return args["to_city"], args["from_city"]
+
+    assert values(SpanRules(disjoint_texts=False, length_penalty=0.0)) == ("Seattle", "Seattle")
+    assert values(SpanRules(length_penalty=0.0)) == ("Seattle", "Vancouver")
 
 
 def test_a_copied_number_takes_its_decimals_and_thousands_groups():
