@@ -874,7 +874,7 @@ class _Fill:
         first, last = best_span(starts, self.end[s.start], self.span_max, rules.length_penalty, stops)
         if rules.past_articles:                        # "discovered the neutron": not "the" alone
             first, last = past_article(texts, first, last, self.end[s.start], self.span_max, rules.length_penalty)
-        if rules.bare_echoes and s.kind == "string":   # "the Empire State building": not "building" alone
+        if rules.bare_echoes and s.kind == "string":   # "a human cell": not "cell" alone
             starts, first, last = self.past_echoes(s, starts, first, last, stops)
         self.scored[s.index] = starts
         return first, last

@@ -352,7 +352,9 @@ class SpanRules:
         lower-case name words ("the Empire State building" for `building_name`: "building"; "virus"
         for detectVirus's `test_type`), unquoted, is decoded again with the starts inside it barred
         (twice at most; runtime/fill.py only_name_words, _Fill.past_echoes), so that name_echoes can
-        drop the word from a longer span. Of the training split's 91,018 string values one is
+        drop the word from a longer span. The head's next best start decides: "a human cell" gives
+        "human", but "Can you give me the height and width of Empire State building" gives the
+        sentence from "Can" (docs/dev-s28). Of the training split's 91,018 string values one is
         nothing but such words ("survival_time", written so; scripts/measure_name_echoes.py). On dev
         one value gained (detectVirus "PCR"), no call changed (docs/dev-s28). Found by reading BFCL
         simple items.
