@@ -821,7 +821,7 @@ class _Fill:
         writes, whole; an optional one with none written is left out."""
         kind = self.free[s.index]
         if kind not in self._literals:
-            self._literals[kind] = literal_ends(self.texts, kind, written(self.texts))
+            self._literals[kind] = literal_ends(self.texts, kind, self.said)
         closes = self._literals[kind]
         ok = closes >= 0
         if ok.any():
@@ -1065,28 +1065,33 @@ def _part_spans(sc, plans: dict, scored: dict, end, span_max: int, length_penalt
              if i in plans and plans[i][1] is not None and not _is_item(s)}
     rank = lambda i: (spans[i][1] - spans[i][0],        # lower ranks first: longer, then less sure
                       -(scored[i][spans[i][0]] + end[slots[i].start][spans[i][1]]) if i in scored else -np.inf)
-    said = lambda f, l: "".join(texts[f:l + 1]).strip().lower()
+    text_at = lambda f, l: "".join(texts[f:l + 1]).strip().lower() if texts is not None else None   # case aside
     for i in sorted((i for i in spans if i in scored), key=rank, reverse=True):
         first, last, key = spans[i]
         above = [(spans[j][0], spans[j][1]) for j in spans if spans[j][2] != key and rank(j) < rank(i)]
-        same = {said(f, l) for j, (f, l, k) in spans.items() if k != key and j in scored and rank(j) < rank(i)} \
-            if texts is not None else set()
-        if not any(f <= last and first <= l for f, l in above) and not (same and said(first, last) in same):
+        same = {text_at(f, l) for j, (f, l, k) in spans.items()
+                if texts is not None and k != key and j in scored and rank(j) < rank(i)}   # outranking texts
+        if not any(f <= last and first <= l for f, l in above) and text_at(first, last) not in same:
             continue
         starts = scored[i].copy()
         walls = np.zeros(len(starts), bool) if stops is None else stops.copy()
         for f, l in above:
             starts[f:l + 1] = -np.inf
             walls[f] = True                            # a span that starts before it ends before it
+        span = None
         for _ in range(8):
             if not np.isfinite(starts).any():
                 break
-            first, last = best_span(starts, end[slots[i].start], span_max, length_penalty, walls)
-            if not same or not np.isfinite(starts[first]) or said(first, last) not in same:
+            f, l = best_span(starts, end[slots[i].start], span_max, length_penalty, walls)
+            if not np.isfinite(starts[f]):
                 break
-            starts[first:last + 1] = -np.inf           # the same text from other words: not this one either
-        if not np.isfinite(starts).any() or not np.isfinite(starts[first]) or (same and said(first, last) in same):
+            if text_at(f, l) not in same:
+                span = (f, l)
+                break
+            starts[f:l + 1] = -np.inf                  # the same text from other words: not these either
+        if span is None:
             continue
+        first, last = span
         route, _, _, number = plans[i]
         plans[i] = (route, first, last, number)
         spans[i] = (first, last, key)
