@@ -2,12 +2,13 @@
 
 After the slot filler (or the trunk) has written a call's arguments, a chain of decoding rules may
 rewrite values the way the conversation writes them: a generated date or head count as stated
-(stated_values), a count written as a word (count_words), a date in ISO form (iso_dates), a name
-as the tool results spell it (canonical_case), a percentage as the fraction a description asks
-for (percent_fractions), a range in its written order (range_order), an enum member or a flag the
-request names (named_members, named_choices, named_flags, named_items), and a list in one value
-cut to its first element (list_split). Each rewrite stands only where the call still validates against its
-schema. The rules and their measures are documented on SpanRules (runtime/rules.py).
+(stated_values), a count written as a word (count_words), a date in ISO form (iso_dates), a piece of
+a date written whole as that date (whole_dates), a name as the tool results spell it
+(canonical_case), a percentage as the fraction a description asks for (percent_fractions), a range
+in its written order (range_order), an enum member or a flag the request names (named_members,
+named_choices, named_flags, named_items), a list in one value cut to its first element (list_split),
+and a currency as its code (currency_codes). Each rewrite stands only where the call still validates
+against its schema. The rules and their measures are documented on SpanRules (runtime/rules.py).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from __future__ import annotations
 import re
 
 from edgeagent.runtime.canonical import canonical_case
+from edgeagent.runtime.currency import currency_codes
 from edgeagent.runtime.keyed import count_words
 from edgeagent.runtime.lists import before_clauses, first_of_lists, next_in_list
 from edgeagent.runtime.percent import percent_fractions
 from edgeagent.runtime.ranges import in_range_order
 from edgeagent.runtime.rules import SpanRules
 from edgeagent.runtime.select import named_properties
-from edgeagent.runtime.stated import iso_dates, restate
+from edgeagent.runtime.stated import iso_dates, restate, whole_dates
 from edgeagent.runtime.validate import schema_violation
 from edgeagent.scaffold.reference import esc_ptr
 
@@ -45,6 +47,8 @@ def rewrite_values(args: dict, schema: dict, rules: SpanRules, request: str, pro
         args = kept(count_words(args, schema, said))            # "I just want one room": number_of_rooms 1
     if rules.iso_dates:
         args = kept(iso_dates(args, schema))                    # "20th May 2021" for a date: 2021-05-20
+    if rules.whole_dates and not written:
+        args = kept(whole_dates(args, schema, request))         # "2022" of "May 12, 2022": 2022-05-12
     if rules.canonical_case and tool_said:
         args = kept(canonical_case(args, schema, tool_said))    # a name as the tool results spell it
     if rules.percent_fractions:
@@ -62,6 +66,8 @@ def rewrite_values(args: dict, schema: dict, rules: SpanRules, request: str, pro
         args = first_of_lists(args, schema)
     if rules.and_clauses and not written and not listed:
         args = kept(before_clauses(args, schema))               # "AUD and USD to CAD" for one currency: AUD
+    if rules.currency_codes and not written:
+        args = kept(currency_codes(args, schema, request, fill=not listed))   # "British Pounds": GBP
     return args
 
 

@@ -375,6 +375,27 @@ class SpanRules:
         (sender_address and receiver_address "789 Oak Lane"); 265 more share an enum member
         ("checking", "True"), which is chosen, not copied (scripts/measure_disjoint_texts.py). On
         dev three calls changed, wrong before and after (docs/dev-s28).
+    currency_codes: a currency property's string value (a name with the word "currency", no enum)
+        is written as the ISO code of the currency the request names by it ("Canadian dollars" ->
+        "CAD", "Euros" -> "EUR"), and one that names none of the latest user message's currencies (a
+        generated "EUR" for "British Pounds", a cut "E") takes the currencies that message names and
+        no other currency value of the call holds, in the message's order and the schema's
+        (runtime/currency.py; not on a call the trunk wrote). Of the training split's 29 currency
+        values, 27 are codes of a currency the request names, 14 of them by name ("US dollars",
+        "Japanese Yen"); the rule changes none of the 17 reference calls, and with every currency
+        value cut it gives back all 15 whose currencies the request names
+        (scripts/measure_currency_codes.py). Found by reading BFCL simple items.
+    whole_dates: a string value of a property named a date (no enum) that is a piece of a date the
+        latest user message writes out whole ("2022" of "May 12, 2022", "October,2023" of "15th
+        October,2023") or a date in digits cut short (a generated "2010-0") is written as that date,
+        in the format the property's description asks for ("MM-DD-YYYY"; ISO where it names none):
+        a piece the first whole date that holds it, a cut date the first whole date; a date another
+        value holds or an earlier one took is not taken again (runtime/stated.py whole_dates; not on
+        a call the trunk wrote). On the training split it changes none of the 77 reference calls with
+        a date value whose request writes a whole date, and with each value that is such a date cut
+        to "20-" or to its year, it gives back 68 of the 71 calls that hold one; the 3 others keep
+        the date as written ("15th June 2023"), which the rule writes in ISO form
+        (scripts/measure_whole_dates.py). Found by reading BFCL simple items.
     """
 
     length_penalty: float = 0.25
@@ -434,6 +455,8 @@ class SpanRules:
     bare_echoes: bool = True
     and_clauses: bool = True
     disjoint_texts: bool = True
+    currency_codes: bool = True
+    whole_dates: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):

@@ -233,3 +233,89 @@ def iso_dates(args: dict, schema: dict | None) -> dict:
         if iso is not None:
             out[key] = iso
     return out
+
+
+_FULL = r"(?:,\s*|\s+)((?:19|20)\d\d)\b"                                    # ", 2022", ",2023", " 2022"
+_FULL_DATES = ((re.compile(rf"\b{_MONTH}(?:\.\s*|\s+)(?:the\s+)?{_DAY}\b{_FULL}", re.IGNORECASE), True),
+               (re.compile(rf"\b(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}\b{_FULL}", re.IGNORECASE), False))
+_FORMAT = re.compile(r"\b(yyyy|mm|dd)([-/.])(yyyy|yyy|mm|dd)\2(yyyy|yyy|mm|dd)\b", re.IGNORECASE)  # "MM-DD-YYYY"
+_DATE_SHAPE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{1,2})([-/.])(\d{1,2})\6(\d{4})")  # 2022-6-1, 01/06/2022
+_DIGIT_DATE = re.compile(r"[\d\-/.]*\d[\d\-/.]*")                           # "2010-0", "201-0-01": a date cut short
+
+
+def full_dates(text: str) -> list[tuple[str, datetime.date]]:
+    """(as written, date) of each date ``text`` writes out whole, with its year ("May 12, 2022",
+    "10th December 2022", "15th October,2023") or in ISO form, in the text's order."""
+    found = [(m.start(), m.group(0), datetime.date.fromisoformat(m.group(0)))
+             for m in ISO_DATE.finditer(text) if _valid_ymd(*map(int, m.groups()))]
+    for pattern, month_first in _FULL_DATES:
+        for m in pattern.finditer(text):
+            month, day = m.groups()[:2] if month_first else m.groups()[1::-1]
+            try:
+                found.append((m.start(), m.group(0), datetime.date(int(m.group(3)), _MONTHS[month.lower()[:3]],
+                                                                  int(day))))
+            except ValueError:
+                pass
+    out, end = [], -1
+    for start, written, date in sorted(found, key=lambda f: (f[0], -len(f[1]))):
+        if start >= end:                    # one reading of each stretch: the longest where two start there
+            out.append((written, date))
+            end = start + len(written)
+    return out
+
+
+def _digit_date(text: str) -> bool:
+    """Whether ``text`` is a whole date in digits: year, month and day ("2022-6-1"), or day and month
+    either way round before the year ("01/06/2022")."""
+    m = _DATE_SHAPE.fullmatch(text)
+    if m is None:
+        return False
+    y, mo, d = (m.group(1), m.group(3), m.group(4)) if m.group(1) else (m.group(8), m.group(7), m.group(5))
+    return any(_valid_ymd(int(y), int(a), int(b)) for a, b in ((mo, d), (d, mo)))
+
+
+def _valid_ymd(y: int, m: int, d: int) -> bool:
+    try:
+        datetime.date(y, m, d)
+        return True
+    except ValueError:
+        return False
+
+
+def date_format(description: str) -> str:
+    """The format a property's description asks a date in, as a strftime pattern: "MM-DD-YYYY" ->
+    "%m-%d-%Y" (a "YYY" read as the year too); ISO where it names none."""
+    m = _FORMAT.search(description)
+    if m is None:
+        return "%Y-%m-%d"
+    part = {"yyyy": "%Y", "yyy": "%Y", "mm": "%m", "dd": "%d"}
+    return m.group(2).join(part[m.group(i).lower()] for i in (1, 3, 4))
+
+
+def whole_dates(args: dict, schema: dict | None, request: str) -> dict:
+    """SpanRules.whole_dates: ``args`` with each top-level string value of a property named a date
+    (no enum) that is a piece of a date ``request`` writes out whole ("2022" of "May 12, 2022") or
+    a date in digits cut short ("2010-0", a generated value), written as that date in the format the
+    property's description asks for (ISO where it names none). A piece takes the first whole date
+    that holds it, a cut date the first one; a date another value of the call holds, or one an
+    earlier value took, is not taken again. A value that is a whole date already stays."""
+    fulls = full_dates(request)
+    if not fulls:
+        return args
+    props = (schema or {}).get("properties") or {}
+    keys = [k for k, p in props.items() if isinstance(p, dict) and "enum" not in p and isinstance(args.get(k), str)
+            and "date" in key_words("/" + k)]
+    taken = {d for k in keys for w, d in fulls if args[k].strip() in (w, d.isoformat())}
+    out = dict(args)
+    for k in keys:
+        value = args[k].strip()
+        if not value or _digit_date(value) or iso_date(value) is not None:
+            continue
+        left = [(w, d) for w, d in fulls if d not in taken]
+        pick = next((d for w, d in left if value.lower() in w.lower() and any(c.isdigit() for c in value)), None)
+        if pick is None and _DIGIT_DATE.fullmatch(value) and left:
+            pick = left[0][1]
+        if pick is not None:
+            out[k] = pick.strftime(date_format(str(props[k].get("description") or "")))
+            taken.add(pick)
+    return out

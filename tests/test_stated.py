@@ -158,3 +158,57 @@ def test_iso_dates_rewrite_only_a_date_property_that_asks_for_no_other_format():
     assert iso_dates(args, schema) == {"start_date": "2022-12-10", "note": "March 11, 2022",
                                        "due_date": "March 11, 2022", "end_date": "2022-03-12"}
     assert iso_dates({"date": "today"}, None) == {"date": "today"}
+
+
+HOTEL = {"type": "object", "properties": {
+    "hotel_name": {"type": "string"},
+    "check_in_date": {"type": "string", "description": "Check-in date. Format - DD-MM-YYYY."},
+    "check_out_date": {"type": "string", "description": "Check-out date in the format YYYY-MM-DD."},
+    "start_date": {"type": "string"}, "date_kind": {"type": "string", "enum": ["2022", "other"]}}}
+
+
+def test_full_dates_read_whole_dates_only():
+    from edgeagent.runtime.stated import full_dates
+
+    assert [w for w, _ in full_dates("from March 10, 2022 to 15th October,2023 or 2024-01-02")] == \
+        ["March 10, 2022", "15th October,2023", "2024-01-02"]
+    # no year, a year alone, an impossible day: no whole date
+    assert full_dates("on March 10th of the year 2022, or February 30, 2022") == []
+
+
+def test_a_piece_of_a_whole_date_or_a_cut_date_takes_the_date_in_the_format_asked():
+    from edgeagent.runtime.stated import whole_dates
+
+    request = "Book 'Royal Hotel' from March 10, 2022 to March 20, 2022, then May 12, 2022 onwards."
+    # a piece takes the first whole date holding it; a cut date the first date left
+    args = {"hotel_name": "Royal Hotel", "check_in_date": "2022", "check_out_date": "201-0-01"}
+    assert whole_dates(args, HOTEL, request) == {"hotel_name": "Royal Hotel", "check_in_date": "10-03-2022",
+                                                 "check_out_date": "2022-03-20"}
+    # a date another value holds is not taken again; a piece names its own date
+    args = {"check_in_date": "March 10, 2022", "check_out_date": "May 12", "start_date": "20-"}
+    assert whole_dates(args, HOTEL, request) == {"check_in_date": "March 10, 2022", "check_out_date": "2022-05-12",
+                                                 "start_date": "2022-03-20"}
+
+
+def test_whole_dates_leave_what_is_no_piece_of_a_date():
+    from edgeagent.runtime.rewrite import rewrite_values
+    from edgeagent.runtime.rules import SpanRules
+    from edgeagent.runtime.stated import whole_dates
+
+    request = "Book the Plaza from 1st June 2022 for 3 nights."
+    # a whole date in digits, a word, an empty value, an enum, a property not named a date: kept
+    args = {"check_in_date": "01-06-2022", "check_out_date": "nights", "start_date": "", "date_kind": "2022",
+            "hotel_name": "2022"}
+    assert whole_dates(args, HOTEL, request) == args
+    assert whole_dates({"start_date": "2022"}, HOTEL, "Book the Plaza in 2022") == {"start_date": "2022"}
+    # a date in digits with no such day is cut short; then the piece finds its date taken
+    stay = {"type": "object", "properties": {"start_date": {"type": "string"}, "end_date": {"type": "string"}}}
+    assert whole_dates({"start_date": "2010-03-0", "end_date": "2022"}, stay, request) == \
+        {"start_date": "2022-06-01", "end_date": "2022"}
+    # in the value chain: on unless the rule is off, and not for a call the trunk wrote
+    start = {"type": "object", "properties": {"start_date": HOTEL["properties"]["start_date"]}}
+    assert rewrite_values({"start_date": "2010-0"}, start, SpanRules(), request) == {"start_date": "2022-06-01"}
+    assert rewrite_values({"start_date": "2010-0"}, start, SpanRules(whole_dates=False), request) == \
+        {"start_date": "2010-0"}
+    assert rewrite_values({"start_date": "2010-0"}, start, SpanRules(), request, written=True) == \
+        {"start_date": "2010-0"}
