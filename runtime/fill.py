@@ -310,15 +310,20 @@ def snap_to_words(text_of, ctx_ids, first, last, reach: int = 4, chunks: bool = 
 _NAME_WORD = r"[A-Z][a-z][\w'&-]*"                     # "DiCaprio", not "ID", "CA" or "ABC123"
 _NAME_AFTER = re.compile(rf"(?: {_NAME_WORD}(?![\w'&-]))+")
 _NAME_BEFORE = re.compile(rf"(?<=[\w,] )(?:{_NAME_WORD} )+$")
+_JOINED_AFTER = re.compile(rf"(?:(?: of(?: the)?)? {_NAME_WORD}(?![\w'&-]))+")        # " Museum of Art"
+_JOINED_BEFORE = re.compile(rf"(?<=[\w,] )(?:{_NAME_WORD} (?:of (?:the )?)?)+$")      # "Metropolitan Museum of "
 
 
-def name_run(texts: list[str], first: int, last: int, reach: int = 3) -> tuple[int, int]:
+def name_run(texts: list[str], first: int, last: int, reach: int = 3, joined: bool = False) -> tuple[int, int]:
     """A copied span widened to the whole run of capitalized words it stands in ("Leonardo" of
     "Leonardo DiCaprio" -> "Leonardo DiCaprio", "Green" of "Sea Green" -> "Sea Green"; up to
     ``reach`` words each way): words joined by single spaces, no punctuation between them; a run
     that opens a sentence or a message is no name ("Find Leonardo DiCaprio" stays "Leonardo
     DiCaprio"). Only where the span's own edge word is a name too; names are capitalized words
-    with a lower-case second letter (not "ID", "CA" or "ABC123"); whole tokens only."""
+    with a lower-case second letter (not "ID", "CA" or "ABC123"); whole tokens only. ``joined``
+    (SpanRules.of_names): "of" or "of the" between two names joins them into one run ("Art" of "the
+    Metropolitan Museum of Art" -> "Metropolitan Museum of Art")."""
+    after, before = (_JOINED_AFTER, _JOINED_BEFORE) if joined else (_NAME_AFTER, _NAME_BEFORE)
     bounds = np.cumsum([0] + [len(t) for t in texts])
     text = "".join(texts)
     a, b = int(bounds[first]), int(bounds[last + 1])
@@ -327,7 +332,7 @@ def name_run(texts: list[str], first: int, last: int, reach: int = 3) -> tuple[i
     if not words:
         return first, last
     named = lambda word: re.fullmatch(_NAME_WORD, word) is not None
-    if named(words[-1]) and (m := _NAME_AFTER.match(text, b)):
+    if named(words[-1]) and (m := after.match(text, b)):
         ends = [w.end() for w in re.finditer(_NAME_WORD, text[b:m.end()])][:reach]
         for end in reversed(ends):                     # the farthest end that is a token boundary
             k = int(np.searchsorted(bounds, b + end))
@@ -335,7 +340,7 @@ def name_run(texts: list[str], first: int, last: int, reach: int = 3) -> tuple[i
                 last = k - 1
                 break
     lead = len(text[a:b]) - len(text[a:b].lstrip())
-    if named(words[0]) and (m := _NAME_BEFORE.search(text, 0, a + lead)):
+    if named(words[0].rstrip(_EDGE_TAIL)) and (m := before.search(text, 0, a + lead)):   # "Art." of "...of Art."
         starts = [w.start() for w in re.finditer(_NAME_WORD, m.group(0))][-reach:]
         for start in starts:                           # the farthest start that is a token boundary
             k = int(np.searchsorted(bounds, m.start() + start - 1))
@@ -345,11 +350,11 @@ def name_run(texts: list[str], first: int, last: int, reach: int = 3) -> tuple[i
     return first, last
 
 
-def widen_generated(args: dict, routes: dict, request: str) -> dict:
+def widen_generated(args: dict, routes: dict, request: str, joined: bool = False) -> dict:
     """SpanRules.generated_names: ``args`` with each top-level string value the head generated
     (``routes``: pointer -> "gen") that the request writes once, as whole words, widened to the run
     of capitalized words it stands in, as name_run widens a copied one ("San" of "performing in San
-    Diego next month" -> "San Diego")."""
+    Diego next month" -> "San Diego"; ``joined``: across "of", SpanRules.of_names)."""
     out = dict(args)
     chars = list(request)
     for key, value in args.items():
@@ -358,7 +363,7 @@ def widen_generated(args: dict, routes: dict, request: str) -> dict:
         found = list(re.finditer(r"(?<!\w)" + re.escape(value.strip()) + r"(?!\w)", request))
         if len(found) != 1:
             continue
-        first, last = name_run(chars, found[0].start(), found[0].end() - 1)
+        first, last = name_run(chars, found[0].start(), found[0].end() - 1, joined=joined)
         out[key] = request[first:last + 1].strip()
     return out
 
@@ -507,6 +512,27 @@ def only_name_words(raw: str, words) -> bool:
     names = {w for w in words if len(w) >= 3}
     found = re.findall(r"[^\W_]+", raw)
     return bool(found) and all(w in names or (w.endswith("s") and w[:-1] in names) for w in found)
+
+
+_MODIFIER_RUN = re.compile(r"(?<=[\w,] )(?:[A-Z][\w'&-]* ){1,4}$")         # "Empire State ", "American Red Cross "
+_MODIFIER_WORD = re.compile(r"(?<![\w'-])(?:[a-z][a-z'-]*|\d+) $")                 # "human ", "2 "
+_FUNCTION_WORDS = frozenset("a an the of in on at for to with from by and or my your our his her their its this that these "
+                            "those some any each every all".split())
+
+
+def words_before(text: str, at: int) -> tuple[int, int] | None:
+    """(start, end) of the words ``text`` writes right before ``at`` (``text[start:end]``) (a name word's start, one space
+    between): the run of up to four capitalized words ("Empire State" of "the Empire State
+    building", not a run that opens the text or a sentence), or one lower-case word that is no function
+    word ("human" of "a human cell"), or one whole number ("2" of "2 tickets"); None for anything else
+    (SpanRules.bare_echoes)."""
+    left = text[:at]
+    m = _MODIFIER_RUN.search(left)
+    if m is None:
+        m = _MODIFIER_WORD.search(left)
+        if m is None or m.group(0).strip() in _FUNCTION_WORDS:
+            return None
+    return m.start(), m.end() - 1
 
 
 def drop_article(raw: str) -> str:
@@ -890,10 +916,29 @@ class _Fill:
                 break
             starts = starts.copy()
             starts[first:last + 1] = -np.inf
+            before = self.words_before(first) if self.rules.modifier_echoes else None
+            if before is not None:
+                return starts, *before
             if not np.isfinite(starts).any():
                 break
             first, last = best_span(starts, self.end[s.start], self.span_max, self.rules.length_penalty, stops)
         return starts, first, last
+
+    def words_before(self, first: int) -> tuple[int, int] | None:
+        """SpanRules.modifier_echoes: the tokens (first, last) of the words right before the copied
+        span that starts at token ``first`` (fill.py words_before), where they are whole tokens."""
+        texts = self.texts
+        bounds = np.cumsum([0] + [len(t) for t in texts])
+        text = "".join(texts)
+        got = words_before(text, int(bounds[first]) + len(texts[first]) - len(texts[first].lstrip()))
+        if got is None:
+            return None
+        token = lambda x: int(np.searchsorted(bounds, x))        # the token that starts at char x, if one does
+        starts = [token(x) for x in (got[0] - 1, got[0]) if token(x) < len(bounds) and bounds[token(x)] == x]
+        j = token(got[1])                                         # " Empire" (or "Empire") to " State"
+        if not starts or j >= len(bounds) or bounds[j] != got[1]:
+            return None
+        return starts[0], j - 1
 
     def keyed(self, s) -> np.ndarray:
         """SpanRules.keyed_numbers: [T] 1 where a number written under the property's name starts
@@ -983,7 +1028,7 @@ class _Fill:
             first, last = snap_to_words(text_of, ctx_ids, first, last, reach=32 if rules.whole_chunks else 4,
                                         chunks=chunky)
             if rules.name_runs and s.kind == "string":
-                first, last = name_run(self.texts, first, last)
+                first, last = name_run(self.texts, first, last, joined=rules.of_names)
             if rules.whole_quotes and s.kind == "string":
                 first, last = quote_run(self.texts, first, last, reach=s.budget - 1)
             if rules.whole_numbers and s.kind in ("number", "integer", "json"):

@@ -449,7 +449,7 @@ class Pipeline:
                         args, info, err, spans = redone
                 route, written = info.routes, False
                 if args is not None and self.cfg.rules.generated_names:
-                    widened = widen_generated(args, route, request_text)   # "San" -> "San Diego"
+                    widened = widen_generated(args, route, request_text, joined=self.cfg.rules.of_names)  # "San Diego"
                     args = widened if schema_violation(widened, schema) is None else args
                 if args is not None and info.beyond:   # a list longer than the array's item places
                     longer = with_beyond(args, info.beyond)

@@ -239,7 +239,8 @@ _FULL = r"(?:,\s*|\s+)((?:19|20)\d\d)\b"                                    # ",
 _FULL_DATES = ((re.compile(rf"\b{_MONTH}(?:\.\s*|\s+)(?:the\s+)?{_DAY}\b{_FULL}", re.IGNORECASE), True),
                (re.compile(rf"\b(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}\b{_FULL}", re.IGNORECASE), False))
 _FORMAT = re.compile(r"\b(yyyy|mm|dd)([-/.])(yyyy|yyy|mm|dd)\2(yyyy|yyy|mm|dd)\b", re.IGNORECASE)  # "MM-DD-YYYY"
-_DATE_SHAPE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{1,2})([-/.])(\d{1,2})\6(\d{4})")  # 2022-6-1, 01/06/2022
+# a whole date in digits: "2022-6-1", "01/06/2022"
+_DATE_SHAPE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{1,2})([-/.])(\d{1,2})\6(\d{4})")
 _DIGIT_DATE = re.compile(r"[\d\-/.]*\d[\d\-/.]*")                           # "2010-0", "201-0-01": a date cut short
 
 

@@ -10,7 +10,12 @@ hold it; had the copy taken the word, the rule gives the value back. "Holds it":
 starts or ends with the name word ("national database" for `database`); the rule would cut it.
 Each count is given for the property's words and for the function's words. "Nothing else": the
 value is only name words, the property's and the function's together ("building" for
-`building_name`), which SpanRules.bare_echoes decodes again (fill.py only_name_words).
+`building_name`), which SpanRules.bare_echoes decodes again (fill.py only_name_words). "Right
+before it": of the values written right before the name word, those that are the words before it
+as fill.py words_before reads them (a run of capitalized words, or one lower-case word that is no
+function word, or a whole number), the value bare_echoes takes for a span of nothing but the name
+word, and those it reads as other words, where it would be wrong (where it reads none, the rule
+falls back on the head's next best start).
 Run: python scripts/measure_name_echoes.py [--data ../shared/data] [-v]
 """
 
@@ -21,7 +26,7 @@ from collections import Counter
 
 from measure_common import call_values, run
 
-from edgeagent.runtime.fill import drop_name_words, function_words, only_name_words
+from edgeagent.runtime.fill import drop_name_words, function_words, only_name_words, words_before
 from edgeagent.runtime.keyed import key_words
 
 
@@ -49,6 +54,11 @@ def measure(records, show: bool = False) -> Counter:
             v = re.escape(value)
             if re.search(rf"(?<!\w){v}\s+{name}(?!\w)|(?<!\w){name}\s+{v}(?!\w)", said):
                 c[whose, source, "written next to it, leaves it out"] += 1
+            if (m := re.search(rf"(?<!\w){v} ({name})(?!\w)", said)) is not None:
+                c[whose, source, "written right before it"] += 1
+                got = words_before(said, m.start(1))
+                c[whose, source, "... the words before it read as the value"] += got == (m.start(), m.start(1) - 1)
+                c[whose, source, "... read as other words (wrong)"] += got not in (None, (m.start(), m.start(1) - 1))
     return c
 
 

@@ -264,6 +264,34 @@ def test_a_span_of_nothing_but_name_words_is_decoded_again_without_them():
     assert value(SpanRules(bare_echoes=False, length_penalty=0.0)) == "building"
     assert value(SpanRules(length_penalty=0.0)) == "Empire State"   # "Empire State building", its name word dropped
 
+    far = step                                                      # the head's next best start: "What"
+
+    def step(ids, kinds, spos, rows=None):
+        out = far(ids, kinds, spos, rows)
+        out[2][:, first_empire], out[2][:, 0] = 1.0, 4.0
+        return out
+
+    assert value(SpanRules(modifier_echoes=False, length_penalty=0.0)) == "What is the height of the Empire State"
+    assert value(SpanRules(length_penalty=0.0)) == "Empire State"   # the words right before the name word
+
+
+def test_words_before_read_a_capitalized_run_or_one_plain_word():
+    from edgeagent.runtime.fill import words_before
+
+    def before(text, word):
+        got = words_before(text, text.index(word))
+        return None if got is None else text[got[0]:got[1]]
+
+    assert before("the height of the Empire State building", "building") == "Empire State"
+    assert before("in the American Red Cross organization.", "organization") == "American Red Cross"
+    assert before("info on a human cell", "cell") == "human"
+    assert before("I want 2 tickets", "tickets") == "2"
+    # a function word, a run that opens the text or a sentence, punctuation between: none
+    assert before("the info of the building", "building") is None
+    assert before("Italian cuisine", "cuisine") is None
+    assert before("Done. Italian cuisine", "cuisine") is None
+    assert before("in Paris, cuisine", "cuisine") is None
+
 
 def test_two_properties_do_not_copy_the_same_text_from_other_words():
     from edgeagent.runtime.rules import SpanRules
@@ -770,6 +798,29 @@ def test_name_run_widens_a_copied_name_to_its_capitalized_words():
     assert widened(text, "ABC123") == "ABC123"                        # "ID" and codes are no names
     assert widened(text, "films") == "films"                          # a lower-case edge stays
     assert widened("user\nin Boston, Chicago and Miami", "Chicago") == "Chicago"   # commas part names
+
+
+def test_name_run_joined_widens_across_of_only_when_asked():
+    from edgeagent.runtime.fill import name_run
+
+    def widened(text, value, joined=True):
+        at = text.index(value)
+        first, last = name_run(list(text), at, at + len(value) - 1, joined=joined)
+        return text[first:last + 1].strip()
+
+    text = "user\nWhen does the Metropolitan Museum of Art open? Ask the Bank of the West today."
+    assert widened(text, "Art") == "Metropolitan Museum of Art"
+    assert widened(text, "Art", joined=False) == "Art"
+    assert widened(text, "Metropolitan") == "Metropolitan Museum of Art"
+    assert widened(text, "Bank") == "Bank of the West"
+    assert widened(text, "West") == "Bank of the West"
+    # a span that takes the sentence's full stop still widens back (the stop is span_value's to trim)
+    assert widened("user\nhours of the Metropolitan Museum of Art.", "Art.") == "Metropolitan Museum of Art."
+    assert widened("user\nfilms of Leonardo DiCaprio.", "DiCaprio.", joined=False) == "Leonardo DiCaprio."
+    # a lower-case word after "of", or an "of" that opens the run, joins nothing
+    assert widened("user\nin the heart of Paris", "Paris") == "Paris"
+    assert widened("user\nthe Museum of modern art", "Museum") == "Museum"
+    assert widened("user\nOf Mice and Men", "Mice") == "Mice"
 
 
 def test_name_runs_widen_a_copied_string_only_when_on():
