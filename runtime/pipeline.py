@@ -35,7 +35,7 @@ from edgeagent.runtime.further import (brings_news, ends_turn, list_next, next_c
                                        with_values)
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.names import NameTrie
-from edgeagent.runtime.owed import held_numbers, numbers_owed, pay_owed
+from edgeagent.runtime.owed import clauses_owed, held_numbers, holds_clause, numbers_owed, pay_owed
 from edgeagent.runtime.rewrite import rewrite_values
 from edgeagent.runtime.rules import SpanRules
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
@@ -376,6 +376,7 @@ class Pipeline:
         claimed: dict[str, set[int]] = {}      # top-level property -> positions inside values copied for it
         held: dict[str, set[int]] = {}         # function -> positions inside the values its calls copied
         due: set[float] | None = None          # SpanRules.numbers_owed: the next call must hold one of these
+        owed: list[str] = []                   # SpanRules.clauses_owed: the next call must hold a value of one
         headers: list[tuple[int, int]] = []  # [start, end) sequence positions of each call's header and name
         for k in range(self.cfg.max_calls):
             at_header = len(seq)
@@ -496,9 +497,10 @@ class Pipeline:
                 # call with the owed numbers in its numbers' places, rather than the turn's end
                 args, stale, echoed, spans = paid, False, False, {}
                 text, route = json.dumps(args, ensure_ascii=False), {**route, "": "owed-template"}
-            if ends_turn(args, text, calls, name, stale or echoed, route, due):
+            if ends_turn(args, text, calls, name, stale or echoed, route, due) \
+                    or (owed and not any(holds_clause(args, c) for c in owed)):
                 break
-            due = None
+            due, owed = None, []
             if not written:
                 for ptr, at in spans.items():
                     taken.setdefault(name, {}).setdefault(ptr, set()).add(at.start)
@@ -518,9 +520,12 @@ class Pipeline:
                     moved, listed = with_values(args, listed, sc, schema), {}
             elif another:
                 pin = forced_name
-            elif rules.numbers_owed and first and not written and (owed := numbers_owed(
+            elif rules.numbers_owed and first and not written and (unpaid := numbers_owed(
                     request_text, [json.loads(c["function"]["arguments"]) for c in calls])):
-                pin, due = forced_name, owed   # "also for a person who is 5.6 feet": one more call
+                pin, due = forced_name, unpaid   # "also for a person who is 5.6 feet": one more call
+            elif rules.clauses_owed and first and not written and (owed := clauses_owed(
+                    request_text, [json.loads(c["function"]["arguments"]) for c in calls])):
+                pin = forced_name               # "Also, find one for a Vegan Salad.": one more call
             else:
                 break
         return calls, errors, routes

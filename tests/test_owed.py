@@ -31,3 +31,27 @@ def test_a_repeated_number_takes_the_owed_number_written_in_its_place():
     cases = "cases filed in 2019, also list cases filed in the year 2018"
     assert pay_owed({"year": 2018}, [{"year": 2018}], {2019.0}, cases) == {"year": 2019}
     assert pay_owed({"year": 2018}, [], {2019.0}, cases) == {"year": 2018}
+
+
+def test_lead_clauses_open_with_a_lead_word_after_the_first_words():
+    from edgeagent.runtime.owed import lead_clauses
+
+    text = "Get the soup recipe. Also, the salad one, and then the bread one. Finally, stop."
+    assert lead_clauses(text) == ["Also, the salad one", ", and then the bread one. ", "Finally, stop."]
+    # a lead word that opens the text, or sits inside a sentence ("next Friday", "also"), opens none
+    assert lead_clauses("Also, get the soup recipe") == []
+    assert lead_clauses("Book it for next Friday, I also want a view.") == []
+
+
+def test_a_lead_clause_is_owed_where_no_call_holds_its_values_and_calls_are_few():
+    from edgeagent.runtime.owed import clauses_owed, holds_clause
+
+    text = "Area for base 10 and height 5. Also, the area for base 7 and height 3, in cm."
+    also = "Also, the area for base 7 and height 3, in cm."
+    assert holds_clause({"base": 7}, also) and holds_clause({"unit": "CM"}, also)
+    assert holds_clause({"units": ["cm"]}, also)
+    assert not holds_clause({"base": 10, "height": 5}, also) and not holds_clause({"unit": "c"}, also)
+    assert clauses_owed(text, [{"base": 10, "height": 5}]) == [also]
+    assert clauses_owed(text, [{"base": 10, "height": 3}]) == []            # a call holds its 3
+    # as many calls as the request's first words and its lead clauses: nothing owed
+    assert clauses_owed(text, [{"base": 10, "height": 5}, {"base": 1, "height": 1}]) == []

@@ -566,7 +566,10 @@ def test_a_number_no_call_holds_asks_for_one_more_call(pipeline, monkeypatch):
         return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
 
     fills = lambda: [{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}]
-    assert run(fills(), numbers_owed=False) == [{"weight": 80, "height": 1.8}]
+    # (", also for 1.6 m and 60 kg" is a lead clause no call holds a value of: clauses_owed alone asks too)
+    assert run(fills(), numbers_owed=False, clauses_owed=False) == [{"weight": 80, "height": 1.8}]
+    assert run(fills(), numbers_owed=False, clauses_owed=True) == \
+        [{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}]
     assert run(fills(), numbers_owed=True) == [{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}]
     # the further call holds none of the owed numbers: it is dropped and the turn ends
     assert run([{"weight": 80, "height": 1.8}, {"weight": 80, "height": 2}], numbers_owed=True,
@@ -583,6 +586,42 @@ def test_a_number_no_call_holds_asks_for_one_more_call(pipeline, monkeypatch):
     # every number held: no further call
     assert run([{"weight": 80, "height": 1.8}, {"weight": 60, "height": 1.6}, {"weight": 9, "height": 9}],
                numbers_owed=True)[1:] == [{"weight": 60, "height": 1.6}]
+
+
+def test_a_lead_clause_no_call_holds_asks_for_one_more_call(pipeline, monkeypatch):
+    """SpanRules.clauses_owed: the another-call head says "end" after the first call, but the request's
+    "Also, ..." sentence holds no call's value; one more call is made, and kept only where it holds a
+    value that sentence writes."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    tool = {"type": "function", "function": {"name": "find_recipe", "parameters": {
+        "type": "object", "properties": {"dish": {"type": "string"}, "diet": {"type": "string"}},
+        "required": ["dish"]}}}
+    request = {"messages": [{"role": "user", "content": "Find a recipe for Chicken Noodle Soup. Also, find "
+                                                        "one for a Vegan Salad."}],
+               "tools": [tool], "tool_choice": "required"}
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([3.0, 0.0]))
+
+    def run(fills, **rules):
+        monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda sc, *a, **kw: (
+            fills.pop(0) if fills else {"dish": "Tomato Soup"}, None, FillInfo(routes={}), None))
+        monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+            pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, **rules)))
+        return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
+
+    soup, salad = {"dish": "Chicken Noodle Soup"}, {"dish": "Vegan Salad"}
+    assert run([soup, salad], clauses_owed=False) == [soup]
+    assert run([soup, salad], clauses_owed=True) == [soup, salad]
+    # the further call holds nothing the "Also" sentence writes: it is dropped and the turn ends
+    assert run([soup, {"dish": "Tomato Soup"}], clauses_owed=True) == [soup]
+    # the first call holds a value of the "Also" sentence already: nothing is owed
+    assert run([{"dish": "Chicken Noodle Soup", "diet": "Vegan"}, salad], clauses_owed=True) == \
+        [{"dish": "Chicken Noodle Soup", "diet": "Vegan"}]
 
 
 def test_a_further_call_that_would_end_the_turn_takes_the_owed_numbers(pipeline, monkeypatch):
