@@ -516,16 +516,16 @@ def only_name_words(raw: str, words) -> bool:
 
 _MODIFIER_RUN = re.compile(r"(?<=[\w,] )(?:[A-Z][\w'&-]* ){1,4}$")         # "Empire State ", "American Red Cross "
 _MODIFIER_WORD = re.compile(r"(?<![\w'-])(?:[a-z][a-z'-]*|\d+) $")                 # "human ", "2 "
-_FUNCTION_WORDS = frozenset("a an the of in on at for to with from by and or my your our his her their its this that these "
-                            "those some any each every all".split())
+_FUNCTION_WORDS = frozenset("a an the of in on at for to with from by and or my your our his her their its this that "
+                            "these those some any each every all".split())
 
 
 def words_before(text: str, at: int) -> tuple[int, int] | None:
-    """(start, end) of the words ``text`` writes right before ``at`` (``text[start:end]``) (a name word's start, one space
-    between): the run of up to four capitalized words ("Empire State" of "the Empire State
-    building", not a run that opens the text or a sentence), or one lower-case word that is no function
-    word ("human" of "a human cell"), or one whole number ("2" of "2 tickets"); None for anything else
-    (SpanRules.bare_echoes)."""
+    """(start, end) of the words ``text`` writes right before ``at``, a name word's start, with one
+    space between (``text[start:end]``): the run of up to four capitalized words ("Empire State" of
+    "the Empire State building"; not a run that opens the text or a sentence), or one lower-case
+    word that is no function word ("human" of "a human cell"), or one whole number ("2" of "2
+    tickets"); None for anything else (SpanRules.modifier_echoes)."""
     left = text[:at]
     m = _MODIFIER_RUN.search(left)
     if m is None:
@@ -933,12 +933,10 @@ class _Fill:
         got = words_before(text, int(bounds[first]) + len(texts[first]) - len(texts[first].lstrip()))
         if got is None:
             return None
-        token = lambda x: int(np.searchsorted(bounds, x))        # the token that starts at char x, if one does
-        starts = [token(x) for x in (got[0] - 1, got[0]) if token(x) < len(bounds) and bounds[token(x)] == x]
-        j = token(got[1])                                         # " Empire" (or "Empire") to " State"
-        if not starts or j >= len(bounds) or bounds[j] != got[1]:
-            return None
-        return starts[0], j - 1
+        at = {int(b): k for k, b in enumerate(bounds)}            # char offset -> the token that starts there
+        starts = [at[x] for x in (got[0] - 1, got[0]) if x in at]  # " Empire" (or "Empire") to " State"
+        j = at.get(got[1])
+        return (starts[0], j - 1) if starts and j is not None else None
 
     def keyed(self, s) -> np.ndarray:
         """SpanRules.keyed_numbers: [T] 1 where a number written under the property's name starts

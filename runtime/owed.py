@@ -88,8 +88,8 @@ def pay_owed(args: dict, earlier: list[dict], owed: set[float], request: str) ->
 
 # SpanRules.clauses_owed: a sentence that opens with a lead word ("Also, ...", "Finally, ..."), or a
 # clause after ", then" / ", and also" / " and then", asks for a call of its own
-_LEAD_CLAUSE = re.compile(r"(?:(?<=[.?!]\s)|(?<=[.?!]\s\s)|(?<=\n))(?:Also|Additionally|Then|After that|Afterwards|Finally"
-                          r"|Next|Lastly|Furthermore|Moreover|Besides)\b"
+_LEAD_CLAUSE = re.compile(r"(?:(?<=[.?!]\s)|(?<=[.?!]\s\s)|(?<=\n))(?:Also|Additionally|Then|After that|Afterwards"
+                          r"|Finally|Next|Lastly|Furthermore|Moreover|Besides)\b"
                           r"|,\s+(?:and\s+)?(?:then|also|additionally|finally)\b|\s+and\s+(?:then|also)\b")
 
 

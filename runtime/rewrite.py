@@ -7,8 +7,9 @@ a date written whole as that date (whole_dates), a name as the tool results spel
 (canonical_case), a percentage as the fraction a description asks for (percent_fractions), a range
 in its written order (range_order), an enum member or a flag the request names (named_members,
 named_choices, named_flags, named_items), a list in one value cut to its first element (list_split),
-and a currency as its code (currency_codes). Each rewrite stands only where the call still validates
-against its schema. The rules and their measures are documented on SpanRules (runtime/rules.py).
+the state of a "City, State" pair as its city (city_states), and a currency as its code
+(currency_codes). Each rewrite stands only where the call still validates against its schema. The
+rules and their measures are documented on SpanRules (runtime/rules.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from edgeagent.runtime.currency import currency_codes
 from edgeagent.runtime.keyed import count_words
 from edgeagent.runtime.lists import before_clauses, first_of_lists, next_in_list
 from edgeagent.runtime.percent import percent_fractions
+from edgeagent.runtime.places import city_states
 from edgeagent.runtime.ranges import in_range_order
 from edgeagent.runtime.rules import SpanRules
 from edgeagent.runtime.select import named_properties
@@ -66,6 +68,8 @@ def rewrite_values(args: dict, schema: dict, rules: SpanRules, request: str, pro
         args = first_of_lists(args, schema)
     if rules.and_clauses and not written and not listed:
         args = kept(before_clauses(args, schema))               # "AUD and USD to CAD" for one currency: AUD
+    if rules.city_states and not written:
+        args = kept(city_states(args, schema, request))         # "Seattle, Washington" for a location: Seattle
     if rules.currency_codes and not written:
         args = kept(currency_codes(args, schema, request, fill=not listed))   # "British Pounds": GBP
     return args
