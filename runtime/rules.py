@@ -401,7 +401,7 @@ class SpanRules:
         Art"; runtime/fill.py name_run, joined). Were every copy exact, it would widen 5 of the
         training split's 27,154 capitalized values (SGD's "Baseball" of "Games of Baseball",
         "Cupertino" of "City of Cupertino"), and 74 of those values are names joined by "of"
-        ("Bank of America"), which a copy of one side leaves short (scripts/measure_of_names.py).
+        ("Bank of America"), which a copy of one side leaves short (scripts/measure_name_runs.py).
         Found by reading BFCL simple items.
     modifier_echoes: where bare_echoes decodes a span again, it first takes the words the
         conversation writes right before the name word, where they read as a name or a modifier

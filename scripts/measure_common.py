@@ -32,6 +32,20 @@ def call_values(records):
                     yield rec, said, call, key, value
 
 
+def schema_calls(records):
+    """(record, request, schema, arguments) for each call: ``request`` is the latest user message
+    before the call, ``schema`` the called tool's parameters ({} where the record lists no such
+    tool)."""
+    for rec in records:
+        schemas = {t["function"]["name"]: t["function"].get("parameters") or {} for t in rec.get("tools") or []}
+        request = ""
+        for m in rec["messages"]:
+            if m.get("role") == "user" and isinstance(m.get("content"), str):
+                request = m["content"]
+            for call in m.get("tool_calls") or []:
+                yield rec, request, schemas.get(call["function"]["name"]) or {}, call["function"]["arguments"]
+
+
 def run(doc: str, measure, verbose_help: str) -> None:
     """The command line of a measure script: ``measure(records, verbose)`` -> Counter of
     (dataset, what) or what; prints one count a line."""

@@ -17,42 +17,35 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from measure_common import run
+from measure_common import run, schema_calls
 
 from edgeagent.runtime.currency import currency_codes, currency_keys, named_currencies
 
 
 def measure(records, show: bool = False) -> Counter:
     c = Counter()
-    for rec in records:
-        schemas = {t["function"]["name"]: t["function"].get("parameters") for t in rec.get("tools") or []}
-        request = ""
-        for m in rec["messages"]:
-            if m.get("role") == "user" and isinstance(m.get("content"), str):
-                request = m["content"]
-            for call in m.get("tool_calls") or []:
-                schema, args = schemas.get(call["function"]["name"]), call["function"]["arguments"]
-                keys = [k for k in currency_keys(schema) if isinstance(args.get(k), str)]
-                if not keys:
-                    continue
-                source, named = rec["meta"]["dataset"], named_currencies(request)
-                for k in keys:
-                    c[source, "currency values"] += 1
-                    c[source, "codes"] += bool(re.fullmatch(r"[A-Z]{3}", args[k]))
-                    c[source, "of a currency the request names"] += args[k] in named
-                    c[source, "... named by name, not code"] += args[k] in named and args[k] not in request
-                c[source, "calls"] += 1
-                if currency_codes(args, schema, request) != args:
-                    c[source, "calls the rule changes (wrong)"] += 1
-                    if show:
-                        print(f"  changed {rec['id']} {args} -> {currency_codes(args, schema, request)}")
-                blank = {**args, **{k: "" for k in keys}}
-                if all(args[k] in named for k in keys):
-                    c[source, "calls whose currencies the request names"] += 1
-                    right = currency_codes(blank, schema, request) == args
-                    c[source, "... every value cut: given back"] += right
-                    if show and not right:
-                        print(f"  order {rec['id']} {request[:120]!r} {args}")
+    for rec, request, schema, args in schema_calls(records):
+        keys = [k for k in currency_keys(schema) if isinstance(args.get(k), str)]
+        if not keys:
+            continue
+        source, named = rec["meta"]["dataset"], named_currencies(request)
+        for k in keys:
+            c[source, "currency values"] += 1
+            c[source, "codes"] += bool(re.fullmatch(r"[A-Z]{3}", args[k]))
+            c[source, "of a currency the request names"] += args[k] in named
+            c[source, "... named by name, not code"] += args[k] in named and args[k] not in request
+        c[source, "calls"] += 1
+        if currency_codes(args, schema, request) != args:
+            c[source, "calls the rule changes (wrong)"] += 1
+            if show:
+                print(f"  changed {rec['id']} {args} -> {currency_codes(args, schema, request)}")
+        blank = {**args, **{k: "" for k in keys}}
+        if all(args[k] in named for k in keys):
+            c[source, "calls whose currencies the request names"] += 1
+            right = currency_codes(blank, schema, request) == args
+            c[source, "... every value cut: given back"] += right
+            if show and not right:
+                print(f"  order {rec['id']} {request[:120]!r} {args}")
     return c
 
 

@@ -3,16 +3,23 @@ SpanRules.name_runs (runtime/fill.py name_run) assumes when it widens a copied n
 
 Reads every string value of the calls in the training split (glaive en, Seal-Tools, SGD) that the
 user messages before the call write word for word, at its last place there, and asks whether
-name_run would widen it. Run: python scripts/measure_name_runs.py [--data ../shared/data] [-v]
+name_run would widen it; and whether name_run with "of" joining names (SpanRules.of_names) would
+widen it further, where of_names would be wrong ("Art" of "the Metropolitan Museum of Art" ->
+"Metropolitan Museum of Art"). Also counts the values that are names joined by "of" ("Bank of
+America"), which a copy of one side leaves short.
+Run: python scripts/measure_name_runs.py [--data ../shared/data] [-v]
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from measure_common import call_values, run
 
-from edgeagent.runtime.fill import name_run
+from edgeagent.runtime.fill import _NAME_WORD, name_run
+
+_JOINED = re.compile(rf"{_NAME_WORD}(?: {_NAME_WORD})* of (?:the )?{_NAME_WORD}")
 
 
 def measure(records, show: bool = False) -> Counter:
@@ -30,6 +37,12 @@ def measure(records, show: bool = False) -> Counter:
             c[source, "widened (the rule would be wrong)"] += 1
             if show:
                 print(f"  {rec['id']} {value!r} -> {said[first:last + 1]!r}")
+        c[source, 'names joined by "of"'] += _JOINED.search(value) is not None
+        across = name_run(list(said), at, at + len(value) - 1, joined=True)
+        if across != (first, last):
+            c[source, 'widened across "of" (of_names would be wrong)'] += 1
+            if show:
+                print(f"  {rec['id']} {value!r} -> {said[across[0]:across[1] + 1]!r} (across of)")
     return c
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from measure_common import run
+from measure_common import run, schema_calls
 
 from edgeagent.runtime.keyed import key_words
 from edgeagent.runtime.stated import full_dates, whole_dates
@@ -24,37 +24,30 @@ from edgeagent.runtime.stated import full_dates, whole_dates
 
 def measure(records, show: bool = False) -> Counter:
     c = Counter()
-    for rec in records:
-        schemas = {t["function"]["name"]: t["function"].get("parameters") for t in rec.get("tools") or []}
-        request = ""
-        for m in rec["messages"]:
-            if m.get("role") == "user" and isinstance(m.get("content"), str):
-                request = m["content"]
-            for call in m.get("tool_calls") or []:
-                schema, args = schemas.get(call["function"]["name"]) or {}, call["function"]["arguments"]
-                props = schema.get("properties") or {}
-                keys = [k for k, p in props.items() if isinstance(p, dict) and "enum" not in p
-                        and isinstance(args.get(k), str) and "date" in key_words("/" + k)]
-                fulls = full_dates(request)
-                if not keys or not fulls:
-                    continue
-                source = rec["meta"]["dataset"]
-                c[source, "calls with a date value, the request writing a whole date"] += 1
-                if whole_dates(args, schema, request) != args:
-                    c[source, "... the rule changes (wrong)"] += 1
-                    if show:
-                        print(f"  changed {rec['id']} {request[:100]!r} {args} -> {whole_dates(args, schema, request)}")
-                whole = {k: d for k in keys for w, d in fulls if args[k] in (w, d.isoformat(), d.strftime("%m-%d-%Y"),
-                                                                             d.strftime("%d-%m-%Y"))}
-                if not whole:
-                    continue
-                c[source, "... calls holding one of the request's whole dates"] += 1
-                c[source, "... values that are one of the request's whole dates"] += len(whole)
-                for how, cut in (("cut to '20-'", lambda d: "20-"), ("cut to its year", lambda d: str(d.year))):
-                    back = whole_dates({**args, **{k: cut(d) for k, d in whole.items()}}, schema, request) == args
-                    c[source, f"... every such value {how}: given back"] += back
-                    if show and not back:
-                        print(f"  {how} {rec['id']} {request[:100]!r} {args}")
+    for rec, request, schema, args in schema_calls(records):
+        props = schema.get("properties") or {}
+        keys = [k for k, p in props.items() if isinstance(p, dict) and "enum" not in p
+                and isinstance(args.get(k), str) and "date" in key_words("/" + k)]
+        fulls = full_dates(request)
+        if not keys or not fulls:
+            continue
+        source = rec["meta"]["dataset"]
+        c[source, "calls with a date value, the request writing a whole date"] += 1
+        if whole_dates(args, schema, request) != args:
+            c[source, "... the rule changes (wrong)"] += 1
+            if show:
+                print(f"  changed {rec['id']} {request[:100]!r} {args} -> {whole_dates(args, schema, request)}")
+        whole = {k: d for k in keys for w, d in fulls if args[k] in (w, d.isoformat(), d.strftime("%m-%d-%Y"),
+                                                                     d.strftime("%d-%m-%Y"))}
+        if not whole:
+            continue
+        c[source, "... calls holding one of the request's whole dates"] += 1
+        c[source, "... values that are one of the request's whole dates"] += len(whole)
+        for how, cut in (("cut to '20-'", lambda d: "20-"), ("cut to its year", lambda d: str(d.year))):
+            back = whole_dates({**args, **{k: cut(d) for k, d in whole.items()}}, schema, request) == args
+            c[source, f"... every such value {how}: given back"] += back
+            if show and not back:
+                print(f"  {how} {rec['id']} {request[:100]!r} {args}")
     return c
 
 
