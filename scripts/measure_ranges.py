@@ -15,44 +15,37 @@ from __future__ import annotations
 
 from collections import Counter
 
-from measure_common import run
+from measure_common import run, schema_calls
 
 from edgeagent.runtime.ranges import in_range_order, range_pairs, written_orders
 
 
 def measure(records, show: bool = False) -> Counter:
     c = Counter()
-    for rec in records:
-        tools = {t["function"]["name"]: t["function"].get("parameters") or {} for t in rec.get("tools") or []}
-        latest = ""
-        for m in rec["messages"]:
-            if m.get("role") == "user" and isinstance(m.get("content"), str):
-                latest = m["content"]
-            for call in m.get("tool_calls") or []:
-                args, schema = call["function"]["arguments"], tools.get(call["function"]["name"])
-                if not isinstance(args, dict) or schema is None:
-                    continue
-                for start, end in range_pairs(schema):
-                    a, b = args.get(start), args.get(end)
-                    if a is None or b is None or a == b:
-                        continue
-                    key = rec["meta"]["dataset"]
-                    orders = written_orders(latest, a, b)
-                    if not orders:
-                        continue
-                    order = "both orders" if len(orders) == 2 else \
-                        "in the call's order" if (a, b) in orders else "the other order"
-                    c[(key, "written as a range: " + order)] += 1
-                    if in_range_order(args, schema, latest) != args:
-                        c[(key, "calls as written: changed (wrong)")] += 1
-                        if show:
-                            print(f"  changed {rec['id']} {start}={a!r} {end}={b!r}: {latest[:120]!r}")
-                    swapped = {**args, start: b, end: a}
-                    c[(key, "pair swapped: put back")] += in_range_order(swapped, schema, latest) == args
-                    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-                        c[(key, "numbers, one held twice")] += 2
-                        c[(key, "numbers, one held twice: put back")] += sum(
-                            in_range_order({**args, start: v, end: v}, schema, latest) == args for v in (a, b))
+    for rec, latest, schema, args in schema_calls(records):
+        if not isinstance(args, dict):
+            continue
+        for start, end in range_pairs(schema):
+            a, b = args.get(start), args.get(end)
+            if a is None or b is None or a == b:
+                continue
+            key = rec["meta"]["dataset"]
+            orders = written_orders(latest, a, b)
+            if not orders:
+                continue
+            order = "both orders" if len(orders) == 2 else \
+                "in the call's order" if (a, b) in orders else "the other order"
+            c[(key, "written as a range: " + order)] += 1
+            if in_range_order(args, schema, latest) != args:
+                c[(key, "calls as written: changed (wrong)")] += 1
+                if show:
+                    print(f"  changed {rec['id']} {start}={a!r} {end}={b!r}: {latest[:120]!r}")
+            swapped = {**args, start: b, end: a}
+            c[(key, "pair swapped: put back")] += in_range_order(swapped, schema, latest) == args
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+                c[(key, "numbers, one held twice")] += 2
+                c[(key, "numbers, one held twice: put back")] += sum(
+                    in_range_order({**args, start: v, end: v}, schema, latest) == args for v in (a, b))
     return c
 
 
