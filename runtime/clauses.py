@@ -62,12 +62,18 @@ def segment_scores(text: str, tools: list[tuple[str, str, dict]]) -> tuple[list[
     segment holds)."""
     segs = segments(text)
     words = _tool_words(tools)
-    out = np.zeros((len(segs), len(tools)))
-    for i, (a, b) in enumerate(segs):
-        found = set(text_words(text[a:b]))
-        out[i] = [NAME_WEIGHT * len(n & found) + DESC_WEIGHT * len(d & found) + PARAM_WEIGHT * len(p & found)
-                  for n, d, p in words]
-    return segs, out
+    return segs, np.array([_scores(text[a:b], words) for a, b in segs]).reshape(len(segs), len(tools))
+
+
+def tool_scores(text: str, tools: list[tuple[str, str, dict]]) -> np.ndarray:
+    """[K] how much of each listed (name, description, parameters) tool's words ``text`` holds."""
+    return np.asarray(_scores(text, _tool_words(tools)), np.float64)
+
+
+def _scores(text: str, words: list[tuple[set, set, set]]) -> list[float]:
+    found = set(text_words(text))
+    return [NAME_WEIGHT * len(n & found) + DESC_WEIGHT * len(d & found) + PARAM_WEIGHT * len(p & found)
+            for n, d, p in words]
 
 
 def away(text: str, tools: list[tuple[str, str, dict]], f: int) -> list[tuple[int, int]]:

@@ -656,7 +656,8 @@ def span_value(text_of, ctx_ids, first, last, kind, trim: bool = False, articles
 def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 48, use_span: bool = True,
          anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None,
          end_anchor=None, end_weight: float = 0.0, rules: SpanRules | None = None, named=None, taken=None,
-         claimed=None, away=None, headers=None, function: str = "", prior=None, fresh=None, turn=()):
+         claimed=None, away=None, headers=None, function: str = "", prior=None, fresh=None, turn=(),
+         walls=None):
     """Fill every slot of scaffold ``sc``. Returns (ids [L], FillInfo).
 
     tokenize(text) -> token ids of a slot's text; text_of(ids) -> the text of context tokens.
@@ -675,6 +676,8 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     turn (any function) copied for it (SpanRules.optional_echoes).
     ``away``: (request text, character spans of it) that this call's values should not come from
     (runtime/clauses.py away; away_tokens); SpanRules.other_clauses is taken off their tokens' start scores.
+    ``walls``: (request text, character spans of it) that no value of this call is copied from (the
+    other parts of a request that numbers them, runtime/parts.py; SpanRules.ordinal_parts).
     ``headers``: [(start, end)) context positions of the turn's call headers and function names
     (SpanRules.own_headers: no value is copied from them).
     ``function``: the called function's name (SpanRules.function_echoes drops its words from a copied
@@ -693,7 +696,7 @@ def fill(sc, step, ctx_ids, tokenize, text_of, steps: int = 2, span_max: int = 4
     """
     f = _Fill(sc, step, ctx_ids, tokenize, text_of, span_max, use_span, anchors, anchor_weight, anchor_route,
               end_anchor, end_weight, rules or SpanRules(), named, taken, claimed, away, headers, function, prior,
-              fresh, turn)
+              fresh, turn, walls)
     ids = np.array(sc.masked(), dtype=np.int64)
     kinds, spos = layout(sc)
     # token logits only where a choice is scored now; generated positions ask for theirs below
@@ -741,6 +744,7 @@ class _Fill:
     prior: object
     fresh: object
     turn: object
+    walls: object
     info: FillInfo = field(default_factory=FillInfo)
     plans: dict = field(default_factory=dict)          # value slot index -> (route, span first, last, number)
     scored: dict = field(default_factory=dict)         # copied string slot index -> its start scores
@@ -773,7 +777,7 @@ class _Fill:
         if self.use_span and self.source is None:
             texts, rules = self.texts, self.rules
             self.source = (sentence_stops(texts) if rules.sentence_stop else None,
-                           _walled(texts, rules, self.headers),
+                           _walled(texts, rules, self.headers, self.walls, self.turn),
                            number_starts(texts) if rules.copy_numbers else None,
                            rules.other_clauses * away_tokens(texts, *self.away)
                            if self.away and rules.other_clauses else 0.0)
@@ -1140,14 +1144,18 @@ def _part_spans(sc, plans: dict, scored: dict, end, span_max: int, length_penalt
         spans[i] = (first, last, key)
 
 
-def _walled(texts: list[str], rules: SpanRules, headers) -> np.ndarray | None:
+def _walled(texts: list[str], rules: SpanRules, headers, walls=None, turn=()) -> np.ndarray | None:
     """[T] bool: the context tokens no value is copied from (the tool listing under
-    SpanRules.conversation_only, the turn's call headers under own_headers); None where all may be."""
+    SpanRules.conversation_only, the turn's call headers under own_headers, the request's ``walls``
+    (request text, character spans; fill) with the ``turn``'s calls); None where all may be."""
     walled = tool_listing(texts) if rules.conversation_only else None
     if rules.own_headers and headers:
         walled = np.zeros(len(texts), bool) if walled is None else walled.copy()
         for a, b in headers:
             walled[max(a, 0):max(b, 0)] = True
+    if walls and walls[1]:                             # and the turn's calls, which copied from them
+        walled = away_tokens(texts, *walls) | (False if walled is None else walled)
+        walled[list(turn)] = True
     return walled
 
 
@@ -1399,7 +1407,7 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
                     anchors: dict | None = None, anchor_weight: float = 0.0, anchor_route: float | None = None,
                     end_anchor=None, end_weight: float = 0.0, rules: SpanRules | None = None, named=None,
                     taken=None, claimed=None, away=None, headers=None, function: str = "", prior=None,
-                    fresh=None, turn=()):
+                    fresh=None, turn=(), walls=None):
     """``fill`` then assemble: (arguments dict or None, ids, FillInfo, error message or None).
 
     A fill that does not assemble is repaired slot by slot, as the compiler names them: a string
@@ -1412,7 +1420,7 @@ def fill_and_decode(sc, step, ctx_ids, tokenize, text_of, steps: int = 1, use_sp
                      anchor_weight=anchor_weight, anchor_route=anchor_route, end_anchor=end_anchor,
                      end_weight=end_weight, rules=rules, named=named, taken=taken,
                      claimed=claimed, away=away, headers=headers, function=function, prior=prior, fresh=fresh,
-                     turn=turn)
+                     turn=turn, walls=walls)
     for _ in range(len(sc.slots) + 1):
         try:
             return sc.decode(ids), ids, info, None

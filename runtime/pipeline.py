@@ -36,6 +36,7 @@ from edgeagent.runtime.further import (brings_news, ends_turn, list_next, next_c
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.owed import clauses_owed, held_numbers, holds_clause, numbers_owed, pay_owed
+from edgeagent.runtime.parts import holds_part, ordinal_parts, part_text, walls
 from edgeagent.runtime.rewrite import rewrite_values
 from edgeagent.runtime.rules import SpanRules
 from edgeagent.runtime.select import (call_features, dialog_features, last_user_text, match_features, message_turns,
@@ -377,7 +378,10 @@ class Pipeline:
         held: dict[str, set[int]] = {}         # function -> positions inside the values its calls copied
         due: set[float] | None = None          # SpanRules.numbers_owed: the next call must hold one of these
         owed: list[str] = []                   # SpanRules.clauses_owed: the next call must hold a value of one
+        part_due: str | None = None            # SpanRules.ordinal_parts: the next call must hold a value of it
         headers: list[tuple[int, int]] = []  # [start, end) sequence positions of each call's header and name
+        # SpanRules.ordinal_parts: "The first triangle ... The second triangle ...", a call for each part
+        parts = ordinal_parts(request_text) if self.cfg.rules.ordinal_parts and first else []
         for k in range(self.cfg.max_calls):
             at_header = len(seq)
             header = self.seg((self.syntax.separator if k else "") + self.syntax.header)
@@ -428,6 +432,8 @@ class Pipeline:
                 named = named_properties([s.pointer for s in sc.slots], request_text)
                 where_not = (request_text, away(request_text, listed_tools, index)) \
                     if self.cfg.rules.other_clauses else None
+                walled = walls(request_text, parts, [c["function"]["name"] for c in calls], name, schema,
+                               listed_tools) if parts else None
 
                 def fill_call(fresh=None):
                     got = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of, steps=self.cfg.steps,
@@ -437,7 +443,8 @@ class Pipeline:
                                           rules=self.cfg.rules, named=named, taken=before, claimed=elsewhere,
                                           away=where_not, headers=[(a - offset, b - offset) for a, b in headers],
                                           function=name, prior=prior, fresh=fresh,
-                                          turn=range(max(len(ids) - offset, 0), len(ctx_ids)))
+                                          turn=range(max(len(ids) - offset, 0), len(ctx_ids)),
+                                          walls=(request_text, walled) if walled else None)
                     return got[0], got[2], got[3], {ptr: range(offset + first, offset + last + 1)
                                                     for ptr, (first, last) in got[2].spans.items()}
 
@@ -498,9 +505,10 @@ class Pipeline:
                 args, stale, echoed, spans = paid, False, False, {}
                 text, route = json.dumps(args, ensure_ascii=False), {**route, "": "owed-template"}
             if ends_turn(args, text, calls, name, stale or echoed, route, due) \
-                    or (owed and not any(holds_clause(args, c) for c in owed)):
+                    or (owed and not any(holds_clause(args, c) for c in owed)) \
+                    or (part_due is not None and not holds_part(args, part_due)):
                 break
-            due, owed = None, []
+            due, owed, part_due = None, [], None
             if not written:
                 for ptr, at in spans.items():
                     taken.setdefault(name, {}).setdefault(ptr, set()).add(at.start)
@@ -520,6 +528,9 @@ class Pipeline:
                     moved, listed = with_values(args, listed, sc, schema), {}
             elif another:
                 pin = forced_name
+            elif parts and not written and walls(request_text, parts, [c["function"]["name"] for c in calls],
+                                                 name, schema, listed_tools) is not None:
+                pin, part_due = name, part_text(request_text, parts[len(calls)])   # "The second triangle ..."
             elif rules.numbers_owed and first and not written and (unpaid := numbers_owed(
                     request_text, [json.loads(c["function"]["arguments"]) for c in calls])):
                 pin, due = forced_name, unpaid   # "also for a person who is 5.6 feet": one more call

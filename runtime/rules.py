@@ -431,6 +431,15 @@ class SpanRules:
         such a pair, 2,495 are the city, 9 the whole pair and 6 the state; the rule would change 5
         of those ("New York" of "Big Apple, New York"; scripts/measure_city_states.py). Found by
         reading BFCL simple items.
+    ordinal_parts: a first request that numbers its parts ("The first triangle has a base of 12 m ...
+        The second triangle has ...", "In the first setup ...", "First, ... Second, ...") asks for a
+        call per part: while the turn's calls are all of one function (that takes no two parts' values
+        in one call, "charge1" / "charge2"), call k copies nothing from the other parts' stretches nor
+        from the turn's calls, and where the another-call head says "end" with a part left, one more
+        call of the function is made, kept only where it holds a value that part writes
+        (runtime/parts.py; runtime/pipeline.py). The training split has 2 such requests, both answered
+        with calls of several functions, which the rule leaves alone (scripts/measure_ordinal_parts.py);
+        on dev it changed no answer (docs/dev-s30). Found by reading BFCL parallel items.
     """
 
     length_penalty: float = 0.25
@@ -496,6 +505,7 @@ class SpanRules:
     modifier_echoes: bool = True
     clauses_owed: bool = True
     city_states: bool = True
+    ordinal_parts: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):

@@ -624,6 +624,49 @@ def test_a_lead_clause_no_call_holds_asks_for_one_more_call(pipeline, monkeypatc
         [{"dish": "Chicken Noodle Soup", "diet": "Vegan"}]
 
 
+def test_each_part_a_request_numbers_gets_a_call_of_its_own(pipeline, monkeypatch):
+    """SpanRules.ordinal_parts: "The first triangle ... The second triangle ...": each call is walled
+    off the other part, and where the another-call head says "end" after the first, one more call is
+    made for the second part, kept only where it holds a value that part writes."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    area = {"type": "object", "properties": {"base": {"type": "number"}, "height": {"type": "number"}},
+            "required": ["base", "height"]}
+    text = ("Two triangles. The first triangle has a base of 12 m and a height of 15 m. The second triangle has "
+            "a base of 18 m and a height of 24 m.")
+    request = {"messages": [{"role": "user", "content": text}],
+               "tools": [{"type": "function", "function": {"name": "area", "parameters": area}}],
+               "tool_choice": "required"}
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([3.0, 0.0]))
+    seen = []
+
+    def run(fills, **rules):
+        seen.clear()
+
+        def fake_fill(sc, *a, **kw):
+            seen.append(kw.get("walls"))
+            return fills.pop(0) if fills else {"base": 1, "height": 1}, None, FillInfo(routes={}), None
+
+        monkeypatch.setattr(pipeline_mod, "fill_and_decode", fake_fill)
+        monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(pipeline.cfg, rules=dataclasses.replace(
+            pipeline.cfg.rules, numbers_owed=False, **rules)))   # 18 and 24 owed would ask for the call too
+        return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
+
+    one, two = {"base": 12, "height": 15}, {"base": 18, "height": 24}
+    assert run([one, two], ordinal_parts=False) == [one] and seen == [None]
+    assert run([one, two], ordinal_parts=True) == [one, two]
+    (said, first), (_, second) = seen
+    assert said == text and [text[a:b] for a, b in first] == [text[text.index("second triangle"):]]
+    assert [text[a:b] for a, b in second] == [text[text.index("first triangle"):text.index("second triangle")]]
+    # the further call holds nothing the second part writes: it is dropped and the turn ends
+    assert run([one, {"base": 12, "height": 7}], ordinal_parts=True) == [one]
+
+
 def test_a_further_call_that_would_end_the_turn_takes_the_owed_numbers(pipeline, monkeypatch):
     """SpanRules.owed_template: the another-call head asks for one more call, whose fill repeats the
     first call (or echoes it); where the request owes as many numbers as the first call holds, the
