@@ -36,6 +36,7 @@ from edgeagent.runtime.further import (brings_news, ends_turn, list_next, next_c
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.owed import clauses_owed, held_numbers, holds_clause, numbers_owed, pay_owed
+from edgeagent.runtime.frames import holds_new, next_frame
 from edgeagent.runtime.parts import holds_part, ordinal_parts, part_text, walls
 from edgeagent.runtime.rewrite import rewrite_values
 from edgeagent.runtime.rules import SpanRules
@@ -379,6 +380,9 @@ class Pipeline:
         due: set[float] | None = None          # SpanRules.numbers_owed: the next call must hold one of these
         owed: list[str] = []                   # SpanRules.clauses_owed: the next call must hold a value of one
         part_due: str | None = None            # SpanRules.ordinal_parts: the next call must hold a value of it
+        frame_due = None                       # SpanRules.keyed_frames: the frame the next call is for,
+        frame_fn, frame_owed = None, False     # if of this function; owed: it must hold a new value of it
+        frame_at = 0                           # where the latest frame starts in the request
         headers: list[tuple[int, int]] = []  # [start, end) sequence positions of each call's header and name
         # SpanRules.ordinal_parts: "The first triangle ... The second triangle ...", a call for each part
         parts = ordinal_parts(request_text) if self.cfg.rules.ordinal_parts and first else []
@@ -434,6 +438,8 @@ class Pipeline:
                     if self.cfg.rules.other_clauses else None
                 walled = walls(request_text, parts, [c["function"]["name"] for c in calls], name, schema,
                                listed_tools) if parts else None
+                walled = list(frame_due.walls) if walled is None and frame_due is not None and name == frame_fn \
+                    else walled
 
                 def fill_call(fresh=None):
                     got = fill_and_decode(sc, step, ctx_ids, self.tokenize, self.text_of, steps=self.cfg.steps,
@@ -506,9 +512,11 @@ class Pipeline:
                 text, route = json.dumps(args, ensure_ascii=False), {**route, "": "owed-template"}
             if ends_turn(args, text, calls, name, stale or echoed, route, due) \
                     or (owed and not any(holds_clause(args, c) for c in owed)) \
-                    or (part_due is not None and not holds_part(args, part_due)):
+                    or (part_due is not None and not holds_part(args, part_due)) \
+                    or (frame_owed and not holds_new(args, frame_due)):
                 break
-            due, owed, part_due = None, [], None
+            frame_at = frame_due.start if frame_due is not None and name == frame_fn else frame_at
+            due, owed, part_due, frame_due, frame_owed = None, [], None, None, False
             if not written:
                 for ptr, at in spans.items():
                     taken.setdefault(name, {}).setdefault(ptr, set()).add(at.start)
@@ -522,15 +530,22 @@ class Pipeline:
             rules = self.cfg.rules
             if rules.list_goes_on and not written and (rules.lists_first or not another):
                 listed = list_next(args, same, request_text, rules.caseless_lists, rules.alike_lists)
-            if listed:
+            if listed and rules.lists_first:
+                moved, listed = with_values(args, listed, sc, schema), {}
+                moved = None if moved == args else moved   # no element fits the schema: no list call
+            if moved is not None or listed:
                 pin = name             # "Taylor Swift and Maroon 5": Maroon 5 still wants its call
-                if rules.lists_first:
-                    moved, listed = with_values(args, listed, sc, schema), {}
             elif another:
                 pin = forced_name
+                if rules.keyed_frames and first and not written:   # walls the next call if it is this function's
+                    frame_due, frame_fn = next_frame(request_text, args, [json.loads(c["function"]["arguments"])
+                                                                          for c in calls], frame_at), name
             elif parts and not written and walls(request_text, parts, [c["function"]["name"] for c in calls],
                                                  name, schema, listed_tools) is not None:
                 pin, part_due = name, part_text(request_text, parts[len(calls)])   # "The second triangle ..."
+            elif rules.keyed_frames and first and not written and (frame_due := next_frame(
+                    request_text, args, [json.loads(c["function"]["arguments"]) for c in calls], frame_at)):
+                pin, frame_fn, frame_owed = name, name, True   # "case number XY1234 ..., and case number GH5678"
             elif rules.numbers_owed and first and not written and (unpaid := numbers_owed(
                     request_text, [json.loads(c["function"]["arguments"]) for c in calls])):
                 pin, due = forced_name, unpaid   # "also for a person who is 5.6 feet": one more call

@@ -440,6 +440,19 @@ class SpanRules:
         (runtime/parts.py; runtime/pipeline.py). The training split has 2 such requests, both answered
         with calls of several functions, which the rule leaves alone (scripts/measure_ordinal_parts.py);
         on dev it changed no answer (docs/dev-s30). Found by reading BFCL parallel items.
+    keyed_frames: after a first request's call, where one of its values' key words (the words right
+        before the value, up to a content word: "case number", "the county of") come again later
+        with a value no call holds ("case number XY1234 in Los Angeles County Court, and case number
+        GH5678 in Orange County Court"), the turn gets one more call of the function where the
+        another-call head says "end", kept only where it holds a new value; that call, and a call
+        of the same function the head asks for, copies nothing from the old frame (from its first
+        such key to the new one) where the new frame writes as many values, else from the old
+        values' places ("sample size of 50 ... the same for a sample size of 150"), nor from the
+        turn's calls (runtime/frames.py; runtime/pipeline.py). Played after each of the training
+        split's 3,605 first-request calls with all of them made, a frame is found after 8 (a call
+        the data lacks; scripts/measure_keyed_frames.py). Found by reading BFCL parallel items.
+        Also: a list call whose element fits no schema (the call again) no longer ends the turn. On
+        dev neither changed an answer (docs/dev-s30).
     """
 
     length_penalty: float = 0.25
@@ -506,6 +519,7 @@ class SpanRules:
     clauses_owed: bool = True
     city_states: bool = True
     ordinal_parts: bool = True
+    keyed_frames: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):

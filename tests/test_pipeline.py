@@ -654,7 +654,7 @@ def test_each_part_a_request_numbers_gets_a_call_of_its_own(pipeline, monkeypatc
 
         monkeypatch.setattr(pipeline_mod, "fill_and_decode", fake_fill)
         monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(pipeline.cfg, rules=dataclasses.replace(
-            pipeline.cfg.rules, numbers_owed=False, **rules)))   # 18 and 24 owed would ask for the call too
+            pipeline.cfg.rules, numbers_owed=False, keyed_frames=False, **rules)))   # these would ask too
         return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
 
     one, two = {"base": 12, "height": 15}, {"base": 18, "height": 24}
@@ -665,6 +665,47 @@ def test_each_part_a_request_numbers_gets_a_call_of_its_own(pipeline, monkeypatc
     assert [text[a:b] for a, b in second] == [text[text.index("first triangle"):text.index("second triangle")]]
     # the further call holds nothing the second part writes: it is dropped and the turn ends
     assert run([one, {"base": 12, "height": 7}], ordinal_parts=True) == [one]
+
+
+def test_a_key_written_again_with_a_new_value_gets_a_call_of_its_own(pipeline, monkeypatch):
+    """SpanRules.keyed_frames: "case number XY1234 ..., and case number GH5678 ...": where the
+    another-call head says "end" after the first call, one more call is made that copies nothing from
+    XY1234's place, kept only where it holds GH5678."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    case = {"type": "object", "properties": {"case_number": {"type": "string"}, "court": {"type": "string"}},
+            "required": ["case_number"]}
+    text = "Status of case number XY1234 in Los Angeles County Court, and case number GH5678 in Orange County Court?"
+    request = {"messages": [{"role": "user", "content": text}],
+               "tools": [{"type": "function", "function": {"name": "case_status", "parameters": case}}],
+               "tool_choice": "required"}
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([3.0, 0.0]))
+    seen = []
+
+    def run(fills, **rules):
+        seen.clear()
+
+        def fake_fill(sc, *a, **kw):
+            seen.append(kw.get("walls"))
+            return fills.pop(0) if fills else {"case_number": "Z9"}, None, FillInfo(routes={}), None
+
+        monkeypatch.setattr(pipeline_mod, "fill_and_decode", fake_fill)
+        monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+            pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, **rules)))
+        return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
+
+    one = {"case_number": "XY1234", "court": "Los Angeles County Court"}
+    two = {"case_number": "GH5678", "court": "Orange County Court"}
+    assert run([one, two], keyed_frames=False) == [one] and seen == [None]
+    assert run([one, two], keyed_frames=True) == [one, two]
+    assert seen[0] is None and [text[a:b] for a, b in seen[1][1]] == ["number XY1234 in Los Angeles County Court, and case "]
+    # the further call holds no new value: it is dropped and the turn ends
+    assert run([one, {"case_number": "XY1234", "court": "Orange County Court"}], keyed_frames=True) == [one]
 
 
 def test_a_further_call_that_would_end_the_turn_takes_the_owed_numbers(pipeline, monkeypatch):
