@@ -20,6 +20,7 @@ from edgeagent.runtime.canonical import canonical_case
 from edgeagent.runtime.currency import currency_codes
 from edgeagent.runtime.keyed import count_words
 from edgeagent.runtime.lists import before_clauses, first_of_lists, next_in_list
+from edgeagent.runtime.options import described_options
 from edgeagent.runtime.percent import percent_fractions
 from edgeagent.runtime.places import city_states
 from edgeagent.runtime.ranges import in_range_order
@@ -58,7 +59,8 @@ def rewrite_values(args: dict, schema: dict, rules: SpanRules, request: str, pro
     if rules.range_order:
         args = kept(in_range_order(args, schema, request))      # "from 1871 to 1945": start_year 1871
     if (rules.named_members or rules.named_choices) and not written:
-        args = with_named_members(args, schema, request, left_out=rules.named_members, chosen=rules.named_choices)
+        args = with_named_members(args, schema, request, left_out=rules.named_members, chosen=rules.named_choices,
+                                  described=rules.described_members)
     if rules.named_flags and not written:
         args = named_flags(args, schema, request)               # "with details": details true
     if rules.named_items and not written:
@@ -92,23 +94,27 @@ def named_in(request: str, members: list) -> list[tuple[int, str]]:
 
 
 def with_named_members(args: dict, schema: dict, request: str, left_out: bool = True,
-                       chosen: bool = False) -> dict:
+                       chosen: bool = False, described: bool = False) -> dict:
     """SpanRules.named_members: ``args`` with each optional property they leave out set to the member
     of its string enum that the request names in so many words ("some Reggae songs" -> genre
     "Reggae"): the one member it names, or the first of several it names in one list ("Pop and
     Country": Pop, and list_goes_on gives Country its call). Members of under three letters and
     flags ("True", "dontcare") name nothing. ``chosen`` (SpanRules.named_choices): a string value the
     call holds takes the member too, where the request names that one member only ("compounded
-    monthly" -> "monthly", not the head's "quarterly"). ``args`` unchanged where the result breaks
-    the schema."""
+    monthly" -> "monthly", not the head's "quarterly"). ``described`` (SpanRules.described_members):
+    a string property without an enum whose description lists options (runtime/options.py) takes
+    them as its members. ``args`` unchanged where the result breaks the schema."""
     out = dict(args)
     for key, prop in ((schema or {}).get("properties") or {}).items():
-        if not isinstance(prop, dict) or not isinstance(prop.get("enum"), list):
+        members = prop.get("enum") if isinstance(prop, dict) else None
+        if not isinstance(members, list) and described:
+            members = described_options(prop)
+        if not isinstance(members, list):
             continue
         held = key in args
         if (held and not (chosen and isinstance(args[key], str))) or (not held and not left_out):
             continue
-        said = named_in(request, prop["enum"])
+        said = named_in(request, members)
         if not said:
             continue
         at, first = said[0]

@@ -453,6 +453,12 @@ class SpanRules:
         the data lacks; scripts/measure_keyed_frames.py). Found by reading BFCL parallel items.
         Also: a list call whose element fits no schema (the call again) no longer ends the turn. On
         dev neither changed an answer (docs/dev-s30).
+    described_members: a string property without an enum whose description lists its options
+        ("Allowed values: 'copper', 'aluminum'", "('Celsius' or 'Fahrenheit')", "(Watercolor, Oil,
+        Acrylic)"; not examples after "e.g." / "such as", nor a format) takes them as its members
+        for named_members and named_choices (runtime/options.py). The training split has 2 such
+        properties, both holding an option (scripts/measure_described.py); on dev it changed no
+        answer (docs/dev-s30). Found by reading BFCL parallel items.
     """
 
     length_penalty: float = 0.25
@@ -520,6 +526,7 @@ class SpanRules:
     city_states: bool = True
     ordinal_parts: bool = True
     keyed_frames: bool = True
+    described_members: bool = True
 
     def __post_init__(self):
         if self.optional_echoes not in ("keep", "call", "turn"):
