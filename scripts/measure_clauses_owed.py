@@ -16,30 +16,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from measure_common import run
+from measure_common import first_requests, run
 
 from edgeagent.runtime.owed import clauses_owed, holds_clause, lead_clauses
 
 
-def first_request(rec) -> tuple[str | None, list[dict]]:
-    """The record's first user message and the arguments of the calls that answer it."""
-    first, calls = None, []
-    for m in rec["messages"]:
-        if m.get("role") == "user":
-            if first is not None:
-                break
-            first = m.get("content") if isinstance(m.get("content"), str) else ""
-        elif first is not None:
-            calls += [c["function"]["arguments"] for c in m.get("tool_calls") or []]
-    return first, calls
-
-
 def measure(records, show: bool = False) -> Counter:
     c = Counter()
-    for rec in records:
-        request, calls = first_request(rec)
-        if not request or not calls:
-            continue
+    for rec, request, named in first_requests(records):
+        calls = [args for _, args in named]
         source = rec["meta"]["dataset"]
         owed = clauses_owed(request, calls)
         if owed:

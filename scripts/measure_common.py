@@ -32,6 +32,22 @@ def call_values(records):
                     yield rec, said, call, key, value
 
 
+def first_requests(records):
+    """(record, request, [(name, arguments)]) for each record whose first user message is answered
+    with calls: that message, and the calls before the next user message."""
+    for rec in records:
+        request, calls = None, []
+        for m in rec["messages"]:
+            if m.get("role") == "user":
+                if request is not None:
+                    break
+                request = m.get("content") if isinstance(m.get("content"), str) else ""
+            elif request is not None:
+                calls += [(c["function"]["name"], c["function"]["arguments"]) for c in m.get("tool_calls") or []]
+        if request and calls:
+            yield rec, request, calls
+
+
 def schema_calls(records):
     """(record, request, schema, arguments) for each call: ``request`` is the latest user message
     before the call, ``schema`` the called tool's parameters ({} where the record lists no such

@@ -12,20 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from measure_clauses_owed import first_request
-from measure_common import run
-from measure_ordinal_parts import first_calls
+from measure_common import first_requests, run
 
 from edgeagent.runtime.frames import next_frame
 
 
 def measure(records, show: bool = False) -> Counter:
     c = Counter()
-    for rec in records:
-        request, _ = first_request(rec)
-        calls = first_calls(rec)
-        if not request or not calls:
-            continue
+    for rec, request, calls in first_requests(records):
         source = rec["meta"]["dataset"]
         made = [args for _, args in calls]
         c[source, "first requests answered with calls"] += 1

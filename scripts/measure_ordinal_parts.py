@@ -14,23 +14,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from measure_clauses_owed import first_request
-from measure_common import run
+from measure_common import first_requests, run
 
 from edgeagent.runtime.parts import holds_part, ordinal_parts, part_text, walls
-
-
-def first_calls(rec) -> list[tuple[str, dict]]:
-    """(name, arguments) of the calls that answer the record's first request."""
-    out, seen = [], False
-    for m in rec["messages"]:
-        if m.get("role") == "user":
-            if seen:
-                break
-            seen = True
-        elif seen:
-            out += [(c["function"]["name"], c["function"]["arguments"]) for c in m.get("tool_calls") or []]
-    return out
 
 
 def outside(text: str, spans: list[tuple[int, int]]) -> str:
@@ -43,11 +29,7 @@ def outside(text: str, spans: list[tuple[int, int]]) -> str:
 
 def measure(records, show: bool = False) -> Counter:
     c = Counter()
-    for rec in records:
-        request, _ = first_request(rec)
-        calls = first_calls(rec)
-        if not request or not calls:
-            continue
+    for rec, request, calls in first_requests(records):
         parts = ordinal_parts(request)
         if not parts:
             continue

@@ -42,6 +42,16 @@ def test_next_in_list_moves_a_repeated_value_to_the_next_listed_one():
     assert next_in_list("Parisian cafes first, then Paris and Rome.", "Paris", ["Paris"]) == "Rome"
 
 
+def test_a_quoted_or_possessive_element_reads_on():
+    from edgeagent.runtime.lists import next_in_list
+
+    news = 'The latest news on the topic of "Climate Change" and "Artificial Intelligence", each with 5 articles'
+    assert next_in_list(news, "Climate Change", ["Climate Change"]) == "Artificial Intelligence"
+    assert next_in_list("Pianos in Berlin and Madrid's music stores.", "Berlin", ["Berlin"]) == "Madrid"
+    assert next_in_list("Pianos in Berlin and Madrid's music stores.", "Madrid", ["Madrid"]) == "Berlin"
+    assert next_in_list("Pianos in Berlin's music stores.", "Berlin", ["Berlin"]) is None    # no list
+
+
 def test_caseless_lists_find_a_value_the_request_writes_in_another_case():
     """SpanRules.caseless_lists: "Music" (an enum member, or the tool results' spelling) where the
     request says "music and Sports"; the element keeps the value's capitals."""

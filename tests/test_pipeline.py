@@ -624,10 +624,10 @@ def test_a_lead_clause_no_call_holds_asks_for_one_more_call(pipeline, monkeypatc
         [{"dish": "Chicken Noodle Soup", "diet": "Vegan"}]
 
 
-def test_each_part_a_request_numbers_gets_a_call_of_its_own(pipeline, monkeypatch):
-    """SpanRules.ordinal_parts: "The first triangle ... The second triangle ...": each call is walled
-    off the other part, and where the another-call head says "end" after the first, one more call is
-    made for the second part, kept only where it holds a value that part writes."""
+def _walled_turn(pipeline, monkeypatch, text: str, name: str, params: dict, **fixed):
+    """(run, seen) for a one-tool request ``text`` whose another-call head always says "end":
+    run(fills, **rules) answers it with each call's fill taken from ``fills`` (the rules ``fixed``
+    and ``rules`` set) and returns the calls' arguments; ``seen`` gets each fill's ``walls``."""
     import dataclasses
 
     import numpy as np
@@ -635,12 +635,8 @@ def test_each_part_a_request_numbers_gets_a_call_of_its_own(pipeline, monkeypatc
     from edgeagent.runtime import pipeline as pipeline_mod
     from edgeagent.runtime.fill import FillInfo
 
-    area = {"type": "object", "properties": {"base": {"type": "number"}, "height": {"type": "number"}},
-            "required": ["base", "height"]}
-    text = ("Two triangles. The first triangle has a base of 12 m and a height of 15 m. The second triangle has "
-            "a base of 18 m and a height of 24 m.")
     request = {"messages": [{"role": "user", "content": text}],
-               "tools": [{"type": "function", "function": {"name": "area", "parameters": area}}],
+               "tools": [{"type": "function", "function": {"name": name, "parameters": params}}],
                "tool_choice": "required"}
     monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([3.0, 0.0]))
     seen = []
@@ -650,13 +646,26 @@ def test_each_part_a_request_numbers_gets_a_call_of_its_own(pipeline, monkeypatc
 
         def fake_fill(sc, *a, **kw):
             seen.append(kw.get("walls"))
-            return fills.pop(0) if fills else {"base": 1, "height": 1}, None, FillInfo(routes={}), None
+            return fills.pop(0) if fills else {}, None, FillInfo(routes={}), None
 
         monkeypatch.setattr(pipeline_mod, "fill_and_decode", fake_fill)
         monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(pipeline.cfg, rules=dataclasses.replace(
-            pipeline.cfg.rules, numbers_owed=False, keyed_frames=False, **rules)))   # these would ask too
+            pipeline.cfg.rules, **{**fixed, **rules})))
         return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
 
+    return run, seen
+
+
+def test_each_part_a_request_numbers_gets_a_call_of_its_own(pipeline, monkeypatch):
+    """SpanRules.ordinal_parts: "The first triangle ... The second triangle ...": each call is walled
+    off the other part, and where the another-call head says "end" after the first, one more call is
+    made for the second part, kept only where it holds a value that part writes."""
+    area = {"type": "object", "properties": {"base": {"type": "number"}, "height": {"type": "number"}},
+            "required": ["base", "height"]}
+    text = ("Two triangles. The first triangle has a base of 12 m and a height of 15 m. The second triangle has "
+            "a base of 18 m and a height of 24 m.")
+    # numbers_owed (18 and 24) and keyed_frames ("base of" again) would ask for the second call too
+    run, seen = _walled_turn(pipeline, monkeypatch, text, "area", area, numbers_owed=False, keyed_frames=False)
     one, two = {"base": 12, "height": 15}, {"base": 18, "height": 24}
     assert run([one, two], ordinal_parts=False) == [one] and seen == [None]
     assert run([one, two], ordinal_parts=True) == [one, two]
@@ -670,40 +679,17 @@ def test_each_part_a_request_numbers_gets_a_call_of_its_own(pipeline, monkeypatc
 def test_a_key_written_again_with_a_new_value_gets_a_call_of_its_own(pipeline, monkeypatch):
     """SpanRules.keyed_frames: "case number XY1234 ..., and case number GH5678 ...": where the
     another-call head says "end" after the first call, one more call is made that copies nothing from
-    XY1234's place, kept only where it holds GH5678."""
-    import dataclasses
-
-    import numpy as np
-
-    from edgeagent.runtime import pipeline as pipeline_mod
-    from edgeagent.runtime.fill import FillInfo
-
+    the first frame, kept only where it holds GH5678."""
     case = {"type": "object", "properties": {"case_number": {"type": "string"}, "court": {"type": "string"}},
             "required": ["case_number"]}
     text = "Status of case number XY1234 in Los Angeles County Court, and case number GH5678 in Orange County Court?"
-    request = {"messages": [{"role": "user", "content": text}],
-               "tools": [{"type": "function", "function": {"name": "case_status", "parameters": case}}],
-               "tool_choice": "required"}
-    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([3.0, 0.0]))
-    seen = []
-
-    def run(fills, **rules):
-        seen.clear()
-
-        def fake_fill(sc, *a, **kw):
-            seen.append(kw.get("walls"))
-            return fills.pop(0) if fills else {"case_number": "Z9"}, None, FillInfo(routes={}), None
-
-        monkeypatch.setattr(pipeline_mod, "fill_and_decode", fake_fill)
-        monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
-            pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, **rules)))
-        return [json.loads(c["function"]["arguments"]) for c in pipeline.respond(request)["tool_calls"]]
-
+    run, seen = _walled_turn(pipeline, monkeypatch, text, "case_status", case)
     one = {"case_number": "XY1234", "court": "Los Angeles County Court"}
     two = {"case_number": "GH5678", "court": "Orange County Court"}
     assert run([one, two], keyed_frames=False) == [one] and seen == [None]
     assert run([one, two], keyed_frames=True) == [one, two]
-    assert seen[0] is None and [text[a:b] for a, b in seen[1][1]] == ["number XY1234 in Los Angeles County Court, and case "]
+    assert seen[0] is None
+    assert [text[a:b] for a, b in seen[1][1]] == ["number XY1234 in Los Angeles County Court, and case "]
     # the further call holds no new value: it is dropped and the turn ends
     assert run([one, {"case_number": "XY1234", "court": "Orange County Court"}], keyed_frames=True) == [one]
 
