@@ -23,9 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .owed import held_numbers
+from .owed import WRITTEN_NUMBER, held_numbers
 
-_WORD = re.compile(r"[A-Za-z]+")
 _FUNCTION = {"the", "a", "an", "of", "for", "in", "on", "at", "to", "from", "by", "with", "and", "or", "is", "are",
              "was", "were", "be", "its", "his", "her", "their", "my", "our", "your", "this", "that", "these",
              "those", "then", "also", "same", "about", "into", "over", "under", "named", "called", "like",
@@ -34,7 +33,6 @@ _FUNCTION = {"the", "a", "an", "of", "for", "in", "on", "at", "to", "from", "by"
              "please", "find", "get", "give", "show", "tell", "want", "need", "have", "has", "had", "does",
              "do", "did"}
 _GAP = re.compile(r"[\s:=(]*")
-_NUMBER = re.compile(r"(?<![\w.\-/:^*])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w/:\-]|\.\d)")
 _STRING = re.compile(r"""(["'\u201c\u2018])([^"'\u201c\u201d\u2018\u2019\n]{1,80})["'\u201d\u2019]"""
                      r"""|([A-Z][\w&-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w&-]*)*)|([A-Za-z]*\d[\w-]*)""")
 
@@ -42,14 +40,14 @@ _STRING = re.compile(r"""(["'\u201c\u2018])([^"'\u201c\u201d\u2018\u2019\n]{1,80
 @dataclass(frozen=True)
 class Frame:
     start: int               # where the new frame's first key words start in the request
-    walls: tuple             # ((start, end), ...): the places of the values whose keys come again
+    walls: tuple             # ((start, end), ...): what the further call copies nothing from
     values: tuple            # the new values the keys write
 
 
 def key_before(text: str, at: int) -> tuple[int, tuple[str, ...]] | None:
-    """(where the key words start, the key words in lower case) right before ``text[at]``; None where
-    no word of four or more letters that is no function word comes within three words, or a number,
-    a quote mark or a line break comes between."""
+    """(where the key words start, the key words in lower case) right before ``text[at]`` (spaces,
+    quote marks, "(", ":" or "=" may stand between); None where no word of four or more letters that
+    is no function word comes within three words, or a number or a line break comes first."""
     words, end = [], at
     head = text[:at]
     while len(words) < 3:
@@ -70,7 +68,7 @@ def _places(text: str, value) -> list[tuple[int, int]]:
     if isinstance(value, bool) or value is None:
         return []
     if isinstance(value, (int, float)):
-        return [m.span() for m in _NUMBER.finditer(text) if float(m.group(0).replace(",", "")) == float(value)]
+        return [m.span() for m in WRITTEN_NUMBER.finditer(text) if float(m.group(0).replace(",", "")) == float(value)]
     if isinstance(value, str) and len(value.strip()) >= 2:
         v = re.escape(value.strip())
         return [m.span() for m in re.finditer(rf"(?<!\w){v}(?!\w)", text, re.IGNORECASE)]
@@ -82,7 +80,7 @@ def _value_after(text: str, at: int, number: bool):
     else a quoted string, a run of capitalized words or a code with digits; None if none."""
     at = _GAP.match(text, at).end()
     if number:
-        m = _NUMBER.match(text, at)
+        m = WRITTEN_NUMBER.match(text, at)
         return float(m.group(0).replace(",", "")) if m else None
     m = _STRING.match(text, at)
     if not m:
@@ -139,7 +137,7 @@ def value_count(text: str) -> int:
     sentence's first word alone) and codes with digits."""
     n, at = 0, 0
     while at < len(text):
-        m = _NUMBER.match(text, at) or _STRING.match(text, at)
+        m = WRITTEN_NUMBER.match(text, at) or _STRING.match(text, at)
         lone_first = m is not None and m.group(0)[:1].isupper() and " " not in m.group(0) \
             and _SENTENCE_START.search(text[:at]) is not None
         if m and m.end() > at and not lone_first and (at == 0 or not text[at - 1].isalnum()):

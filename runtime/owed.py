@@ -28,12 +28,12 @@ from __future__ import annotations
 import re
 
 _DIGITS = re.compile(r"(?<!\d)-?\d+(?:,\d{3})*(?:\.\d+)?")
-_NUMBER = re.compile(r"(?<![\w.\-/:^*])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w/:\-]|\.\d)")
+WRITTEN_NUMBER = re.compile(r"(?<![\w.\-/:^*])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w/:\-]|\.\d)")
 
 
 def number_mentions(text: str) -> list[float]:
     """The numbers ``text`` writes on their own, each time it writes one."""
-    return [float(m.group(0).replace(",", "")) for m in _NUMBER.finditer(text)]
+    return [float(m.group(0).replace(",", "")) for m in WRITTEN_NUMBER.finditer(text)]
 
 
 def written_numbers(text: str) -> set[float]:

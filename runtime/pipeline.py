@@ -31,12 +31,12 @@ from edgeagent.runtime.anchor import EndAnchors, TokenTexts, slot_anchors, slot_
 from edgeagent.runtime.canonical import tool_texts
 from edgeagent.runtime.clauses import away
 from edgeagent.runtime.fill import fill_and_decode, token_texts, top_property, widen_generated, with_beyond
+from edgeagent.runtime.frames import holds_new, next_frame
 from edgeagent.runtime.further import (brings_news, ends_turn, list_next, next_call, owed_template, refill_for_news,
                                        with_values)
 from edgeagent.runtime.gate import first_request
 from edgeagent.runtime.names import NameTrie
 from edgeagent.runtime.owed import clauses_owed, held_numbers, holds_clause, numbers_owed, pay_owed
-from edgeagent.runtime.frames import holds_new, next_frame
 from edgeagent.runtime.parts import holds_part, ordinal_parts, part_text, walls
 from edgeagent.runtime.rewrite import rewrite_values
 from edgeagent.runtime.rules import SpanRules

@@ -244,6 +244,37 @@ def test_a_repeated_call_is_told_where_earlier_calls_copied_from(pipeline, monke
     assert n1 < n2 < n3     # each call's context holds the calls before it
 
 
+def test_a_list_element_that_fits_no_schema_makes_no_call(pipeline, monkeypatch):
+    """"Paris and Lima" for a city enum of Paris and Rome: the list's next call would be the first one
+    again (Lima fits no member), so it is no list call; the another-call head decides as without a
+    list (before, that repeat ended the turn)."""
+    import dataclasses
+
+    import numpy as np
+
+    from edgeagent.runtime import pipeline as pipeline_mod
+    from edgeagent.runtime.fill import FillInfo
+
+    # the fake fills copy nothing (no news to bring), and named_choices would make Rome the Paris named
+    monkeypatch.setattr(pipeline, "cfg", dataclasses.replace(
+        pipeline.cfg, rules=dataclasses.replace(pipeline.cfg.rules, fresh_calls=False, named_choices=False)))
+    city = {"type": "object", "properties": {"city": {"type": "string", "enum": ["Paris", "Rome"]}},
+            "required": ["city"]}
+    fills = []
+    monkeypatch.setattr(pipeline_mod, "fill_and_decode", lambda sc, *a, **kw: (
+        fills.pop(0), None, FillInfo(routes={"/city": "span"}), None))
+    request = {"messages": [{"role": "user", "content": "Weather in Paris and Lima."}],
+               "tools": [{"type": "function", "function": {"name": "weather", "parameters": city}}],
+               "tool_choice": "required"}
+    cities = lambda: [json.loads(c["function"]["arguments"])["city"] for c in pipeline.respond(request)["tool_calls"]]
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([0.0, 3.0]))   # "another"
+    fills[:] = [{"city": "Paris"}, {"city": "Rome"}, {"city": "Rome"}]
+    assert cities() == ["Paris", "Rome"]
+    monkeypatch.setattr(pipeline.b, "another_logits", lambda state: np.array([3.0, 0.0]))   # "end"
+    fills[:] = [{"city": "Paris"}]
+    assert cities() == ["Paris"]
+
+
 def test_a_listed_value_without_its_call_keeps_the_turn_going(pipeline, monkeypatch):
     """The another-call head says "end" after every call; the request lists three cities, so the
     turn still makes a call per city, each taking the next one, then ends (and with the rule off,
