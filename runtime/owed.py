@@ -101,16 +101,17 @@ def lead_clauses(text: str) -> list[str]:
     return [text[a:b] for a, b in zip(cuts, cuts[1:] + [len(text)]) if a > 0]
 
 
-def holds_clause(args: dict, clause: str) -> bool:
+def holds_clause(args: dict, clause: str, glued: bool = False) -> bool:
     """Whether a call (argument dict) holds a value ``clause`` writes: a string of two or more
     characters, top-level or a list's item, that the clause writes in any case, or a number it
-    writes (held_numbers)."""
+    writes (held_numbers); ``glued``: also a number written with its unit ("10cm")."""
     said = clause.lower()
     strings = [v for v in args.values() if isinstance(v, str)]
     strings += [x for v in args.values() if isinstance(v, list) for x in v if isinstance(x, str)]
     if any(len(s.strip()) >= 2 and s.strip().lower() in said for s in strings):
         return True
-    return not written_numbers(clause).isdisjoint(held_numbers(list(args.values())))
+    written = {float(x.replace(",", "")) for x in _DIGITS.findall(clause)} if glued else written_numbers(clause)
+    return not written.isdisjoint(held_numbers(list(args.values())))
 
 
 def clauses_owed(request: str, calls: list[dict]) -> list[str]:

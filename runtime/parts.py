@@ -30,12 +30,11 @@ from __future__ import annotations
 import re
 
 from .clauses import tool_scores
-from .owed import held_numbers
+from .owed import holds_clause
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 _MARK = re.compile(r"(?:(?<=^)|(?<=[.!?:;\n])\s*|(?<=\bthe\s)|(?<=\ba\s)|(?<=\bThe\s)|(?<=\bA\s))"
                    rf"({'|'.join(ORDINALS)}|{'|'.join(o.capitalize() for o in ORDINALS)})\b(?![-\u2010])")
-_DIGITS = re.compile(r"(?<![\d.])-?\d+(?:,\d{3})*(?:\.\d+)?")
 _SPLIT_NAME = re.compile(rf"(?:^|_)(?:{'|'.join(ORDINALS)})(?=_|$)|[0-9]+|_[a-z]$")
 
 
@@ -65,16 +64,9 @@ def part_text(text: str, part: list[tuple[int, int]]) -> str:
 
 
 def holds_part(args: dict, part: str) -> bool:
-    """Whether a call (argument dict) holds a value that ``part`` (part_text) writes: a string of two
-    or more characters, top-level or a list's item, in any case, or a number, also one written with
-    its unit ("10cm")."""
-    said = part.lower()
-    strings = [v for v in args.values() if isinstance(v, str)]
-    strings += [x for v in args.values() if isinstance(v, list) for x in v if isinstance(x, str)]
-    if any(len(s.strip()) >= 2 and s.strip().lower() in said for s in strings):
-        return True
-    written = {float(x.replace(",", "")) for x in _DIGITS.findall(part)}
-    return not written.isdisjoint(held_numbers(list(args.values())))
+    """Whether a call (argument dict) holds a value that ``part`` (part_text) writes (owed.py
+    holds_clause), a number also where written with its unit ("10cm")."""
+    return holds_clause(args, part, glued=True)
 
 
 def splits_values(schema: dict) -> bool:
